@@ -1,0 +1,3 @@
+//! The etcd coordination store of tenure.
+
+#![deny(missing_docs)]

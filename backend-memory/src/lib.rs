@@ -1,0 +1,3 @@
+//! The in-process coordination store of tenure: deterministic, with fault hooks.
+
+#![deny(missing_docs)]

@@ -1,0 +1,3 @@
+//! The ZooKeeper coordination store of tenure.
+
+#![deny(missing_docs)]

@@ -1,0 +1,184 @@
+//! The one error type of tenure: variants by meaning, not by backend.
+
+use std::time::Duration;
+
+/// A result whose error is tenure's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A boxed error from a backend's client library, kept as the source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong talking to a coordination store or running
+/// the coordination runtime.
+///
+/// Backends map their private errors into these variants, keeping the
+/// original error as the source where there is one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The node does not exist.
+    #[error("node {path} does not exist")]
+    NotFound {
+        /// The path that was looked up.
+        path: String,
+    },
+
+    /// The node already exists, so it cannot be created.
+    #[error("node {path} already exists")]
+    AlreadyExists {
+        /// The path that was to be created.
+        path: String,
+    },
+
+    /// A compare-and-set failed: the node's version is no longer the one
+    /// expected. Re-read the node and decide again.
+    #[error("version conflict on {path}: the node changed since it was read; re-read and retry")]
+    VersionConflict {
+        /// The node whose version did not match.
+        path: String,
+    },
+
+    /// The parent of a node to be created does not exist.
+    #[error("cannot create {path}: its parent does not exist; create the parent first")]
+    NoParent {
+        /// The path that was to be created.
+        path: String,
+    },
+
+    /// A node with children cannot be deleted.
+    #[error("cannot delete {path}: it still has children; delete them first")]
+    NotEmpty {
+        /// The node that still has children.
+        path: String,
+    },
+
+    /// Ephemeral nodes cannot have children.
+    #[error("cannot create {path}: its parent is ephemeral and ephemeral nodes have no children")]
+    EphemeralParent {
+        /// The path that was to be created.
+        path: String,
+    },
+
+    /// The session is gone: every ephemeral node it owned has been deleted.
+    /// The store opens a new session; whatever depended on the old one must be
+    /// re-created under the new one.
+    #[error("session {session} has expired; its ephemeral nodes are gone")]
+    SessionExpired {
+        /// The expired session, as the backend numbers it (0 if unknown).
+        session: u64,
+    },
+
+    /// The connection to the server is lost; the session may still be alive.
+    /// Retrying later may succeed.
+    #[error("connection to the coordination server lost: {detail}")]
+    ConnectionLost {
+        /// What the backend reported.
+        detail: String,
+    },
+
+    /// The server did not answer in time (for example it is unreachable).
+    #[error("{operation} timed out after {after:?}: is the server reachable at the configured address?")]
+    Timeout {
+        /// What was being attempted.
+        operation: String,
+        /// How long it waited.
+        after: Duration,
+    },
+
+    /// A name (one path segment, task or worker name) is not acceptable.
+    #[error("invalid name {name:?}: {reason}")]
+    InvalidName {
+        /// The rejected name (possibly truncated for display).
+        name: String,
+        /// Why it was rejected, naming the rule or limit.
+        reason: String,
+    },
+
+    /// A path is not acceptable.
+    #[error("invalid path {path:?}: {reason}")]
+    InvalidPath {
+        /// The rejected path.
+        path: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A payload exceeds what the backend accepts.
+    #[error("payload of {size} bytes exceeds the limit of {limit} bytes of this backend")]
+    PayloadTooLarge {
+        /// The size of the refused payload.
+        size: usize,
+        /// The backend's limit.
+        limit: usize,
+    },
+
+    /// Input that is neither a name nor a path nor a payload is not acceptable
+    /// (for example a zero weight, or a malformed record).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    /// The credentials were refused, or the caller may not touch this node.
+    #[error("not authorised: {detail}; check the credentials and the node's ACL")]
+    Unauthorized {
+        /// What the backend reported.
+        detail: String,
+    },
+
+    /// A task named in a request does not exist.
+    #[error("unknown task {task}: add it first")]
+    UnknownTask {
+        /// The task name.
+        task: String,
+    },
+
+    /// The store handle (or the worker) has been closed.
+    #[error("the store has been closed")]
+    Closed,
+
+    /// Anything else the backend reported; the backend's error is the source.
+    #[error("{backend} error: {message}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// What happened.
+        message: String,
+        /// The backend's own error.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl Error {
+    /// Whether retrying the same operation later may succeed without any
+    /// other change (lost connection, time-out).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::ConnectionLost { .. } | Error::Timeout { .. })
+    }
+
+    /// Whether this is a lost compare-and-set race: a version conflict, or a
+    /// create of something that already exists.
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            Error::VersionConflict { .. } | Error::AlreadyExists { .. }
+        )
+    }
+
+    /// Whether the node (or its parent) did not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. } | Error::NoParent { .. })
+    }
+
+    /// Builds a [`Error::Backend`] from a backend's error.
+    pub fn backend(
+        backend: &'static str,
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Error::Backend {
+            backend,
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+}

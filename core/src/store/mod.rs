@@ -1,0 +1,151 @@
+//! The coordination store contract: what the runtime needs from a backend.
+//!
+//! A backend implements [`CoordinationStore`]; the convenience methods of
+//! [`StoreExt`] come for free. The conformance suite in `tenure-tests` is the
+//! executable form of this contract: every backend runs it unchanged.
+
+mod ext;
+mod path;
+mod types;
+mod watch;
+
+use std::fmt::{Debug, Display};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use ext::StoreExt;
+pub use path::{MAX_NAME_LEN, MAX_PATH_LEN, Name, Path};
+pub use types::{CreateMode, Node, Op, OpResult, SessionId, SessionState, StoreInfo, Version};
+pub use watch::{Watch, WatchEvent, WatchSender};
+
+use crate::error::Result;
+
+/// A shared, type-erased store: what the runtime holds.
+pub type DynStore = Arc<dyn CoordinationStore>;
+
+/// A client of a hierarchical coordination service (ZooKeeper, etcd, the
+/// in-memory server): one session at a time, versioned nodes, ephemeral
+/// nodes tied to the session, one-shot watches armed with a read, atomic
+/// multi-operations.
+///
+/// Every method that takes data checks it against
+/// [`StoreInfo::max_payload`] before sending and refuses it with
+/// [`Error::PayloadTooLarge`](crate::Error::PayloadTooLarge).
+///
+/// # Cancel safety
+/// Dropping a pending call abandons the wait, not the request: a write may
+/// still have been applied. Re-read before deciding again.
+#[async_trait]
+pub trait CoordinationStore: Debug + Display + Send + Sync + 'static {
+    /// What this store is and what it accepts.
+    fn info(&self) -> StoreInfo;
+
+    /// The current session state.
+    fn session_state(&self) -> SessionState {
+        *self.session_events().borrow()
+    }
+
+    /// A stream of session states; the receiver sees the latest state and
+    /// every later change (intermediate states may be coalesced).
+    fn session_events(&self) -> tokio::sync::watch::Receiver<SessionState>;
+
+    /// Creates a node. Its parent must exist and must not be ephemeral.
+    ///
+    /// # Errors
+    /// [`AlreadyExists`](crate::Error::AlreadyExists),
+    /// [`NoParent`](crate::Error::NoParent),
+    /// [`EphemeralParent`](crate::Error::EphemeralParent),
+    /// [`SessionExpired`](crate::Error::SessionExpired) for an ephemeral
+    /// node of a session that is not the live one,
+    /// [`PayloadTooLarge`](crate::Error::PayloadTooLarge).
+    async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version>;
+
+    /// Reads a node, or `None` if it does not exist.
+    async fn get(&self, path: &Path) -> Result<Option<Node>>;
+
+    /// Reads a node and arms a watch that fires at its next creation,
+    /// change or deletion, with no gap between the read and the watch.
+    async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)>;
+
+    /// Writes a node's data; with `expected`, only if the node still has that
+    /// version (compare-and-set). Returns the new version.
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::Error::NotFound),
+    /// [`VersionConflict`](crate::Error::VersionConflict).
+    async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version>;
+
+    /// Deletes a node without children; with `expected`, only if the node
+    /// still has that version.
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::Error::NotFound),
+    /// [`VersionConflict`](crate::Error::VersionConflict),
+    /// [`NotEmpty`](crate::Error::NotEmpty).
+    async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()>;
+
+    /// The names of a node's children, sorted.
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::Error::NotFound) if the node does not exist.
+    async fn children(&self, path: &Path) -> Result<Vec<Name>>;
+
+    /// Lists a node's children (sorted) and arms a watch that fires when a
+    /// child is created or deleted (or the node itself is deleted), with no
+    /// gap between the read and the watch.
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::Error::NotFound) if the node does not exist.
+    async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)>;
+
+    /// Applies all operations atomically: either every one succeeds, or none
+    /// is applied and the error of the first failing operation is returned
+    /// (the error names its path).
+    async fn multi(&self, ops: &[Op]) -> Result<Vec<OpResult>>;
+
+    /// Ends the session: its ephemeral nodes are deleted at once, pending
+    /// watches fire [`WatchEvent::Lost`], and the state becomes
+    /// [`SessionState::Closed`]. Closing twice is harmless.
+    async fn close(&self) -> Result<()>;
+}
+
+#[async_trait]
+impl<T: CoordinationStore + ?Sized> CoordinationStore for Arc<T> {
+    fn info(&self) -> StoreInfo {
+        (**self).info()
+    }
+    fn session_state(&self) -> SessionState {
+        (**self).session_state()
+    }
+    fn session_events(&self) -> tokio::sync::watch::Receiver<SessionState> {
+        (**self).session_events()
+    }
+    async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
+        (**self).create(path, data, mode).await
+    }
+    async fn get(&self, path: &Path) -> Result<Option<Node>> {
+        (**self).get(path).await
+    }
+    async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
+        (**self).get_and_watch(path).await
+    }
+    async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
+        (**self).set(path, data, expected).await
+    }
+    async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
+        (**self).delete(path, expected).await
+    }
+    async fn children(&self, path: &Path) -> Result<Vec<Name>> {
+        (**self).children(path).await
+    }
+    async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
+        (**self).children_and_watch(path).await
+    }
+    async fn multi(&self, ops: &[Op]) -> Result<Vec<OpResult>> {
+        (**self).multi(ops).await
+    }
+    async fn close(&self) -> Result<()> {
+        (**self).close().await
+    }
+}

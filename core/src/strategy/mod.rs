@@ -1,0 +1,124 @@
+//! The load strategy contract: a pure function from (live workers, tasks,
+//! current assignment) to a target assignment.
+//!
+//! Strategies know assignments, not stores. They must be deterministic:
+//! the same input gives the same output on every worker, with no hidden
+//! randomness and no clock (time enters only as [`WorkerInfo::age`]).
+//! The built-ins live in `tenure-strategies`; [`Sticky`] is the runtime's
+//! default and lives here so the runtime has one without extra crates.
+
+mod sticky;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+use std::time::Duration;
+
+use crate::ids::{TaskId, WorkerId};
+
+pub use sticky::Sticky;
+
+/// Who runs what: task → worker.
+pub type Assignment = BTreeMap<TaskId, WorkerId>;
+
+/// A live worker as a strategy sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerInfo {
+    /// The worker's name.
+    pub id: WorkerId,
+    /// Relative capacity (at least 1): a worker of capacity 2 should carry
+    /// twice the task weight of a worker of capacity 1.
+    pub capacity: u32,
+    /// The worker's tags; a task with tags runs only on workers that have
+    /// all of them.
+    pub tags: BTreeSet<String>,
+    /// How long the worker has been seen alive without interruption (used
+    /// by delayed rebalancing).
+    pub age: Duration,
+}
+
+/// A task as a strategy sees it (paused tasks are not given to strategies).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// The task's name.
+    pub id: TaskId,
+    /// The task's weight (at least 1).
+    pub weight: u32,
+    /// Tags a worker must all have to run this task.
+    pub tags: BTreeSet<String>,
+    /// If set, the task runs only on this worker (and waits while it is
+    /// down).
+    pub pinned: Option<WorkerId>,
+}
+
+impl TaskInfo {
+    /// Whether `worker` may run this task (tags and pinning).
+    pub fn eligible(&self, worker: &WorkerInfo) -> bool {
+        self.pinned.as_ref().is_none_or(|p| *p == worker.id)
+            && self.tags.iter().all(|t| worker.tags.contains(t))
+    }
+}
+
+/// Everything a strategy may look at. Workers and tasks are sorted by name
+/// and unique.
+#[derive(Clone, Copy, Debug)]
+pub struct StrategyInput<'a> {
+    /// The live workers.
+    pub workers: &'a [WorkerInfo],
+    /// The tasks to place (not paused).
+    pub tasks: &'a [TaskInfo],
+    /// Who runs what now (may name workers that are gone and tasks that are
+    /// no longer listed: ignore those).
+    pub current: &'a Assignment,
+}
+
+/// What a strategy wants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Target {
+    /// Task → the worker that should run it.
+    pub placements: Assignment,
+    /// Tasks that any eligible worker may claim, first come first served.
+    pub open: BTreeSet<TaskId>,
+    /// Ask to be run again after this long even if nothing changes (for
+    /// time-based decisions such as delayed rebalancing).
+    pub recheck_after: Option<Duration>,
+}
+
+impl Target {
+    /// Tasks of `input` that are neither placed nor open (no eligible
+    /// worker).
+    pub fn unplaced<'a>(&'a self, input: &StrategyInput<'a>) -> impl Iterator<Item = &'a TaskId> {
+        input
+            .tasks
+            .iter()
+            .map(|t| &t.id)
+            .filter(|id| !self.placements.contains_key(*id) && !self.open.contains(*id))
+    }
+}
+
+/// A load strategy.
+pub trait Strategy: Debug + Send + Sync + 'static {
+    /// A short name for logs and status (`sticky`, `round-robin`, …).
+    fn name(&self) -> &str;
+
+    /// Computes the target assignment. Must be deterministic. Placements must
+    /// name only live workers eligible for the task.
+    fn assign(&self, input: &StrategyInput<'_>) -> Target;
+}
+
+impl<S: Strategy + ?Sized> Strategy for std::sync::Arc<S> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn assign(&self, input: &StrategyInput<'_>) -> Target {
+        (**self).assign(input)
+    }
+}
+
+impl<S: Strategy + ?Sized> Strategy for Box<S> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn assign(&self, input: &StrategyInput<'_>) -> Target {
+        (**self).assign(input)
+    }
+}

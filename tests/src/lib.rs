@@ -1,0 +1,3 @@
+//! Shared test support for tenure: the backend conformance suite and server harnesses.
+
+#![deny(missing_docs)]
