@@ -1,3 +1,7 @@
-//! Shared test support for tenure: the backend conformance suite and server harnesses.
+//! Shared test support for tenure: the backend conformance suite, the
+//! harnesses that start real servers, and checkers of run histories.
 
 #![deny(missing_docs)]
+#![allow(clippy::unwrap_used)]
+
+pub mod backend;
