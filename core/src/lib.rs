@@ -19,3 +19,13 @@ pub use store::{
     CoordinationStore, CreateMode, DynStore, Name, Node, Op, OpResult, Path, SessionId,
     SessionState, StoreExt, StoreInfo, Version, Watch, WatchEvent,
 };
+pub mod runtime;
+
+pub use runtime::admin::{Admin, TaskSpec};
+pub use runtime::events::{
+    OwnershipChange, OwnershipEvent, StopReason, WorkerEvent, WorkerEventKind,
+};
+pub use runtime::handler::{HandlerResult, TaskContext, TaskHandler};
+pub use runtime::layout::Layout;
+pub use runtime::timing::Timing;
+pub use runtime::worker::{Worker, WorkerBuilder};

@@ -50,6 +50,19 @@ pub trait CoordinationStore: Debug + Display + Send + Sync + 'static {
     /// every later change (intermediate states may be coalesced).
     fn session_events(&self) -> tokio::sync::watch::Receiver<SessionState>;
 
+    /// The earliest instant at which the server may end the current session,
+    /// as far as this client knows: the send time of the last request the
+    /// server answered that renewed the session (ZooKeeper: any request or
+    /// ping; etcd: a lease keep-alive) plus the session timeout or lease TTL.
+    /// `None` when there is no live session, or when the backend cannot tell
+    /// (the runtime then tracks the answers to its own requests).
+    ///
+    /// The runtime stops task handlers before this instant, whatever the
+    /// client library says about its connection.
+    fn session_deadline(&self) -> Option<tokio::time::Instant> {
+        None
+    }
+
     /// Creates a node. Its parent must exist and must not be ephemeral.
     ///
     /// # Errors
@@ -120,6 +133,9 @@ impl<T: CoordinationStore + ?Sized> CoordinationStore for Arc<T> {
     }
     fn session_events(&self) -> tokio::sync::watch::Receiver<SessionState> {
         (**self).session_events()
+    }
+    fn session_deadline(&self) -> Option<tokio::time::Instant> {
+        (**self).session_deadline()
     }
     async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
         (**self).create(path, data, mode).await

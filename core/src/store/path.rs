@@ -209,7 +209,8 @@ impl Path {
     pub fn starts_with(&self, other: &Path) -> bool {
         other.is_root()
             || *self == *other
-            || (self.0.starts_with(&*other.0) && self.0.as_bytes().get(other.0.len()) == Some(&b'/'))
+            || (self.0.starts_with(&*other.0)
+                && self.0.as_bytes().get(other.0.len()) == Some(&b'/'))
     }
 
     /// The path as a string.
@@ -243,7 +244,16 @@ mod tests {
 
     #[test]
     fn names_refuse_each_illegal_form() {
-        for bad in ["", ".", "..", "a/b", "a\u{0}b", "tab\there", "\u{7f}", "\u{e000}"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\u{0}b",
+            "tab\there",
+            "\u{7f}",
+            "\u{e000}",
+        ] {
             assert!(
                 matches!(Name::new(bad), Err(Error::InvalidName { .. })),
                 "{bad:?} accepted"
@@ -268,7 +278,15 @@ mod tests {
         for bad in ["", "a", "/a/", "//a", "/a//b", "/a/./b", "/a/../b"] {
             assert!(Path::new(bad).is_err(), "{bad:?} accepted");
         }
-        assert!(Path::new("/a/bc").unwrap().starts_with(&Path::new("/a").unwrap()));
-        assert!(!Path::new("/ab").unwrap().starts_with(&Path::new("/a").unwrap()));
+        assert!(
+            Path::new("/a/bc")
+                .unwrap()
+                .starts_with(&Path::new("/a").unwrap())
+        );
+        assert!(
+            !Path::new("/ab")
+                .unwrap()
+                .starts_with(&Path::new("/a").unwrap())
+        );
     }
 }

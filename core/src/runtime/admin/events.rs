@@ -1,0 +1,136 @@
+//! Following ownership: a stream of claims, releases, takeovers and moves,
+//! derived from watching the ownership records and the live workers.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use futures::Stream;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use crate::error::Result;
+use crate::ids::{TaskId, WorkerId};
+use crate::runtime::admin::Admin;
+use crate::runtime::events::{OwnershipChange, OwnershipEvent};
+use crate::runtime::records::OwnerRecord;
+use crate::runtime::view;
+
+/// How a task's last owner let go.
+#[derive(Clone)]
+enum Gone {
+    Released(WorkerId),
+    Lost(WorkerId),
+}
+
+impl Admin {
+    /// A stream of ownership events, as this observer sees them: each time
+    /// the ownership records change, the new records are compared with the
+    /// previous ones. A release is told from a loss by whether the previous
+    /// owner is still registered under the same session. Changes that
+    /// happen between two reads are coalesced (a claim and its release in
+    /// the same instant may not show). The stream ends when the store
+    /// closes.
+    pub fn ownership_events(&self) -> impl Stream<Item = OwnershipEvent> + Send + 'static {
+        let (tx, rx) = mpsc::channel(1024);
+        let admin = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = admin.follow(tx).await {
+                debug!(error = %e, "ownership event stream ended");
+            }
+        });
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) })
+    }
+
+    async fn follow(&self, tx: mpsc::Sender<OwnershipEvent>) -> Result<()> {
+        let store = &*self.store;
+        let mut previous: BTreeMap<TaskId, OwnerRecord> = BTreeMap::new();
+        let mut gone: BTreeMap<TaskId, Gone> = BTreeMap::new();
+        let mut first = true;
+        loop {
+            let (owners, watch) = match view::owners(store, &self.layout, true).await {
+                Ok(x) => x,
+                Err(e) if e.is_retryable() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let current: BTreeMap<TaskId, OwnerRecord> =
+                owners.into_iter().map(|(t, (r, _))| (t, r)).collect();
+            let mut events = Vec::new();
+            if !first {
+                let (workers, _) = view::workers(store, &self.layout, false).await?;
+                let alive = |rec: &OwnerRecord| {
+                    workers
+                        .get(&rec.worker)
+                        .is_some_and(|(w, _)| w.session == rec.session)
+                };
+                for (task, old) in &previous {
+                    let new = current.get(task);
+                    if new.is_some_and(|n| n.worker == old.worker && n.session == old.session) {
+                        continue;
+                    }
+                    let (change, g) = if alive(old) {
+                        (
+                            OwnershipChange::Released,
+                            Gone::Released(old.worker.clone()),
+                        )
+                    } else {
+                        (OwnershipChange::Lost, Gone::Lost(old.worker.clone()))
+                    };
+                    gone.insert(task.clone(), g);
+                    events.push(event(task, &old.worker, old.token, change));
+                }
+                for (task, new) in &current {
+                    match previous.get(task) {
+                        Some(old) if old.worker == new.worker && old.session == new.session => {
+                            if old.token != new.token {
+                                events.push(event(
+                                    task,
+                                    &new.worker,
+                                    new.token,
+                                    OwnershipChange::Renewed,
+                                ));
+                            }
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let change = match gone.remove(task) {
+                        Some(Gone::Lost(from)) if from != new.worker => {
+                            OwnershipChange::TakenOver { from }
+                        }
+                        Some(Gone::Released(from)) if from != new.worker => {
+                            OwnershipChange::Moved { from }
+                        }
+                        _ => OwnershipChange::Claimed,
+                    };
+                    events.push(event(task, &new.worker, new.token, change));
+                }
+            }
+            first = false;
+            for e in events {
+                if tx.send(e).await.is_err() {
+                    return Ok(());
+                }
+            }
+            previous = current;
+            if let Some(w) = watch {
+                tokio::select! {
+                    _ = w => {}
+                    _ = tx.closed() => return Ok(()),
+                }
+            }
+        }
+    }
+}
+
+fn event(task: &TaskId, worker: &WorkerId, token: u64, change: OwnershipChange) -> OwnershipEvent {
+    OwnershipEvent {
+        at: SystemTime::now(),
+        task: task.clone(),
+        worker: worker.clone(),
+        token,
+        change,
+    }
+}

@@ -1,0 +1,211 @@
+//! The admin handle: add, update, pause, resume and remove tasks; list
+//! workers, tasks, owners and targets; follow ownership events.
+//!
+//! Every change of a task is one atomic multi that also touches the `tasks`
+//! folder node, so the leader notices any change with one watch.
+
+mod events;
+mod spec;
+mod status;
+
+use crate::error::{Error, Result};
+use crate::ids::TaskId;
+use crate::runtime::layout::Layout;
+use crate::runtime::records::{TaskRecord, decode, encode};
+use crate::store::{CreateMode, DynStore, Op, Path, StoreExt, Version};
+
+pub use spec::TaskSpec;
+pub use status::{ClusterStatus, LeaderStatus, Ownership, TaskState, TaskStatus, WorkerStatus};
+
+/// Operates a cluster. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Admin {
+    store: DynStore,
+    layout: Layout,
+}
+
+/// How many times a read-modify-write of a task retries a lost race.
+const CAS_RETRIES: usize = 8;
+
+impl Admin {
+    /// An admin handle for `cluster` (at `/tenure/<cluster>`), creating the
+    /// cluster's folders if needed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`] for a bad cluster name; store errors.
+    pub async fn new(store: DynStore, cluster: &str) -> Result<Self> {
+        Self::at(store, Layout::new(cluster)?).await
+    }
+
+    /// An admin handle for a cluster kept at `layout`.
+    ///
+    /// # Errors
+    /// Store errors while creating the cluster's folders.
+    pub async fn at(store: DynStore, layout: Layout) -> Result<Self> {
+        for path in layout.skeleton() {
+            store.create_all(path).await?;
+        }
+        Ok(Admin { store, layout })
+    }
+
+    /// An admin handle for the cluster at `root`.
+    ///
+    /// # Errors
+    /// As [`Admin::at`].
+    pub async fn at_root(store: DynStore, root: Path) -> Result<Self> {
+        Self::at(store, Layout::at(root)?).await
+    }
+
+    /// The cluster's layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The store.
+    pub fn store(&self) -> &DynStore {
+        &self.store
+    }
+
+    fn encode_task(&self, spec: &TaskSpec, record: &TaskRecord) -> Result<Vec<u8>> {
+        let data = encode(record)?;
+        let limit = self.store.info().max_payload;
+        if data.len() > limit {
+            let overhead = data.len().saturating_sub(spec.payload.len());
+            return Err(Error::PayloadTooLarge {
+                size: spec.payload.len(),
+                limit: limit.saturating_sub(overhead),
+            });
+        }
+        Ok(data)
+    }
+
+    fn bump(&self) -> Op {
+        Op::Set {
+            path: self.layout.tasks().clone(),
+            data: Vec::new(),
+            version: None,
+        }
+    }
+
+    /// Adds a task; it starts on a worker as soon as the leader places it.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`] if a task of that name exists (nothing is
+    /// changed); [`Error::PayloadTooLarge`] naming the limit; store errors.
+    pub async fn add_task(&self, spec: TaskSpec) -> Result<()> {
+        let record = spec.to_record(false);
+        let data = self.encode_task(&spec, &record)?;
+        let ops = [
+            Op::Create {
+                path: self.layout.task(&spec.id),
+                data,
+                mode: CreateMode::Persistent,
+            },
+            self.bump(),
+        ];
+        self.store.multi(&ops).await.map(drop)
+    }
+
+    /// Replaces a task's payload, weight, tags and pinning (its pause state
+    /// is kept). The owner restarts its handler with the new payload.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTask`]; [`Error::PayloadTooLarge`]; store errors.
+    pub async fn update_task(&self, spec: TaskSpec) -> Result<()> {
+        self.modify(&spec.id.clone(), |old| {
+            let record = spec.to_record(old.paused);
+            let data = self.encode_task(&spec, &record)?;
+            Ok(data)
+        })
+        .await
+    }
+
+    /// Pauses a task: its runner stops and it runs nowhere until resumed.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTask`]; store errors.
+    pub async fn pause_task(&self, id: &TaskId) -> Result<()> {
+        self.set_paused(id, true).await
+    }
+
+    /// Resumes a paused task.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTask`]; store errors.
+    pub async fn resume_task(&self, id: &TaskId) -> Result<()> {
+        self.set_paused(id, false).await
+    }
+
+    async fn set_paused(&self, id: &TaskId, paused: bool) -> Result<()> {
+        self.modify(id, |old| {
+            let mut record = old.clone();
+            record.paused = paused;
+            encode(&record)
+        })
+        .await
+    }
+
+    /// Removes a task: its runner stops. Its fencing counter is kept, so a
+    /// task added again later under the same name never reuses a token.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTask`]; store errors.
+    pub async fn remove_task(&self, id: &TaskId) -> Result<()> {
+        let ops = [
+            Op::Delete {
+                path: self.layout.task(id),
+                version: None,
+            },
+            self.bump(),
+        ];
+        match self.store.multi(&ops).await {
+            Ok(_) => Ok(()),
+            Err(Error::NotFound { .. }) => Err(Error::UnknownTask {
+                task: id.to_string(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads a task record and its version.
+    async fn read_task(&self, id: &TaskId) -> Result<(TaskRecord, Version)> {
+        match self.store.get(&self.layout.task(id)).await? {
+            Some(node) => Ok((decode("task", &node.data)?, node.version)),
+            None => Err(Error::UnknownTask {
+                task: id.to_string(),
+            }),
+        }
+    }
+
+    /// Read-modify-write of a task by compare-and-set.
+    async fn modify(
+        &self,
+        id: &TaskId,
+        change: impl Fn(&TaskRecord) -> Result<Vec<u8>>,
+    ) -> Result<()> {
+        for _ in 0..CAS_RETRIES {
+            let (old, version) = self.read_task(id).await?;
+            let ops = [
+                Op::Set {
+                    path: self.layout.task(id),
+                    data: change(&old)?,
+                    version: Some(version),
+                },
+                self.bump(),
+            ];
+            match self.store.multi(&ops).await {
+                Ok(_) => return Ok(()),
+                Err(Error::VersionConflict { .. }) => continue,
+                Err(Error::NotFound { .. }) => {
+                    return Err(Error::UnknownTask {
+                        task: id.to_string(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::VersionConflict {
+            path: self.layout.task(id).to_string(),
+        })
+    }
+}

@@ -1,0 +1,94 @@
+//! What a task is, as the admin API takes it.
+
+use std::collections::BTreeSet;
+
+use crate::error::{Error, Result};
+use crate::ids::{TaskId, WorkerId};
+use crate::runtime::records::TaskRecord;
+
+/// A task to add or update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskSpec {
+    /// The task's name.
+    pub id: TaskId,
+    /// The payload handed to the handler.
+    pub payload: Vec<u8>,
+    /// The weight (at least 1).
+    pub weight: u32,
+    /// Tags a worker must all have to run it.
+    pub tags: BTreeSet<String>,
+    /// The only worker allowed to run it.
+    pub pinned: Option<WorkerId>,
+}
+
+impl TaskSpec {
+    /// A task with an empty payload and weight 1.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`] for a bad name.
+    pub fn new(id: impl AsRef<str>) -> Result<Self> {
+        Ok(TaskSpec {
+            id: TaskId::new(id)?,
+            payload: Vec::new(),
+            weight: 1,
+            tags: BTreeSet::new(),
+            pinned: None,
+        })
+    }
+
+    /// Sets the payload.
+    pub fn payload(mut self, payload: impl Into<Vec<u8>>) -> Self {
+        self.payload = payload.into();
+        self
+    }
+
+    /// Sets the weight.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a zero weight.
+    pub fn weight(mut self, weight: u32) -> Result<Self> {
+        if weight == 0 {
+            return Err(Error::InvalidInput("task weight must be at least 1".into()));
+        }
+        self.weight = weight;
+        Ok(self)
+    }
+
+    /// Adds a required tag.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty tag or one with control
+    /// characters.
+    pub fn tag(mut self, tag: impl Into<String>) -> Result<Self> {
+        let tag = tag.into();
+        if tag.is_empty() || tag.chars().any(char::is_control) {
+            return Err(Error::InvalidInput(format!(
+                "tag {tag:?} must be non-empty text without control characters"
+            )));
+        }
+        self.tags.insert(tag);
+        Ok(self)
+    }
+
+    /// Pins the task to one worker.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`] for a bad worker name.
+    pub fn pinned(mut self, worker: impl AsRef<str>) -> Result<Self> {
+        self.pinned = Some(WorkerId::new(worker)?);
+        Ok(self)
+    }
+
+    pub(crate) fn to_record(&self, paused: bool) -> TaskRecord {
+        let mut record = TaskRecord {
+            payload: None,
+            payload_base64: None,
+            paused,
+            weight: self.weight.max(1),
+            tags: self.tags.clone(),
+            pinned: self.pinned.clone(),
+        };
+        record.set_payload(&self.payload);
+        record
+    }
+}

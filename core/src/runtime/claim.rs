@@ -1,0 +1,213 @@
+//! Ownership changes, each one compare-and-set in the store: claim a task,
+//! re-confirm a claim after a lost connection, release it.
+//!
+//! A claim is one atomic multi: the task exists, the fencing counter moves
+//! from the value read to that value + 1 (CAS on its version), and the
+//! ephemeral ownership record is created under the caller's session. If any
+//! part fails, nothing changes. Two workers can therefore never both create
+//! the record, tokens strictly increase per task, and a claim under an
+//! expired session fails (the store refuses an ephemeral of a session that
+//! is not live).
+
+use crate::error::{Error, Result};
+use crate::ids::{TaskId, WorkerId};
+use crate::runtime::layout::Layout;
+use crate::runtime::records::{OwnerRecord, decode, decode_counter, encode, now_ms};
+use crate::store::{CoordinationStore, CreateMode, Op, OpResult, SessionId, Version};
+
+/// A claim that succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The fencing token: strictly greater than every earlier token of the
+    /// task.
+    pub token: u64,
+    /// The version of the ownership record, for a later CAS release.
+    pub record_version: Version,
+}
+
+/// Why a claim did not succeed.
+#[derive(Debug)]
+pub enum ClaimError {
+    /// Another claim holds the task.
+    Owned,
+    /// The task no longer exists.
+    NoTask,
+    /// A store error.
+    Store(Error),
+}
+
+impl From<Error> for ClaimError {
+    fn from(e: Error) -> Self {
+        ClaimError::Store(e)
+    }
+}
+
+/// How many times a claim retries a lost race on the fencing counter.
+const COUNTER_RETRIES: usize = 4;
+
+/// Claims `task` for `worker` under `session`.
+pub async fn claim(
+    store: &dyn CoordinationStore,
+    layout: &Layout,
+    task: &TaskId,
+    worker: &WorkerId,
+    session: SessionId,
+) -> Result<Claim, ClaimError> {
+    let owner_path = layout.owner(task);
+    let epoch_path = layout.epoch(task);
+    for _ in 0..COUNTER_RETRIES {
+        let counter = store.get(&epoch_path).await?;
+        let token = counter.as_ref().map_or(0, |n| decode_counter(&n.data)) + 1;
+        let counter_write = match &counter {
+            Some(node) => Op::Set {
+                path: epoch_path.clone(),
+                data: token.to_string().into_bytes(),
+                version: Some(node.version),
+            },
+            None => Op::Create {
+                path: epoch_path.clone(),
+                data: token.to_string().into_bytes(),
+                mode: CreateMode::Persistent,
+            },
+        };
+        let record = OwnerRecord {
+            worker: worker.clone(),
+            token,
+            session: session.0,
+            since_ms: now_ms(),
+        };
+        let ops = [
+            Op::Check {
+                path: layout.task(task),
+                version: None,
+            },
+            counter_write,
+            Op::Create {
+                path: owner_path.clone(),
+                data: encode(&record)?,
+                mode: CreateMode::Ephemeral(session),
+            },
+        ];
+        match store.multi(&ops).await {
+            Ok(results) => {
+                let record_version = match results.get(2) {
+                    Some(OpResult::Created(v)) => *v,
+                    other => {
+                        return Err(ClaimError::Store(Error::InvalidInput(format!(
+                            "store answered a claim with {other:?}"
+                        ))));
+                    }
+                };
+                return Ok(Claim {
+                    token,
+                    record_version,
+                });
+            }
+            Err(Error::AlreadyExists { path }) if path == owner_path.as_str() => {
+                return Err(ClaimError::Owned);
+            }
+            Err(Error::NotFound { path }) if path == layout.task(task).as_str() => {
+                return Err(ClaimError::NoTask);
+            }
+            // Lost the race on the counter: re-read it and try again.
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(ClaimError::Store(e)),
+        }
+    }
+    Err(ClaimError::Store(Error::VersionConflict {
+        path: epoch_path.to_string(),
+    }))
+}
+
+/// Re-confirms a claim the caller still holds (after a lost connection
+/// came back within the session, or to restart a handler): the ownership
+/// record must still be the one written at `held` (CAS), and it gets a new
+/// token. Returns `Ok(None)` if the record is no longer ours.
+pub async fn reclaim(
+    store: &dyn CoordinationStore,
+    layout: &Layout,
+    task: &TaskId,
+    worker: &WorkerId,
+    session: SessionId,
+    held: Version,
+) -> Result<Option<Claim>> {
+    let owner_path = layout.owner(task);
+    let epoch_path = layout.epoch(task);
+    for _ in 0..COUNTER_RETRIES {
+        let Some(counter) = store.get(&epoch_path).await? else {
+            return Ok(None);
+        };
+        let token = decode_counter(&counter.data) + 1;
+        let record = OwnerRecord {
+            worker: worker.clone(),
+            token,
+            session: session.0,
+            since_ms: now_ms(),
+        };
+        let ops = [
+            Op::Set {
+                path: epoch_path.clone(),
+                data: token.to_string().into_bytes(),
+                version: Some(counter.version),
+            },
+            Op::Set {
+                path: owner_path.clone(),
+                data: encode(&record)?,
+                version: Some(held),
+            },
+        ];
+        match store.multi(&ops).await {
+            Ok(results) => {
+                let record_version = match results.get(1) {
+                    Some(OpResult::Set(v)) => *v,
+                    other => {
+                        return Err(Error::InvalidInput(format!(
+                            "store answered a reclaim with {other:?}"
+                        )));
+                    }
+                };
+                return Ok(Some(Claim {
+                    token,
+                    record_version,
+                }));
+            }
+            Err(Error::VersionConflict { path } | Error::NotFound { path })
+                if path == owner_path.as_str() =>
+            {
+                return Ok(None);
+            }
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::VersionConflict {
+        path: epoch_path.to_string(),
+    })
+}
+
+/// Releases a claim: deletes the ownership record only if it is still the
+/// one written at `held`. A record that is already gone or replaced is not
+/// an error (it is not ours any more).
+pub async fn release(
+    store: &dyn CoordinationStore,
+    layout: &Layout,
+    task: &TaskId,
+    held: Version,
+) -> Result<()> {
+    match store.delete(&layout.owner(task), Some(held)).await {
+        Ok(()) | Err(Error::NotFound { .. } | Error::VersionConflict { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the ownership record of `task`, if any.
+pub async fn read_owner(
+    store: &dyn CoordinationStore,
+    layout: &Layout,
+    task: &TaskId,
+) -> Result<Option<(OwnerRecord, Version)>> {
+    match store.get(&layout.owner(task)).await? {
+        Some(node) => Ok(Some((decode("ownership", &node.data)?, node.version))),
+        None => Ok(None),
+    }
+}

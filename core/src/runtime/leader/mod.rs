@@ -1,0 +1,157 @@
+//! Leader election through the store, and the leader's loop.
+//!
+//! Every worker campaigns: the one that creates the ephemeral `leader` node
+//! leads; the others watch that node and try again when it goes. A new
+//! leader increments the `term` counter by compare-and-set and checks the
+//! counter's version in every write it makes, so a deposed leader (whose
+//! session ended while it was still computing) can never overwrite the
+//! targets of its successor.
+
+mod plan;
+mod publish;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+
+use crate::error::{Error, Result};
+use crate::runtime::events::{WorkerEvent, WorkerEventKind};
+use crate::runtime::records::{LeaderRecord, decode_counter, encode};
+use crate::runtime::worker::Inner;
+use crate::store::{CreateMode, SessionId, SessionState};
+
+use plan::LeaderState;
+
+pub(crate) async fn campaign(inner: Arc<Inner>, stop: CancellationToken) {
+    let mut events = inner.store.session_events();
+    while !stop.is_cancelled() {
+        let state = *events.borrow_and_update();
+        let session = match state {
+            SessionState::Connected(s) => s,
+            SessionState::Closed => return,
+            _ => {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    r = events.changed() => if r.is_err() { return },
+                }
+                continue;
+            }
+        };
+        if let Err(e) = elect(&inner, session, &stop).await {
+            debug!(error = %e, "election attempt failed; retrying");
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    }
+}
+
+async fn elect(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) -> Result<()> {
+    let path = inner.layout.leader();
+    let record = LeaderRecord {
+        worker: inner.id.clone(),
+        session: session.0,
+        term: 0,
+    };
+    match inner
+        .store
+        .create(path, &encode(&record)?, CreateMode::Ephemeral(session))
+        .await
+    {
+        Ok(_) => {}
+        Err(Error::AlreadyExists { .. }) => {
+            let (node, watch) = inner.store.get_and_watch(path).await?;
+            match node {
+                Some(n) if n.ephemeral_owner == Some(session) => {}
+                Some(_) => {
+                    let mut events = inner.store.session_events();
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = watch => {}
+                        _ = events.changed() => {}
+                    }
+                    return Ok(());
+                }
+                None => return Ok(()),
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    let result = lead(inner, session, stop).await;
+    resign(inner, session).await;
+    result
+}
+
+async fn resign(inner: &Inner, session: SessionId) {
+    let path = inner.layout.leader();
+    if let Ok(Some(n)) = inner.store.get(path).await
+        && n.ephemeral_owner == Some(session)
+    {
+        let _ = inner.store.delete(path, Some(n.version)).await;
+    }
+}
+
+async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) -> Result<()> {
+    let term_path = inner.layout.term();
+    let node = inner
+        .store
+        .get(term_path)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            path: term_path.to_string(),
+        })?;
+    let term = decode_counter(&node.data) + 1;
+    let term_version = inner
+        .store
+        .set(term_path, term.to_string().as_bytes(), Some(node.version))
+        .await?;
+    let record = LeaderRecord {
+        worker: inner.id.clone(),
+        session: session.0,
+        term,
+    };
+    inner
+        .store
+        .set(inner.layout.leader(), &encode(&record)?, None)
+        .await?;
+    info!(term, "leading");
+    let _ = inner
+        .events
+        .send(WorkerEvent::now(WorkerEventKind::Leading { term }));
+    let mut state = LeaderState::new(term, term_version);
+    let mut events = inner.store.session_events();
+    let mut failures = 0u32;
+    loop {
+        if stop.is_cancelled() || inner.store.session_state() != SessionState::Connected(session) {
+            return Ok(());
+        }
+        match state.round(inner).await {
+            Ok(()) => failures = 0,
+            Err(Error::VersionConflict { path }) if path == term_path.as_str() => {
+                info!(term, "deposed: a newer leader exists");
+                return Ok(());
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                debug!(error = %e, "leader round failed; retrying");
+                state.invalidate();
+                let pause = Duration::from_millis(20u64 << failures.min(5));
+                tokio::select! {
+                    _ = stop.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(pause) => {}
+                }
+                continue;
+            }
+        }
+        events.borrow_and_update();
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = events.changed() => {}
+            _ = state.changed() => {}
+        }
+        tokio::time::sleep(inner.timing.debounce).await;
+    }
+}

@@ -1,0 +1,159 @@
+//! One leader round: read what changed, ask the strategy, publish.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use tokio::time::Instant;
+
+use crate::error::Result;
+use crate::ids::{TaskId, WorkerId};
+use crate::runtime::records::{OwnerRecord, TargetRecord, TaskRecord, WorkerRecord};
+use crate::runtime::view::{self, Records};
+use crate::runtime::worker::Inner;
+use crate::store::{Version, Watch};
+use crate::strategy::{Assignment, StrategyInput, TaskInfo, WorkerInfo};
+
+/// What the leader knows and watches.
+pub(super) struct LeaderState {
+    pub term: u64,
+    pub term_version: Version,
+    workers: Option<(Records<WorkerId, WorkerRecord>, Watch)>,
+    tasks: Option<(Records<TaskId, TaskRecord>, Watch, Watch)>,
+    owners: Option<(Records<TaskId, OwnerRecord>, Watch)>,
+    first_seen: BTreeMap<WorkerId, Instant>,
+    /// What is in the store now: `None` until read after election.
+    pub published: Option<BTreeMap<WorkerId, TargetRecord>>,
+    pub published_open: Option<crate::runtime::records::OpenRecord>,
+    recheck_at: Option<Instant>,
+}
+
+impl LeaderState {
+    pub fn new(term: u64, term_version: Version) -> Self {
+        LeaderState {
+            term,
+            term_version,
+            workers: None,
+            tasks: None,
+            owners: None,
+            first_seen: BTreeMap::new(),
+            published: None,
+            published_open: None,
+            recheck_at: None,
+        }
+    }
+
+    /// Forgets everything cached (after an error).
+    pub fn invalidate(&mut self) {
+        self.workers = None;
+        self.tasks = None;
+        self.owners = None;
+        self.published = None;
+        self.published_open = None;
+    }
+
+    /// Resolves when an input changed or a recheck is due.
+    pub fn changed(&mut self) -> impl Future<Output = ()> + '_ {
+        let recheck = self.recheck_at;
+        let mut sleep = recheck.map(|at| Box::pin(tokio::time::sleep_until(at)));
+        futures::future::poll_fn(move |cx| {
+            if let Some(s) = sleep.as_mut()
+                && s.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(());
+            }
+            let mut fired = false;
+            if let Some((_, w)) = &mut self.workers {
+                fired |= Pin::new(w).poll(cx).is_ready();
+                if fired {
+                    self.workers = None;
+                }
+            }
+            if let Some((_, a, b)) = &mut self.tasks {
+                let f = Pin::new(a).poll(cx).is_ready() | Pin::new(b).poll(cx).is_ready();
+                if f {
+                    self.tasks = None;
+                }
+                fired |= f;
+            }
+            if let Some((_, w)) = &mut self.owners {
+                let f = Pin::new(w).poll(cx).is_ready();
+                if f {
+                    self.owners = None;
+                }
+                fired |= f;
+            }
+            if fired {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    /// Re-reads stale inputs, computes the target, publishes what changed.
+    pub async fn round(&mut self, inner: &Inner) -> Result<()> {
+        let store = &*inner.store;
+        let layout = &inner.layout;
+        if self.workers.is_none() {
+            let (records, watch) = view::workers(store, layout, true).await?;
+            self.workers = watch.map(|w| (records, w));
+        }
+        if self.tasks.is_none() {
+            // The folder's own version changes with every admin change
+            // (pause, payload, weight); its children with add and remove.
+            let (_, revision) = store.get_and_watch(layout.tasks()).await?;
+            let (records, watch) = view::tasks(store, layout, true).await?;
+            self.tasks = watch.map(|w| (records, w, revision));
+        }
+        if self.owners.is_none() {
+            let (records, watch) = view::owners(store, layout, true).await?;
+            self.owners = watch.map(|w| (records, w));
+        }
+        let (Some((workers, _)), Some((tasks, _, _)), Some((owners, _))) =
+            (&self.workers, &self.tasks, &self.owners)
+        else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        self.first_seen.retain(|w, _| workers.contains_key(w));
+        let live: Vec<WorkerInfo> = workers
+            .iter()
+            .map(|(id, (rec, _))| WorkerInfo {
+                id: id.clone(),
+                capacity: rec.capacity.max(1),
+                tags: rec.tags.clone(),
+                age: now - *self.first_seen.entry(id.clone()).or_insert(now),
+            })
+            .collect();
+        let task_infos: Vec<TaskInfo> = tasks
+            .iter()
+            .filter(|(_, (rec, _))| !rec.paused)
+            .map(|(id, (rec, _))| TaskInfo {
+                id: id.clone(),
+                weight: rec.weight.max(1),
+                tags: rec.tags.clone(),
+                pinned: rec.pinned.clone(),
+            })
+            .collect();
+        let current: Assignment = owners
+            .iter()
+            .map(|(t, (rec, _))| (t.clone(), rec.worker.clone()))
+            .collect();
+        let input = StrategyInput {
+            workers: &live,
+            tasks: &task_infos,
+            current: &current,
+        };
+        let target = inner.strategy.assign(&input);
+        self.recheck_at = target.recheck_after.map(|d| now + d);
+        let versions: BTreeMap<TaskId, u64> = tasks
+            .iter()
+            .map(|(id, (_, node))| (id.clone(), node.version.0))
+            .collect();
+        let live_ids: Vec<WorkerId> = live.into_iter().map(|w| w.id).collect();
+        self.publish(inner, &live_ids, &target, &task_infos, &versions)
+            .await
+    }
+}

@@ -1,0 +1,170 @@
+//! The JSON records stored in the nodes of a cluster. They are plain JSON
+//! so an operator can read them with `zkCli.sh get` or `etcdctl get`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::error::{Error, Result};
+use crate::ids::{TaskId, WorkerId};
+
+/// Encodes a record as JSON bytes.
+pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(record)
+        .map_err(|e| Error::InvalidInput(format!("cannot encode record: {e}")))
+}
+
+/// Decodes a record, naming the node when it is malformed.
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, data: &[u8]) -> Result<T> {
+    serde_json::from_slice(data)
+        .map_err(|e| Error::InvalidInput(format!("malformed {what} record: {e}")))
+}
+
+/// A task as stored under `tasks/<task>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// The payload when it is UTF-8 text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// The payload in standard base64 when it is not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_base64: Option<String>,
+    /// Whether the task is paused (runs nowhere).
+    #[serde(default)]
+    pub paused: bool,
+    /// The task's weight, at least 1.
+    #[serde(default = "one")]
+    pub weight: u32,
+    /// Tags a worker must all have to run the task.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub tags: BTreeSet<String>,
+    /// The only worker allowed to run the task, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<WorkerId>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl TaskRecord {
+    /// Stores `payload` as text when it is UTF-8, else as base64.
+    pub fn set_payload(&mut self, payload: &[u8]) {
+        match std::str::from_utf8(payload) {
+            Ok(text) => {
+                self.payload = Some(text.to_owned());
+                self.payload_base64 = None;
+            }
+            Err(_) => {
+                self.payload = None;
+                self.payload_base64 =
+                    Some(base64::engine::general_purpose::STANDARD.encode(payload));
+            }
+        }
+    }
+
+    /// The payload bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the base64 form is malformed.
+    pub fn payload_bytes(&self) -> Result<Vec<u8>> {
+        if let Some(b64) = &self.payload_base64 {
+            return base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| Error::InvalidInput(format!("malformed task payload: {e}")));
+        }
+        Ok(self.payload.clone().unwrap_or_default().into_bytes())
+    }
+}
+
+/// A live worker as stored in its ephemeral node `workers/<worker>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerRecord {
+    /// The session the worker registered under.
+    pub session: u64,
+    /// Relative capacity, at least 1.
+    pub capacity: u32,
+    /// The worker's tags.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub tags: BTreeSet<String>,
+    /// When the worker registered, in milliseconds since the Unix epoch
+    /// (the worker's clock; informational).
+    pub since_ms: u64,
+}
+
+/// An ownership record, the ephemeral node `owners/<task>` of the owner's
+/// session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerRecord {
+    /// The worker running the task.
+    pub worker: WorkerId,
+    /// The fencing token of this claim.
+    pub token: u64,
+    /// The owner's session.
+    pub session: u64,
+    /// When the claim was made, in milliseconds since the Unix epoch (the
+    /// owner's clock; informational).
+    pub since_ms: u64,
+}
+
+/// What the leader wants one worker to run: `targets/<worker>`.
+///
+/// Each task maps to the version of its task node when the leader decided,
+/// so an owner notices a changed payload and restarts its handler.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRecord {
+    /// The leader's term.
+    pub term: u64,
+    /// Task → task node version.
+    pub tasks: BTreeMap<TaskId, u64>,
+}
+
+/// A task that any eligible worker may claim, as listed in `open`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenTask {
+    /// The task node's version when the leader decided.
+    pub version: u64,
+    /// Tags a worker must all have.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub tags: BTreeSet<String>,
+    /// The only worker allowed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<WorkerId>,
+}
+
+/// The tasks open to any worker: the node `open`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenRecord {
+    /// The leader's term.
+    pub term: u64,
+    /// Task → what a worker needs to know to claim it.
+    pub tasks: BTreeMap<TaskId, OpenTask>,
+}
+
+/// The elected leader: the ephemeral node `leader`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderRecord {
+    /// The leading worker.
+    pub worker: WorkerId,
+    /// Its session.
+    pub session: u64,
+    /// Its term.
+    pub term: u64,
+}
+
+/// A fencing token counter (`epochs/<task>`): the last token handed out.
+pub(crate) fn decode_counter(data: &[u8]) -> u64 {
+    std::str::from_utf8(data)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Milliseconds since the Unix epoch by this machine's clock.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,103 @@
+//! The timing of a worker, derived from the session timeout.
+//!
+//! A worker must have stopped its handlers before the server could end its
+//! session (and let another worker claim its tasks). The store tells the
+//! earliest instant the server may end the session (the *session
+//! deadline*); the worker starts stopping handlers at
+//! `deadline − stop_timeout − safety_margin`, so even a handler that needs
+//! its whole stop timeout is gone `safety_margin` before the deadline. The
+//! heartbeat keeps the deadline moving while the connection is healthy.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Timing knobs of a worker. Build with [`Timing::for_session`] and adjust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// The session timeout the server granted.
+    pub session_timeout: Duration,
+    /// How long a cancelled handler may take to stop before its future is
+    /// dropped. Default: a quarter of the session timeout.
+    pub stop_timeout: Duration,
+    /// How long handlers keep running after the connection is reported
+    /// suspended, if the session deadline allows it. Default: zero (stop at
+    /// once: "suspended means lost").
+    pub suspend_grace: Duration,
+    /// Slack for clock-rate drift between this machine and the server.
+    /// Default: a tenth of the session timeout.
+    pub safety_margin: Duration,
+    /// How often the worker proves its session alive with a request.
+    /// Default: a sixth of the session timeout.
+    pub heartbeat: Duration,
+    /// How long a graceful shutdown waits for the leader to move the
+    /// worker's tasks elsewhere before releasing them anyway. Default: twice
+    /// the session timeout.
+    pub handoff_timeout: Duration,
+    /// Pause before a leader round, to coalesce bursts of changes.
+    /// Default: 20 ms.
+    pub debounce: Duration,
+}
+
+impl Timing {
+    /// The defaults for a session timeout.
+    pub fn for_session(session_timeout: Duration) -> Self {
+        Timing {
+            session_timeout,
+            stop_timeout: session_timeout / 4,
+            suspend_grace: Duration::ZERO,
+            safety_margin: session_timeout / 10,
+            heartbeat: session_timeout / 6,
+            handoff_timeout: session_timeout * 2,
+            debounce: Duration::from_millis(20),
+        }
+    }
+
+    /// How long before the session deadline handlers start stopping.
+    pub fn stop_lead(&self) -> Duration {
+        self.stop_timeout + self.safety_margin
+    }
+
+    /// Checks that handlers can be stopped in time: heartbeat, suspend
+    /// grace, stop timeout and safety margin must fit in the session timeout.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the sum and the limit.
+    pub fn validate(&self) -> Result<()> {
+        let needed = self.heartbeat + self.suspend_grace + self.stop_timeout + self.safety_margin;
+        if self.session_timeout.is_zero() || needed >= self.session_timeout {
+            return Err(Error::InvalidInput(format!(
+                "heartbeat ({:?}) + suspend grace ({:?}) + stop timeout ({:?}) + safety margin ({:?}) = {needed:?} must be below the session timeout ({:?}); shorten them or use a longer session",
+                self.heartbeat,
+                self.suspend_grace,
+                self.stop_timeout,
+                self.safety_margin,
+                self.session_timeout
+            )));
+        }
+        if self.heartbeat.is_zero() {
+            return Err(Error::InvalidInput("heartbeat must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fit_in_the_session() {
+        Timing::for_session(Duration::from_secs(2))
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn a_grace_as_long_as_the_session_is_refused() {
+        let mut t = Timing::for_session(Duration::from_secs(2));
+        t.suspend_grace = Duration::from_secs(2);
+        let err = t.validate().unwrap_err().to_string();
+        assert!(err.contains("session timeout"), "{err}");
+    }
+}

@@ -1,0 +1,195 @@
+//! A worker: joins a cluster, runs the tasks it owns, takes over the tasks
+//! of workers that die, hands tasks off gracefully.
+
+mod builder;
+mod guard;
+mod handoff;
+mod liveness;
+mod reconcile;
+mod runner;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, info_span};
+
+pub use builder::WorkerBuilder;
+
+use crate::error::{Error, Result};
+use crate::ids::{TaskId, WorkerId};
+use crate::runtime::events::WorkerEvent;
+use crate::runtime::handler::TaskHandler;
+use crate::runtime::layout::Layout;
+use crate::runtime::timing::Timing;
+use crate::store::{DynStore, StoreExt};
+use crate::strategy::Strategy;
+
+use liveness::Liveness;
+use runner::Runner;
+
+/// A member of a cluster that runs tasks.
+///
+/// Cheap to clone: clones are handles to the same worker. Start it with
+/// [`Worker::run`] (or [`Worker::spawn`]); stop it with
+/// [`Worker::shutdown`], which hands every task off first.
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub store: DynStore,
+    pub layout: Layout,
+    pub id: WorkerId,
+    pub capacity: u32,
+    pub tags: BTreeSet<String>,
+    pub strategy: Arc<dyn Strategy>,
+    pub timing: Timing,
+    pub runner: Runner,
+    pub liveness: Liveness,
+    pub events: broadcast::Sender<WorkerEvent>,
+    /// Requests a graceful shutdown.
+    pub shutdown: CancellationToken,
+    /// True once `run` has finished.
+    pub finished: watch::Sender<bool>,
+    pub exits: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<runner::Exited>>>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("id", &self.inner.id)
+            .field("root", &self.inner.layout.root())
+            .field("store", &self.inner.store.to_string())
+            .finish()
+    }
+}
+
+impl Worker {
+    /// Starts configuring a worker of `cluster` over `store`.
+    pub fn builder(store: DynStore, cluster: &str) -> WorkerBuilder {
+        WorkerBuilder::new(store, cluster)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        store: DynStore,
+        layout: Layout,
+        id: WorkerId,
+        capacity: u32,
+        tags: BTreeSet<String>,
+        strategy: Arc<dyn Strategy>,
+        handler: Arc<dyn TaskHandler>,
+        timing: Timing,
+    ) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        let (runner, exits) = Runner::new(id.clone(), handler, timing.stop_timeout, events.clone());
+        let (finished, _) = watch::channel(false);
+        Worker {
+            inner: Arc::new(Inner {
+                store,
+                layout,
+                id,
+                capacity,
+                tags,
+                strategy,
+                timing,
+                runner,
+                liveness: Liveness::default(),
+                events,
+                shutdown: CancellationToken::new(),
+                finished,
+                exits: Mutex::new(Some(exits)),
+            }),
+        }
+    }
+
+    /// The worker's name.
+    pub fn id(&self) -> &WorkerId {
+        &self.inner.id
+    }
+
+    /// The worker's timing (derived from the session timeout).
+    pub fn timing(&self) -> Timing {
+        self.inner.timing
+    }
+
+    /// The tasks whose handlers run here now, with their fencing tokens.
+    pub fn running(&self) -> BTreeMap<TaskId, u64> {
+        self.inner.runner.running()
+    }
+
+    /// What this worker does, as it happens (handlers started and stopped,
+    /// leadership).
+    pub fn events(&self) -> broadcast::Receiver<WorkerEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Runs the worker until [`Worker::shutdown`] is called: registers it,
+    /// takes part in leader election, claims the tasks the leader assigns
+    /// to it, and keeps at most one handler per owned task running.
+    /// Survives lost connections and expired sessions (it re-registers under
+    /// the new session). Returns after the graceful handoff.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the worker is already running or has run;
+    /// store errors while creating the cluster layout.
+    ///
+    /// # Cancel safety
+    /// Dropping the future stops the worker abruptly (handlers are dropped,
+    /// tasks are taken over when the session ends); prefer
+    /// [`Worker::shutdown`].
+    pub async fn run(&self) -> Result<()> {
+        let exits = self
+            .inner
+            .exits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| Error::InvalidInput(format!("worker {} already ran", self.inner.id)))?;
+        let span = info_span!("worker", worker = %self.inner.id);
+        let inner = self.inner.clone();
+        async move {
+            for path in inner.layout.skeleton() {
+                inner.store.create_all(path).await?;
+            }
+            let stop_background = CancellationToken::new();
+            let guard =
+                tokio::spawn(guard::run(inner.clone(), stop_background.clone()).in_current_span());
+            let leader = tokio::spawn(
+                crate::runtime::leader::campaign(inner.clone(), stop_background.clone())
+                    .in_current_span(),
+            );
+            let result = reconcile::Reconciler::new(inner.clone(), exits).run().await;
+            stop_background.cancel();
+            let _ = guard.await;
+            let _ = leader.await;
+            inner
+                .runner
+                .stop_all(crate::runtime::events::StopReason::Shutdown)
+                .await;
+            let _ = inner.finished.send(true);
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Runs the worker on a tokio task.
+    pub fn spawn(&self) -> tokio::task::JoinHandle<Result<()>> {
+        let me = self.clone();
+        tokio::spawn(async move { me.run().await })
+    }
+
+    /// Shuts down gracefully: the worker leaves the cluster, waits for the
+    /// leader to move its tasks elsewhere (at most the handoff timeout),
+    /// stops its handlers, releases its tasks so the new owners can claim
+    /// them, and resigns leadership. Waits until [`Worker::run`] returns.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        let mut finished = self.inner.finished.subscribe();
+        let _ = finished.wait_for(|done| *done).await;
+    }
+}
