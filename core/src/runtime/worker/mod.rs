@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub events: broadcast::Sender<WorkerEvent>,
     /// Requests a graceful shutdown.
     pub shutdown: CancellationToken,
+    /// Requests an abrupt stop (a simulated crash).
+    pub kill: CancellationToken,
     /// True once `run` has finished.
     pub finished: watch::Sender<bool>,
     pub exits: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<runner::Exited>>>,
@@ -100,6 +102,7 @@ impl Worker {
                 liveness: Liveness::default(),
                 events,
                 shutdown: CancellationToken::new(),
+                kill: CancellationToken::new(),
                 finished,
                 exits: Mutex::new(Some(exits)),
             }),
@@ -163,6 +166,9 @@ impl Worker {
                     .in_current_span(),
             );
             let result = reconcile::Reconciler::new(inner.clone(), exits).run().await;
+            if inner.kill.is_cancelled() {
+                inner.runner.abort_all();
+            }
             stop_background.cancel();
             let _ = guard.await;
             let _ = leader.await;
@@ -175,6 +181,16 @@ impl Worker {
         }
         .instrument(span)
         .await
+    }
+
+    /// Stops the worker abruptly, as if its process died: handlers are
+    /// dropped at once, nothing is released or handed off, and the
+    /// worker's records stay in the store until its session ends. For
+    /// simulations and tests; use [`Worker::shutdown`] otherwise.
+    pub async fn kill(&self) {
+        self.inner.kill.cancel();
+        let mut finished = self.inner.finished.subscribe();
+        let _ = finished.wait_for(|done| *done).await;
     }
 
     /// Runs the worker on a tokio task.

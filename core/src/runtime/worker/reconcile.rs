@@ -82,6 +82,9 @@ impl Reconciler {
     pub async fn run(mut self) -> Result<()> {
         let mut failures = 0u32;
         while !self.inner.shutdown.is_cancelled() {
+            if self.inner.kill.is_cancelled() {
+                return Ok(());
+            }
             match self.step().await {
                 Ok(()) => failures = 0,
                 Err(Error::Closed) => return Err(Error::Closed),
@@ -516,6 +519,7 @@ impl Reconciler {
             });
             tokio::select! {
                 _ = self.inner.shutdown.cancelled() => Woke::Other,
+                _ = self.inner.kill.cancelled() => Woke::Other,
                 _ = session.changed() => Woke::Other,
                 _ = tokio::time::sleep_until(wake) => Woke::Other,
                 _ = opt_watch(&mut self.target_watch) => Woke::Target,

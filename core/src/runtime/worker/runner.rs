@@ -172,6 +172,18 @@ impl Runner {
         futures::future::join_all(stops).await;
     }
 
+    /// Drops every handler at once, without cancellation or waiting (a
+    /// simulated crash).
+    pub fn abort_all(&self) {
+        *lock(&self.fenced) = true;
+        for (task, r) in std::mem::take(&mut *lock(&self.running)) {
+            r.join.abort();
+            let _ = self
+                .events
+                .send(WorkerEvent::stopped(task, r.token, StopReason::SessionLost));
+        }
+    }
+
     async fn finish(&self, task: &TaskId, r: Running, reason: StopReason) {
         r.cancel.cancel();
         let mut join = r.join;
