@@ -77,7 +77,9 @@ pub enum Error {
     },
 
     /// The server did not answer in time (for example it is unreachable).
-    #[error("{operation} timed out after {after:?}: is the server reachable at the configured address?")]
+    #[error(
+        "{operation} timed out after {after:?}: is the server reachable at the configured address?"
+    )]
     Timeout {
         /// What was being attempted.
         operation: String,
