@@ -1,3 +1,44 @@
-//! The in-process coordination store of tenure: deterministic, with fault hooks.
+//! The in-process coordination store of tenure: deterministic, with fault
+//! hooks for simulation tests.
+//!
+//! A [`MemoryServer`] is a shared in-process server (a tree of versioned
+//! nodes, sessions, one-shot watches) with ZooKeeper's semantics; each
+//! [`MemoryStore`] is one client of it and implements
+//! [`CoordinationStore`](tenure_core::CoordinationStore). The fault hooks on
+//! [`MemoryStore`] end a session, cut a connection, delay or drop watch
+//! events and count requests; every timer runs on tokio time, so a test
+//! under `tokio::time::pause()` replays the same history every time.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `server` | [`MemoryServer`]: the lock around everything, connect |
+//! | `store` | [`MemoryStore`]: the client and its store interface |
+//! | `tree` | nodes, ZooKeeper's create/set/delete rules, versions |
+//! | `watches` | pending watches and which change fires which |
+//! | `client` | one client's connection and watch delivery path |
+//! | `session` | sessions: open, cut off, expire, resume, close |
+//! | `ops`, `multi` | the requests, and atomic multi-operations |
+//! | `faults` | the fault hooks |
+//! | `config`, `counts` | [`MemoryConfig`], [`OpCounts`] |
 
 #![deny(missing_docs)]
+
+mod client;
+mod config;
+mod counts;
+mod faults;
+mod multi;
+mod ops;
+mod server;
+mod session;
+mod store;
+mod tree;
+mod watches;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::MemoryConfig;
+pub use counts::OpCounts;
+pub use server::MemoryServer;
+pub use store::MemoryStore;

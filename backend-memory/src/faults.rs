@@ -1,0 +1,113 @@
+//! Fault hooks for simulation tests: end a session, cut a connection, delay
+//! or drop watch events, and count requests.
+//!
+//! Every hook acts at once and is deterministic under
+//! `tokio::time::pause()`: the only timers are tokio timers (the server's
+//! expiry of a cut-off session, delayed watch events), run on the runtime
+//! the client was connected from.
+
+use std::time::Duration;
+
+use crate::client::ClientId;
+use crate::counts::OpCounts;
+use crate::server::MemoryServer;
+use crate::session::ExpiryTimer;
+use crate::store::MemoryStore;
+
+impl MemoryStore {
+    /// The server ends this client's session now, as if it had timed out:
+    /// its ephemeral nodes are deleted (firing other clients' watches), its
+    /// own pending watches fire [`Lost`](tenure_core::WatchEvent::Lost).
+    ///
+    /// A connected client learns at once: its state becomes
+    /// [`Expired(s)`](tenure_core::SessionState::Expired), then it opens a new session
+    /// and reports [`Connected(t)`](tenure_core::SessionState::Connected) with `t != s`
+    /// before this returns (observers of the state stream may see only the
+    /// latter). A suspended client learns on [`resume`](Self::resume). A
+    /// closed client is left as it is.
+    pub fn expire_session(&self) {
+        self.server().apply(|st| st.expire(self.id()));
+    }
+
+    /// Cuts the connection: every request fails with
+    /// [`ConnectionLost`](tenure_core::Error::ConnectionLost) and the state
+    /// becomes [`Suspended(s)`](tenure_core::SessionState::Suspended). The session stays
+    /// alive on the server for the session timeout, measured on tokio time
+    /// from now, and then ends (ephemeral nodes deleted) unless
+    /// [`resume`](Self::resume) comes first. Watch events for this client
+    /// are held meanwhile and delivered on resume. Does nothing unless
+    /// connected.
+    pub fn suspend(&self) {
+        let timer = self.server().apply(|st| st.suspend(self.id()));
+        self.server().start(timer);
+    }
+
+    /// Restores a suspended connection. If the session is still alive the
+    /// state returns to [`Connected(s)`](tenure_core::SessionState::Connected) and the
+    /// held watch events are delivered; if the server ended it meanwhile,
+    /// the state becomes [`Expired(s)`](tenure_core::SessionState::Expired) and then
+    /// [`Connected(t)`](tenure_core::SessionState::Connected) with a new session, and the
+    /// held events (`Lost` for the watches still pending at the end) are
+    /// delivered. Does nothing unless suspended.
+    pub fn resume(&self) {
+        self.server().apply(|st| st.resume(self.id()));
+    }
+
+    /// Delays every later node and children watch event of this client by
+    /// `delay` (tokio time); [`Duration::ZERO`] switches the delay off.
+    /// Events already on their way keep their delay.
+    pub fn delay_watches(&self, delay: Duration) {
+        self.with_faults(|f| f.delay = delay);
+    }
+
+    /// While `on`, node and children watch events of this client are never
+    /// delivered: the watch stays pending (it fires
+    /// [`Lost`](tenure_core::WatchEvent::Lost) only when the session ends),
+    /// as if the notification were lost on the way.
+    pub fn drop_watches(&self, on: bool) {
+        self.with_faults(|f| f.drop = on);
+    }
+
+    /// The requests this client sent to the server so far.
+    pub fn op_counts(&self) -> OpCounts {
+        self.server()
+            .lock()
+            .clients
+            .get(&self.id())
+            .map(|c| c.counts)
+            .unwrap_or_default()
+    }
+
+    fn with_faults(&self, f: impl FnOnce(&mut crate::client::DeliveryFaults)) {
+        if let Some(c) = self.server().lock().clients.get_mut(&self.id()) {
+            f(&mut c.faults);
+        }
+    }
+}
+
+impl MemoryServer {
+    /// Starts an expiry timer of a cut-off session.
+    pub(crate) fn start(&self, timer: Option<ExpiryTimer>) {
+        let Some(timer) = timer else {
+            return;
+        };
+        let server = self.clone();
+        timer.handle.spawn(async move {
+            tokio::time::sleep(timer.after).await;
+            server.apply(|st| st.cut_timed_out(timer.session, timer.epoch));
+        });
+    }
+
+    pub(crate) fn close(&self, client: ClientId) {
+        self.apply(|st| st.close(client));
+    }
+
+    pub(crate) fn detach(&self, client: ClientId) {
+        let timer = self.apply(|st| st.detach(client));
+        self.start(timer);
+    }
+
+    pub(crate) fn deadline(&self, client: ClientId) -> Option<tokio::time::Instant> {
+        self.lock().clients.get(&client).and_then(|c| c.deadline())
+    }
+}

@@ -1,0 +1,191 @@
+//! A client of the in-memory server: the [`CoordinationStore`] it offers.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tenure_core::{
+    CoordinationStore, CreateMode, Error, Name, Node, Op, OpResult, Path, Result, SessionState,
+    StoreInfo, Version, Watch,
+};
+use tokio::sync::watch;
+
+use crate::client::ClientId;
+use crate::server::MemoryServer;
+
+/// A client of a [`MemoryServer`], with one session at a time: the
+/// [`CoordinationStore`] the runtime uses, plus fault hooks for simulation
+/// tests (see [`MemoryStore::suspend`] and its neighbours).
+///
+/// Clones share the client and its session. Closing any clone closes the
+/// client. When every clone is dropped without [`close`](Self::close), the
+/// server treats it as a dead process: the connection drops and the session
+/// ends after its timeout.
+///
+/// Every request yields to the tokio scheduler once before it reaches the
+/// server, as a network round trip would, so a task looping on requests
+/// cannot starve the others of a single-threaded runtime.
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<ClientHandle>,
+}
+
+struct ClientHandle {
+    server: MemoryServer,
+    id: ClientId,
+    timeout: Duration,
+    max_payload: usize,
+    state: watch::Sender<SessionState>,
+}
+
+impl Drop for ClientHandle {
+    fn drop(&mut self) {
+        self.server.detach(self.id);
+    }
+}
+
+impl MemoryStore {
+    pub(crate) fn new(
+        server: MemoryServer,
+        id: ClientId,
+        timeout: Duration,
+        state: watch::Sender<SessionState>,
+    ) -> Self {
+        let max_payload = server.config().max_payload;
+        MemoryStore {
+            inner: Arc::new(ClientHandle {
+                server,
+                id,
+                timeout,
+                max_payload,
+                state,
+            }),
+        }
+    }
+
+    /// The server this client is connected to.
+    pub fn server(&self) -> &MemoryServer {
+        &self.inner.server
+    }
+
+    pub(crate) fn id(&self) -> ClientId {
+        self.inner.id
+    }
+
+    fn check_payload(&self, data: &[u8]) -> Result<()> {
+        if data.len() > self.inner.max_payload {
+            return Err(Error::PayloadTooLarge {
+                size: data.len(),
+                limit: self.inner.max_payload,
+            });
+        }
+        Ok(())
+    }
+
+    /// Yields once, as a round trip to a server would.
+    async fn round_trip(&self) {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[async_trait]
+impl CoordinationStore for MemoryStore {
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            backend: "memory",
+            max_payload: self.inner.max_payload,
+            session_timeout: self.inner.timeout,
+        }
+    }
+
+    fn session_state(&self) -> SessionState {
+        *self.inner.state.borrow()
+    }
+
+    fn session_events(&self) -> watch::Receiver<SessionState> {
+        self.inner.state.subscribe()
+    }
+
+    /// Connected: now plus the session timeout (the in-process connection
+    /// renews the session continuously). Suspended: the instant the server
+    /// times the session out (or ended it, if it already did).
+    fn session_deadline(&self) -> Option<tokio::time::Instant> {
+        self.inner.server.deadline(self.inner.id)
+    }
+
+    async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
+        self.check_payload(data)?;
+        self.round_trip().await;
+        self.inner.server.create(self.inner.id, path, data, mode)
+    }
+
+    async fn get(&self, path: &Path) -> Result<Option<Node>> {
+        self.round_trip().await;
+        self.inner.server.get(self.inner.id, path)
+    }
+
+    async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
+        self.round_trip().await;
+        self.inner.server.get_and_watch(self.inner.id, path)
+    }
+
+    async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
+        self.check_payload(data)?;
+        self.round_trip().await;
+        self.inner.server.set(self.inner.id, path, data, expected)
+    }
+
+    async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
+        self.round_trip().await;
+        self.inner.server.delete(self.inner.id, path, expected)
+    }
+
+    async fn children(&self, path: &Path) -> Result<Vec<Name>> {
+        self.round_trip().await;
+        self.inner.server.children(self.inner.id, path)
+    }
+
+    async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
+        self.round_trip().await;
+        self.inner.server.children_and_watch(self.inner.id, path)
+    }
+
+    async fn multi(&self, ops: &[Op]) -> Result<Vec<OpResult>> {
+        for op in ops {
+            if let Op::Create { data, .. } | Op::Set { data, .. } = op {
+                self.check_payload(data)?;
+            }
+        }
+        self.round_trip().await;
+        self.inner.server.multi(self.inner.id, ops)
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.inner.server.close(self.inner.id);
+        Ok(())
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("client", &self.inner.id.0)
+            .field("state", &self.session_state())
+            .field("session_timeout", &self.inner.timeout)
+            .finish()
+    }
+}
+
+impl fmt::Display for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "memory store {} ", self.inner.id)?;
+        match self.session_state() {
+            SessionState::Connecting => write!(f, "(connecting)"),
+            SessionState::Connected(s) => write!(f, "(session {s})"),
+            SessionState::Suspended(s) => write!(f, "(session {s}, suspended)"),
+            SessionState::Expired(s) => write!(f, "(session {s}, expired)"),
+            SessionState::Closed => write!(f, "(closed)"),
+        }
+    }
+}
