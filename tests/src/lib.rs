@@ -5,3 +5,5 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod backend;
+pub mod conformance;
+pub mod memory;

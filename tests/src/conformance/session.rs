@@ -1,0 +1,236 @@
+//! Clause: session state as a stream. Connected on connect; `Closed` after
+//! close; after expiry a new session with a new id; when the backend can
+//! cut a connection: `Suspended` with requests failing `ConnectionLost`,
+//! the same session back if resumed in time, expiry if not.
+
+use std::time::Duration;
+
+use tenure_core::{CreateMode, Error, Op, SessionState, StoreExt};
+
+use super::{
+    LONG_SESSION, PATIENCE, at, connect, eventually, session_of, setup, teardown, wait_state,
+};
+use crate::backend::Backend;
+
+/// The shortest session timeout the suite asks for.
+fn short_session(backend: &dyn Backend) -> Duration {
+    backend
+        .capabilities()
+        .min_session_timeout
+        .max(Duration::from_millis(200))
+}
+
+/// A new client is connected with a session, on every view of the state.
+pub async fn new_client_is_connected_with_a_session(backend: &dyn Backend) {
+    let c = connect(backend, LONG_SESSION).await;
+    let s = session_of(&c);
+    assert_eq!(c.store.session_state(), SessionState::Connected(s));
+    assert_eq!(
+        *c.store.session_events().borrow(),
+        SessionState::Connected(s)
+    );
+    assert_eq!(c.store.wait_connected(PATIENCE).await.unwrap(), s);
+    let other = connect(backend, LONG_SESSION).await;
+    assert_ne!(session_of(&other), s, "two clients share a session");
+    let info = c.store.info();
+    assert!(info.max_payload >= 1024, "{info:?}");
+    assert!(info.session_timeout > Duration::ZERO, "{info:?}");
+    let _ = other.store.close().await;
+    let _ = c.store.close().await;
+}
+
+/// While connected, a known session deadline lies ahead, within the
+/// session timeout.
+pub async fn session_deadline_when_known_lies_within_the_timeout(backend: &dyn Backend) {
+    let c = connect(backend, LONG_SESSION).await;
+    c.store.get(&tenure_core::Path::root()).await.unwrap();
+    if let Some(deadline) = c.store.session_deadline() {
+        let now = tokio::time::Instant::now();
+        let timeout = c.store.info().session_timeout;
+        assert!(
+            deadline > now,
+            "deadline {deadline:?} already passed at {now:?}"
+        );
+        assert!(
+            deadline <= now + timeout,
+            "deadline beyond the session timeout"
+        );
+    }
+    let _ = c.store.close().await;
+}
+
+/// Closing makes the state `Closed`; every later request fails with
+/// `Closed`; closing again is harmless.
+pub async fn close_makes_state_closed_and_requests_fail_with_closed(backend: &dyn Backend) {
+    let (keeper, root) = setup(backend).await;
+    let c = connect(backend, LONG_SESSION).await;
+    let mut events = c.store.session_events();
+    c.store.close().await.unwrap();
+    assert_eq!(c.store.session_state(), SessionState::Closed);
+    assert_eq!(*events.borrow_and_update(), SessionState::Closed);
+    let n = at(&root, "n");
+    let closed = |r: Result<(), Error>, what: &str| {
+        assert!(matches!(r, Err(Error::Closed)), "{what} after close: {r:?}");
+    };
+    closed(c.store.get(&n).await.map(drop), "get");
+    closed(c.store.get_and_watch(&n).await.map(drop), "get_and_watch");
+    closed(
+        c.store
+            .create(&n, b"", CreateMode::Persistent)
+            .await
+            .map(drop),
+        "create",
+    );
+    closed(c.store.set(&root, b"", None).await.map(drop), "set");
+    closed(c.store.delete(&root, None).await, "delete");
+    closed(c.store.children(&root).await.map(drop), "children");
+    closed(
+        c.store.children_and_watch(&root).await.map(drop),
+        "children_and_watch",
+    );
+    closed(
+        c.store
+            .multi(&[Op::Check {
+                path: root.clone(),
+                version: None,
+            }])
+            .await
+            .map(drop),
+        "multi",
+    );
+    c.store.close().await.unwrap();
+    assert_eq!(keeper.store.get(&n).await.unwrap(), None);
+    teardown(&keeper, &root).await;
+}
+
+/// After the server ends a session: the ephemeral nodes are gone, and the
+/// client reports a new connected session with a different id, under which
+/// it works normally.
+pub async fn expiry_ends_ephemerals_then_a_new_session_connects(backend: &dyn Backend) {
+    let (keeper, root) = setup(backend).await;
+    let c = connect(backend, LONG_SESSION).await;
+    let s = session_of(&c);
+    let e = at(&root, "e");
+    c.store
+        .create(&e, b"", CreateMode::Ephemeral(s))
+        .await
+        .unwrap();
+    c.control.expire().await.unwrap();
+    let state = wait_state(
+        &c,
+        PATIENCE,
+        "a new session after expiry",
+        |st| matches!(st, SessionState::Connected(t) if t != s),
+    )
+    .await;
+    assert_eq!(
+        keeper.store.get(&e).await.unwrap(),
+        None,
+        "ephemeral survived expiry"
+    );
+    let t = state.session().unwrap();
+    c.store
+        .create(&e, b"", CreateMode::Ephemeral(t))
+        .await
+        .unwrap();
+    assert_eq!(
+        keeper.store.get(&e).await.unwrap().unwrap().ephemeral_owner,
+        Some(t)
+    );
+    let _ = c.store.close().await;
+    teardown(&keeper, &root).await;
+}
+
+/// A cut connection: the state becomes `Suspended` with the same session
+/// and requests fail with `ConnectionLost`. Resumed within the timeout, the
+/// same session is back and its ephemeral nodes were never gone.
+pub async fn resume_within_timeout_keeps_session_and_ephemerals(backend: &dyn Backend) {
+    if !backend.capabilities().suspend {
+        tracing::info!(backend = backend.name(), "cannot suspend: test skipped");
+        return;
+    }
+    let (keeper, root) = setup(backend).await;
+    let c = connect(backend, LONG_SESSION).await;
+    let s = session_of(&c);
+    let e = at(&root, "e");
+    c.store
+        .create(&e, b"", CreateMode::Ephemeral(s))
+        .await
+        .unwrap();
+    c.control.suspend().await.unwrap();
+    wait_state(&c, PATIENCE, "suspended", |st| {
+        st == SessionState::Suspended(s)
+    })
+    .await;
+    let err = tokio::time::timeout(PATIENCE, c.store.get(&e))
+        .await
+        .expect("a request while suspended fails in time")
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    assert_eq!(
+        keeper.store.get(&e).await.unwrap().unwrap().ephemeral_owner,
+        Some(s)
+    );
+
+    c.control.resume().await.unwrap();
+    wait_state(&c, PATIENCE, "the same session back", |st| {
+        st == SessionState::Connected(s)
+    })
+    .await;
+    assert_eq!(
+        c.store.get(&e).await.unwrap().unwrap().ephemeral_owner,
+        Some(s)
+    );
+    let _ = c.store.close().await;
+    teardown(&keeper, &root).await;
+}
+
+/// A connection cut for longer than the session timeout: the server ends
+/// the session (its ephemeral nodes go) and, once resumed, the client
+/// reports a new session.
+pub async fn suspension_past_timeout_expires_the_session(backend: &dyn Backend) {
+    if !backend.capabilities().suspend {
+        tracing::info!(backend = backend.name(), "cannot suspend: test skipped");
+        return;
+    }
+    let (keeper, root) = setup(backend).await;
+    let timeout = short_session(backend);
+    let c = connect(backend, timeout).await;
+    let s = session_of(&c);
+    let e = at(&root, "e");
+    c.store
+        .create(&e, b"", CreateMode::Ephemeral(s))
+        .await
+        .unwrap();
+    let cut = tokio::time::Instant::now();
+    c.control.suspend().await.unwrap();
+    let granted = c.store.info().session_timeout;
+    eventually(
+        granted + PATIENCE,
+        "ephemeral gone after the timeout",
+        async || keeper.store.get(&e).await.unwrap().is_none(),
+    )
+    .await;
+    let gone_after = cut.elapsed();
+    // The server counts the timeout from the last request it heard, which
+    // may precede the cut by a heartbeat interval (a third of the timeout).
+    assert!(
+        gone_after >= granted / 2,
+        "ephemeral gone {gone_after:?} after the cut, well before the session timeout {granted:?}"
+    );
+    c.control.resume().await.unwrap();
+    let state = wait_state(
+        &c,
+        granted + PATIENCE,
+        "a new session after resume",
+        |st| matches!(st, SessionState::Connected(t) if t != s),
+    )
+    .await;
+    let t = state.session().unwrap();
+    c.store
+        .create(&e, b"", CreateMode::Ephemeral(t))
+        .await
+        .unwrap();
+    let _ = c.store.close().await;
+    teardown(&keeper, &root).await;
+}
