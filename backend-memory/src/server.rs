@@ -64,6 +64,15 @@ impl State {
 /// counters, timers run on tokio time (so `tokio::time::pause()` drives
 /// session expiry), and nothing depends on the wall clock or randomness.
 ///
+/// Semantics are ZooKeeper's (parents must exist and not be ephemeral, only
+/// empty nodes can be deleted, one-shot watches), with one deliberate
+/// difference: versions come from one server-wide counter, like ZooKeeper's
+/// zxid, so a node deleted and created again never reuses a version and a
+/// compare-and-set holding a version from before the delete always fails.
+/// When the server ends a connected client's session, the client renews at
+/// once: it reports `Expired(s)` and then `Connected(t)` with a new session
+/// before the call that ended the session returns.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> tenure_core::Result<()> {
