@@ -7,3 +7,4 @@
 pub mod backend;
 pub mod conformance;
 pub mod memory;
+pub mod server_util;
