@@ -1,3 +1,37 @@
-//! The ZooKeeper coordination store of tenure.
+//! The ZooKeeper coordination store of tenure, on the `zookeeper-client`
+//! crate.
+//!
+//! ```no_run
+//! # async fn demo() -> tenure_core::Result<()> {
+//! use tenure_zookeeper::ZkConfig;
+//! let store = ZkConfig::new("127.0.0.1:2181").connect().await?;
+//! # drop(store); Ok(()) }
+//! ```
+//!
+//! - [`config`]: servers, chroot, timeouts, digest credentials.
+//! - [`ZkStore`] (`store`, `ops`, `multi`): the store contract on ZooKeeper
+//!   requests; `session`: session states and renewal after expiry;
+//!   `connect`: opening one session, bounded in time.
+//! - `acl`: who may touch the nodes the store creates.
+//! - [`limits`]: what fits in one request ([`MAX_PAYLOAD`]).
+//! - `errors`, `watch`: ZooKeeper's errors and watch events in tenure's
+//!   terms.
 
 #![deny(missing_docs)]
+
+mod acl;
+pub mod config;
+mod connect;
+mod errors;
+pub mod limits;
+mod multi;
+mod ops;
+mod session;
+mod store;
+mod watch;
+
+pub use config::{Credentials, ZkConfig};
+pub use limits::MAX_PAYLOAD;
+pub use store::ZkStore;
+/// The ZooKeeper client library this backend is built on.
+pub use zookeeper_client;

@@ -7,4 +7,5 @@
 pub mod backend;
 pub mod conformance;
 pub mod memory;
+pub mod proxy;
 pub mod server_util;

@@ -1,0 +1,134 @@
+//! Who may touch the nodes the store creates, and whether the configured
+//! credentials may use the chroot.
+//!
+//! With [`Credentials`] every node the store creates (the chroot and its
+//! missing ancestors included) gets ZooKeeper's `auth` ACL with all rights:
+//! the server stores it as `digest:<user>:<hash>` with `ALL`, and nothing
+//! for anyone else, not even reading. Another client without those
+//! credentials can neither read nor change the tree (operators use
+//! `addauth digest user:password` in `zkCli.sh`). Without credentials nodes
+//! are open to everyone (`world:anyone`, `ALL`).
+//!
+//! ZooKeeper never refuses digest credentials when a session starts (any
+//! `user:password` is a valid identity); a wrong password shows as `NoAuth`
+//! on the first request touching a node protected for the right one. With a
+//! chroot the store makes that request while connecting, so wrong
+//! credentials fail [`ZkStore::connect`](crate::ZkStore::connect) with
+//! [`Error::Unauthorized`].
+
+use tenure_core::{Error, Path, Result, SessionId};
+use zookeeper_client as zk;
+
+use crate::config::Credentials;
+use crate::errors;
+
+/// The ACL of every node the store creates.
+pub(crate) fn acls(credentials: Option<&Credentials>) -> zk::Acls<'static> {
+    match credentials {
+        Some(_) => zk::Acls::creator_all(),
+        None => zk::Acls::anyone_all(),
+    }
+}
+
+/// The rights the store needs on its chroot.
+fn needed() -> zk::Permission {
+    zk::Permission::READ | zk::Permission::WRITE | zk::Permission::CREATE | zk::Permission::DELETE
+}
+
+/// Makes sure `chroot` exists (creating it and its missing ancestors with
+/// the store's ACL) and that this client may use it.
+pub(crate) async fn prepare_chroot(
+    client: &zk::Client,
+    chroot: &Path,
+    credentials: Option<&Credentials>,
+    session: SessionId,
+) -> Result<()> {
+    match client.get_acl(chroot.as_str()).await {
+        Ok((acl, _)) => check_grants(&acl, chroot, credentials),
+        Err(zk::Error::NoNode) => create_chroot(client, chroot, credentials, session).await,
+        Err(zk::Error::NoAuth) => Err(refused(chroot, credentials)),
+        Err(e) => Err(errors::map(e, errors::Kind::Node, chroot.as_str(), session)),
+    }
+}
+
+async fn create_chroot(
+    client: &zk::Client,
+    chroot: &Path,
+    credentials: Option<&Credentials>,
+    session: SessionId,
+) -> Result<()> {
+    let options = zk::CreateMode::Persistent.with_acls(acls(credentials));
+    let mut missing = vec![chroot.clone()];
+    while let Some(parent) = missing.last().and_then(Path::parent) {
+        if parent.is_root() {
+            break;
+        }
+        missing.push(parent);
+    }
+    for node in missing.iter().rev() {
+        match client.create(node.as_str(), b"", &options).await {
+            Ok(_) | Err(zk::Error::NodeExists) => {}
+            Err(zk::Error::NoAuth) => return Err(refused(node, credentials)),
+            Err(e) => return Err(errors::map(e, errors::Kind::Create, node.as_str(), session)),
+        }
+    }
+    tracing::info!(%chroot, "created the ZooKeeper chroot");
+    Ok(())
+}
+
+/// Whether `acl` lets this client read and write below the chroot.
+fn check_grants(acl: &[zk::Acl], chroot: &Path, credentials: Option<&Credentials>) -> Result<()> {
+    let granted = acl.iter().any(|entry| {
+        let ours = match (entry.scheme(), credentials) {
+            ("world", _) => entry.id() == "anyone",
+            ("digest", Some(c)) => entry
+                .id()
+                .strip_prefix(c.user())
+                .is_some_and(|rest| rest.starts_with(':')),
+            _ => false,
+        };
+        ours && entry.permission().has(needed())
+    });
+    if granted {
+        Ok(())
+    } else {
+        Err(refused(chroot, credentials))
+    }
+}
+
+fn refused(node: &Path, credentials: Option<&Credentials>) -> Error {
+    let who = match credentials {
+        Some(c) => format!("the digest credentials of user {:?}", c.user()),
+        None => "a client without credentials".to_string(),
+    };
+    Error::Unauthorized {
+        detail: format!("ZooKeeper's ACL of {node} does not let {who} read and write there"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acl(scheme: &str, id: &str, perm: zk::Permission) -> zk::Acl {
+        zk::Acl::new(perm, zk::AuthId::new(scheme, id))
+    }
+
+    #[test]
+    fn grants_need_read_write_create_delete_for_this_identity() {
+        let root = Path::new("/t").unwrap();
+        let alice = Credentials::parse("alice:pw").unwrap();
+        let all = zk::Permission::ALL;
+        let ok = [acl("digest", "alice:hash=", all)];
+        assert!(check_grants(&ok, &root, Some(&alice)).is_ok());
+        assert!(check_grants(&ok, &root, None).is_err());
+        let other = [acl("digest", "alicia:hash=", all)];
+        assert!(check_grants(&other, &root, Some(&alice)).is_err());
+        let open = [acl("world", "anyone", all)];
+        assert!(check_grants(&open, &root, None).is_ok());
+        let read_only = [acl("world", "anyone", zk::Permission::READ)];
+        let e = check_grants(&read_only, &root, Some(&alice)).unwrap_err();
+        assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}");
+        assert!(e.to_string().contains("alice"), "{e}");
+    }
+}

@@ -1,0 +1,225 @@
+//! How to reach a ZooKeeper ensemble: servers, chroot, timeouts and
+//! credentials.
+
+use std::fmt;
+use std::time::Duration;
+
+use tenure_core::{Error, Path, Result};
+
+/// The default session timeout asked of the server.
+pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default bound on establishing a session.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Digest credentials (`user:password`), as ZooKeeper's `digest` scheme
+/// takes them. The password never appears in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    user: String,
+    password: String,
+}
+
+impl Credentials {
+    /// Credentials for `user` with `password`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the user is empty or contains `:`.
+    pub fn new(user: &str, password: &str) -> Result<Self> {
+        if user.is_empty() || user.contains(':') {
+            return Err(Error::InvalidInput(format!(
+                "ZooKeeper digest user {user:?} must be non-empty and contain no `:`"
+            )));
+        }
+        Ok(Credentials {
+            user: user.to_string(),
+            password: password.to_string(),
+        })
+    }
+
+    /// Parses `user:password` (the password may contain `:`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when there is no `:` or the user is empty.
+    pub fn parse(user_password: &str) -> Result<Self> {
+        match user_password.split_once(':') {
+            Some((user, password)) => Self::new(user, password),
+            None => Err(Error::InvalidInput(
+                "ZooKeeper digest credentials must have the form user:password".into(),
+            )),
+        }
+    }
+
+    /// The user name.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The `user:password` bytes sent with the `digest` scheme.
+    pub(crate) fn auth_bytes(&self) -> Vec<u8> {
+        format!("{}:{}", self.user, self.password).into_bytes()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .finish()
+    }
+}
+
+/// Everything needed to open a [`ZkStore`](crate::ZkStore); a builder:
+///
+/// ```no_run
+/// # async fn demo() -> tenure_core::Result<()> {
+/// use std::time::Duration;
+/// use tenure_zookeeper::{Credentials, ZkConfig};
+///
+/// let store = ZkConfig::new("10.0.0.1:2181,10.0.0.2:2181")
+///     .with_chroot(tenure_core::Path::new("/tenure")?)
+///     .with_session_timeout(Duration::from_secs(6))
+///     .with_credentials(Credentials::parse("tenure:secret")?)
+///     .connect()
+///     .await?;
+/// # drop(store); Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ZkConfig {
+    pub(crate) servers: String,
+    pub(crate) chroot: Option<Path>,
+    pub(crate) session_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) reconnect_backoff: (Duration, Duration),
+}
+
+impl ZkConfig {
+    /// A configuration for the servers `host:port,host:port,…`, with the
+    /// default timeouts, no chroot and no credentials.
+    pub fn new(servers: impl Into<String>) -> Self {
+        ZkConfig {
+            servers: servers.into(),
+            chroot: None,
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            credentials: None,
+            reconnect_backoff: (Duration::from_millis(50), Duration::from_secs(1)),
+        }
+    }
+
+    /// Confines the store below `chroot`: the store's `/` is that node. It
+    /// is created (with the store's ACL) if missing.
+    pub fn with_chroot(mut self, chroot: Path) -> Self {
+        self.chroot = (!chroot.is_root()).then_some(chroot);
+        self
+    }
+
+    /// The session timeout to ask for; the server clamps it to its
+    /// `[minSessionTimeout, maxSessionTimeout]` (by default 2 to 20 ticks),
+    /// and [`StoreInfo::session_timeout`](tenure_core::StoreInfo) reports
+    /// what it granted.
+    pub fn with_session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = timeout;
+        self
+    }
+
+    /// How long establishing a session may take before
+    /// [`Error::Timeout`] (also bounds each attempt to renew an expired
+    /// session).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Authenticates every session with these digest credentials, and
+    /// protects every node the store creates with an ACL granting all rights
+    /// to this identity and none to anyone else.
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The pause between attempts to open a new session after the old one
+    /// ended: starts at `min`, doubles up to `max`.
+    pub fn with_reconnect_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.reconnect_backoff = (min, max.max(min));
+        self
+    }
+
+    /// The servers, as given.
+    pub fn servers(&self) -> &str {
+        &self.servers
+    }
+
+    /// Checks the configuration without contacting any server.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the bad server entry or timeout.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |why: String| Err(Error::InvalidInput(why));
+        if self.servers.trim().is_empty() {
+            return bad("no ZooKeeper server given (expected host:port,host:port)".into());
+        }
+        for server in self.servers.split(',') {
+            let server = server.trim();
+            let Some((host, port)) = server.rsplit_once(':') else {
+                return bad(format!("ZooKeeper server {server:?} is not host:port"));
+            };
+            if host.is_empty() || host.contains('/') || port.parse::<u16>().is_err() {
+                return bad(format!(
+                    "ZooKeeper server {server:?} is not host:port (set a chroot with with_chroot)"
+                ));
+            }
+        }
+        if self.session_timeout < Duration::from_millis(1) {
+            return bad("the ZooKeeper session timeout must be positive".into());
+        }
+        if self.connect_timeout < Duration::from_millis(1) {
+            return bad("the ZooKeeper connect timeout must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Opens a store with this configuration; see
+    /// [`ZkStore::connect`](crate::ZkStore::connect).
+    ///
+    /// # Errors
+    /// As [`ZkStore::connect`](crate::ZkStore::connect).
+    pub async fn connect(self) -> Result<crate::ZkStore> {
+        crate::ZkStore::connect(self).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_parse_and_hide_the_password() {
+        let c = Credentials::parse("alice:pa:ss").unwrap();
+        assert_eq!(c.user(), "alice");
+        assert_eq!(c.auth_bytes(), b"alice:pa:ss");
+        assert!(!format!("{c:?}").contains("pa:ss"));
+        assert!(Credentials::parse("nocolon").is_err());
+        assert!(Credentials::parse(":pw").is_err());
+    }
+
+    #[test]
+    fn servers_must_be_host_port() {
+        assert!(ZkConfig::new("127.0.0.1:2181").validate().is_ok());
+        assert!(ZkConfig::new("a:1, b:2").validate().is_ok());
+        for bad in ["", "host", "host:port", "a:1/chroot", ":1"] {
+            assert!(ZkConfig::new(bad).validate().is_err(), "{bad:?} accepted");
+        }
+        let zero = ZkConfig::new("a:1").with_session_timeout(Duration::ZERO);
+        assert!(zero.validate().is_err());
+    }
+
+    #[test]
+    fn root_chroot_is_no_chroot() {
+        let c = ZkConfig::new("a:1").with_chroot(Path::root());
+        assert!(c.chroot.is_none());
+    }
+}

@@ -1,0 +1,385 @@
+//! [`ZkStore`]: one live ZooKeeper session at a time, and the plumbing every
+//! request goes through.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tenure_core::{Error, Path, Result, SessionId, SessionState, Version};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use zookeeper_client as zk;
+
+use crate::config::ZkConfig;
+use crate::connect::{self, Opened};
+use crate::errors::{self, Kind};
+use crate::session;
+
+/// How long [`close`](tenure_core::CoordinationStore::close) waits at most
+/// for the server to confirm the end of the session.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// A [`CoordinationStore`](tenure_core::CoordinationStore) on a ZooKeeper
+/// ensemble.
+///
+/// The store holds one session at a time. When the server ends it
+/// (expiry), the state goes `Expired(s)` and the store opens a new session
+/// on its own, retrying with a capped backoff for as long as the store is
+/// open, then reports `Connected(t)`; nothing is ever re-created under the
+/// old session: requests go to the client object of the session they were
+/// meant for, which refuses once that session is gone.
+///
+/// Versions are ZooKeeper's data versions (`Stat.version`): compare them
+/// for equality only. ZooKeeper restarts a node's version at 0 when it is
+/// deleted and created again, so a version names a state of one incarnation
+/// of a node; the runtime never compares versions across a deletion.
+///
+/// Cloning is cheap and shares the session. Dropping the last clone without
+/// [`close`](tenure_core::CoordinationStore::close) ends the session as
+/// well, without waiting for the server.
+#[derive(Clone)]
+pub struct ZkStore {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// What every clone of a store and its session supervisor share.
+pub(crate) struct Shared {
+    pub(crate) config: ZkConfig,
+    /// The live session's client; `None` once closed.
+    pub(crate) current: RwLock<Option<Live>>,
+    pub(crate) state: watch::Sender<SessionState>,
+    pub(crate) closed: CancellationToken,
+    /// The session and the send time of the last request the server
+    /// answered in it.
+    pub(crate) answered: Mutex<Option<(SessionId, Instant)>>,
+}
+
+/// One session: its client object, id and granted timeout.
+#[derive(Clone)]
+pub(crate) struct Live {
+    pub(crate) client: zk::Client,
+    pub(crate) session: SessionId,
+    pub(crate) timeout: Duration,
+}
+
+impl ZkStore {
+    /// Connects to the servers of `config` and opens a session.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed configuration;
+    /// [`Error::Timeout`] naming the servers when no session could be
+    /// opened within the connect timeout (unreachable or refusing servers);
+    /// [`Error::Unauthorized`] when the chroot's ACL refuses the configured
+    /// credentials (or their absence).
+    pub async fn connect(config: ZkConfig) -> Result<ZkStore> {
+        config.validate()?;
+        let opened = connect::open(&config).await?;
+        let Opened {
+            client,
+            session,
+            timeout,
+            started,
+        } = opened;
+        let watcher = client.state_watcher();
+        let (state, _) = watch::channel(SessionState::Connected(session));
+        let shared = Arc::new(Shared {
+            config,
+            current: RwLock::new(Some(Live {
+                client,
+                session,
+                timeout,
+            })),
+            state,
+            closed: CancellationToken::new(),
+            answered: Mutex::new(Some((session, started))),
+        });
+        tokio::spawn(session::supervise(
+            Arc::downgrade(&shared),
+            watcher,
+            session,
+        ));
+        Ok(ZkStore { shared })
+    }
+
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &ZkConfig {
+        &self.shared.config
+    }
+
+    /// The live session's id and password, for reattaching the session from
+    /// another client (for example to end it on purpose in a test: connect
+    /// with it, then drop that client). `None` once closed.
+    pub fn session_info(&self) -> Option<zk::SessionInfo> {
+        self.shared
+            .live_client()
+            .map(|l| l.client.session().clone())
+    }
+
+    /// The ACL of nodes this store creates.
+    pub(crate) fn acls(&self) -> zk::Acls<'static> {
+        crate::acl::acls(self.shared.config.credentials.as_ref())
+    }
+
+    /// The chroot's length in bytes (0 without one), for packet sizes.
+    pub(crate) fn chroot_len(&self) -> usize {
+        self.shared
+            .config
+            .chroot
+            .as_ref()
+            .map_or(0, |c| c.as_str().len())
+    }
+
+    /// The session to send a request on, or why there is none usable.
+    pub(crate) fn live(&self) -> Result<Live> {
+        if self.shared.closed.is_cancelled() {
+            return Err(Error::Closed);
+        }
+        let live = self.shared.live_client().ok_or(Error::Closed)?;
+        match live.client.state() {
+            zk::SessionState::SyncConnected => Ok(live),
+            zk::SessionState::Disconnected | zk::SessionState::ConnectedReadOnly => {
+                Err(Error::ConnectionLost {
+                    detail: format!(
+                        "no connection to ZooKeeper at {}; session {} may still be alive",
+                        self.shared.config.servers, live.session
+                    ),
+                })
+            }
+            zk::SessionState::AuthFailed => {
+                Err(errors::map_session(zk::Error::AuthFailed, live.session))
+            }
+            zk::SessionState::Expired | zk::SessionState::Closed => Err(Error::SessionExpired {
+                session: live.session.0,
+            }),
+        }
+    }
+
+    /// Sends a request (already built into `request`) on `live`, bounded by
+    /// the session timeout, and notes the answer for the session deadline.
+    /// The inner result is ZooKeeper's answer, for the caller to interpret.
+    pub(crate) async fn request<T, E: ServerAnswer>(
+        &self,
+        live: &Live,
+        what: &str,
+        path: &Path,
+        request: impl Future<Output = std::result::Result<T, E>>,
+    ) -> Result<std::result::Result<T, E>> {
+        let sent = Instant::now();
+        let answer = tokio::time::timeout(live.timeout, request)
+            .await
+            .map_err(|_| Error::Timeout {
+                operation: format!("ZooKeeper {what} of {path}"),
+                after: live.timeout,
+            })?;
+        if answer
+            .as_ref()
+            .err()
+            .is_none_or(ServerAnswer::server_answered)
+        {
+            self.shared.note_answer(live.session, sent);
+        }
+        Ok(answer)
+    }
+
+    /// Maps a ZooKeeper error of a request of `kind` on `path`.
+    pub(crate) fn fail(&self, err: zk::Error, kind: Kind, path: &Path, live: &Live) -> Error {
+        if self.shared.closed.is_cancelled() {
+            return Error::Closed;
+        }
+        errors::map(err, kind, path.as_str(), live.session)
+    }
+
+    /// Checks that an ephemeral node is meant for the live session.
+    pub(crate) fn check_owner(&self, owner: SessionId, live: &Live) -> Result<()> {
+        if owner == live.session {
+            Ok(())
+        } else {
+            Err(Error::SessionExpired { session: owner.0 })
+        }
+    }
+
+    /// Ends the session and waits (bounded) for the server to confirm.
+    pub(crate) async fn shut(&self) {
+        self.shared.closed.cancel();
+        let live = self
+            .shared
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(live) = live {
+            let session = live.session;
+            let mut watcher = live.client.state_watcher();
+            // Dropping the last client object makes the library close the
+            // session; requests still in flight hold clones for a moment.
+            drop(live);
+            let ended = async {
+                let mut state = watcher.state();
+                while !state.is_terminated() {
+                    state = watcher.changed().await;
+                }
+                state
+            };
+            match tokio::time::timeout(CLOSE_WAIT, ended).await {
+                Ok(state) => tracing::debug!(%session, %state, "ZooKeeper session closed"),
+                Err(_) => tracing::warn!(
+                    %session,
+                    "ZooKeeper did not confirm the end of the session within {CLOSE_WAIT:?}"
+                ),
+            }
+        }
+        self.shared.publish(SessionState::Closed);
+    }
+}
+
+impl Shared {
+    pub(crate) fn live_client(&self) -> Option<Live> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn note_answer(&self, session: SessionId, sent: Instant) {
+        let mut answered = self.answered.lock().unwrap_or_else(|p| p.into_inner());
+        match *answered {
+            Some((s, at)) if s == session && at >= sent => {}
+            _ => *answered = Some((session, sent)),
+        }
+    }
+
+    /// Publishes a session state; nothing follows `Closed`.
+    pub(crate) fn publish(&self, next: SessionState) {
+        self.state.send_if_modified(|state| {
+            if *state == SessionState::Closed || *state == next {
+                return false;
+            }
+            *state = next;
+            true
+        });
+    }
+
+    /// The earliest instant the server may end the live session.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        let SessionState::Connected(live) = *self.state.borrow() else {
+            return None;
+        };
+        let timeout = self.live_client()?.timeout;
+        let answered = *self.answered.lock().unwrap_or_else(|p| p.into_inner());
+        match answered {
+            Some((session, sent)) if session == live => Some(sent + timeout),
+            _ => None,
+        }
+    }
+}
+
+/// A request's error that may still prove the session alive.
+pub(crate) trait ServerAnswer {
+    /// Whether ZooKeeper itself answered with this error (so the session
+    /// was alive and renewed), as opposed to a client-side failure.
+    fn server_answered(&self) -> bool;
+}
+
+impl ServerAnswer for zk::Error {
+    fn server_answered(&self) -> bool {
+        matches!(
+            self,
+            zk::Error::NoNode
+                | zk::Error::NodeExists
+                | zk::Error::BadVersion
+                | zk::Error::NotEmpty
+                | zk::Error::NoChildrenForEphemerals
+                | zk::Error::NoAuth
+                | zk::Error::InvalidAcl
+        )
+    }
+}
+
+impl ServerAnswer for zk::MultiWriteError {
+    fn server_answered(&self) -> bool {
+        match self {
+            zk::MultiWriteError::OperationFailed { .. } => true,
+            zk::MultiWriteError::RequestFailed { source } => source.server_answered(),
+        }
+    }
+}
+
+/// ZooKeeper's data version as a tenure [`Version`].
+pub(crate) fn version(stat: &zk::Stat) -> Version {
+    Version(u64::from(stat.version as u32))
+}
+
+/// The ZooKeeper version to expect for `expected`; a version ZooKeeper
+/// could never report (or one that would read as "any") cannot match.
+pub(crate) fn expected(path: &Path, expected: Option<Version>) -> Result<Option<i32>> {
+    match expected {
+        None => Ok(None),
+        Some(Version(v)) => match u32::try_from(v) {
+            Ok(v) if v as i32 != -1 => Ok(Some(v as i32)),
+            _ => Err(Error::VersionConflict {
+                path: path.to_string(),
+            }),
+        },
+    }
+}
+
+/// The owning session of a node, from its stat.
+pub(crate) fn owner(stat: &zk::Stat) -> Option<SessionId> {
+    (stat.ephemeral_owner != 0).then_some(SessionId(stat.ephemeral_owner as u64))
+}
+
+impl fmt::Debug for ZkStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZkStore")
+            .field("servers", &self.shared.config.servers)
+            .field("chroot", &self.shared.config.chroot)
+            .field("state", &*self.shared.state.borrow())
+            .finish()
+    }
+}
+
+impl fmt::Display for ZkStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "zookeeper://{}", self.shared.config.servers)?;
+        match &self.shared.config.chroot {
+            Some(chroot) => write!(f, "{chroot}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_round_trip_and_impossible_ones_never_match() {
+        let p = Path::new("/n").unwrap();
+        assert_eq!(expected(&p, None).unwrap(), None);
+        assert_eq!(expected(&p, Some(Version(0))).unwrap(), Some(0));
+        assert_eq!(expected(&p, Some(Version(7))).unwrap(), Some(7));
+        for impossible in [u64::from(u32::MAX), u64::from(u32::MAX) + 1, u64::MAX] {
+            assert!(matches!(
+                expected(&p, Some(Version(impossible))),
+                Err(Error::VersionConflict { .. })
+            ));
+        }
+        let stat = zk::Stat {
+            czxid: 1,
+            mzxid: 1,
+            pzxid: 1,
+            ctime: 0,
+            mtime: 0,
+            version: i32::MAX,
+            cversion: 0,
+            aversion: 0,
+            ephemeral_owner: 0,
+            data_length: 0,
+            num_children: 0,
+        };
+        let v = version(&stat);
+        assert_eq!(expected(&p, Some(v)).unwrap(), Some(i32::MAX));
+    }
+}
