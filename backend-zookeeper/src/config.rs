@@ -148,9 +148,30 @@ impl ZkConfig {
         self
     }
 
+    /// The same configuration for other servers.
+    pub fn with_servers(mut self, servers: impl Into<String>) -> Self {
+        self.servers = servers.into();
+        self
+    }
+
     /// The servers, as given.
     pub fn servers(&self) -> &str {
         &self.servers
+    }
+
+    /// The chroot, if any.
+    pub fn chroot(&self) -> Option<&Path> {
+        self.chroot.as_ref()
+    }
+
+    /// The session timeout asked for.
+    pub fn session_timeout(&self) -> Duration {
+        self.session_timeout
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// Checks the configuration without contacting any server.

@@ -1,6 +1,6 @@
 //! Atomic multi-operations as ZooKeeper `multi` requests.
 
-use tenure_core::{Error, Op, OpResult, Result};
+use tenure_core::{Error, Op, OpResult, Result, Version};
 use zookeeper_client as zk;
 
 use crate::errors::Kind;
@@ -70,6 +70,12 @@ pub(crate) async fn run(store: &ZkStore, live: &Live, ops: &[Op]) -> Result<Vec<
         .into_iter()
         .map(|r| match r {
             zk::MultiWriteResult::Check => Ok(OpResult::Checked),
+            // ZooKeeper 3.8 answers a create inside a multi without its
+            // stat (the client reports it as invalid, version -1); a node
+            // just created always has data version 0.
+            zk::MultiWriteResult::Create { stat, .. } if stat.version < 0 => {
+                Ok(OpResult::Created(Version(0)))
+            }
             zk::MultiWriteResult::Create { stat, .. } => Ok(OpResult::Created(version(&stat))),
             zk::MultiWriteResult::SetData { stat } => Ok(OpResult::Set(version(&stat))),
             zk::MultiWriteResult::Delete => Ok(OpResult::Deleted),

@@ -9,3 +9,4 @@ pub mod conformance;
 pub mod memory;
 pub mod proxy;
 pub mod server_util;
+pub mod zookeeper;

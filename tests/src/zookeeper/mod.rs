@@ -1,0 +1,9 @@
+//! The ZooKeeper test harness: real servers ([`ZkServer`], [`ZkEnsemble`])
+//! and ZooKeeper as a conformance [`Backend`](crate::backend::Backend)
+//! ([`ZkBackend`]), each client behind its own proxy.
+
+mod backend;
+mod server;
+
+pub use backend::{CONNECT_TIMEOUT, ZkBackend, ZkControl};
+pub use server::{MAX_SESSION_TIMEOUT, MIN_SESSION_TIMEOUT, TICK, ZkEnsemble, ZkServer};

@@ -1,0 +1,281 @@
+//! Real ZooKeeper 3.8 servers for tests: one shared standalone server per
+//! test binary, private servers that can be stopped and restarted on the
+//! same data, and 3-node ensembles.
+//!
+//! Servers start with the direct `java` line (zkServer.sh loses logs),
+//! `tickTime=200`, `minSessionTimeout=400` (so sub-second sessions work),
+//! `-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1`, a WARN-level
+//! console log appended to `server.log` in the server's scratch directory,
+//! on a free 127.0.0.1 port. They die with the test binary (see
+//! [`server_util`](crate::server_util)).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::server_util::{
+    ServerProcess, free_port, require_file, require_program, scratch_dir, tcp_request,
+};
+
+/// The server's tick.
+pub const TICK: Duration = Duration::from_millis(200);
+
+/// The shortest session timeout the servers grant.
+pub const MIN_SESSION_TIMEOUT: Duration = Duration::from_millis(400);
+
+/// The longest session timeout the servers grant.
+pub const MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a server may take to start serving.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
+
+/// Peer and election ports of one ensemble member.
+#[derive(Clone, Copy, Debug)]
+struct Peer {
+    id: u32,
+    quorum: u16,
+    election: u16,
+}
+
+/// One ZooKeeper server process with its own data directory; stopping it
+/// keeps the data, so it can start again where it was.
+#[derive(Debug)]
+pub struct ZkServer {
+    name: String,
+    dir: tempfile::TempDir,
+    port: u16,
+    process: Mutex<Option<ServerProcess>>,
+}
+
+impl ZkServer {
+    /// The standalone server this test binary shares, started on first use.
+    /// Tests keep apart by using their own paths (see
+    /// [`unique_root`](crate::backend::unique_root)).
+    pub fn shared() -> &'static ZkServer {
+        static SHARED: OnceLock<ZkServer> = OnceLock::new();
+        SHARED.get_or_init(ZkServer::start)
+    }
+
+    /// Starts a private standalone server and waits until it answers
+    /// `ruok` with `imok`. Panics (naming the install command when java or
+    /// ZooKeeper is missing) if it cannot start.
+    pub fn start() -> ZkServer {
+        let server = ZkServer::configure("zk", None, &[]);
+        server.start_again();
+        server
+    }
+
+    /// Writes the data directory and `zoo.cfg` of a server; `peer` and
+    /// `peers` make it an ensemble member.
+    fn configure(name: &str, peer: Option<Peer>, peers: &[Peer]) -> ZkServer {
+        let dir = scratch_dir(name);
+        let port = free_port();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let mut cfg = format!(
+            "tickTime={tick}\ninitLimit=10\nsyncLimit=5\ndataDir={data}\nclientPort={port}\n\
+             clientPortAddress=127.0.0.1\nminSessionTimeout={min}\nmaxSessionTimeout={max}\n\
+             admin.enableServer=false\n4lw.commands.whitelist=*\nforceSync=no\n\
+             maxClientCnxns=0\nclientPortListenBacklog=1024\n",
+            tick = TICK.as_millis(),
+            data = data.display(),
+            min = MIN_SESSION_TIMEOUT.as_millis(),
+            max = MAX_SESSION_TIMEOUT.as_millis(),
+        );
+        if let Some(me) = peer {
+            std::fs::write(data.join("myid"), format!("{}\n", me.id)).unwrap();
+            for p in peers {
+                cfg.push_str(&format!(
+                    "server.{}=127.0.0.1:{}:{}\n",
+                    p.id, p.quorum, p.election
+                ));
+            }
+        }
+        std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
+        ZkServer {
+            name: match peer {
+                Some(p) => format!("ZooKeeper member {} on port {port}", p.id),
+                None => format!("ZooKeeper on port {port}"),
+            },
+            dir,
+            port,
+            process: Mutex::new(None),
+        }
+    }
+
+    fn command(&self) -> Command {
+        require_file(ZOOKEEPER_JAR, "ZooKeeper");
+        let java = require_program("java", "Java (needed by ZooKeeper)");
+        let mut command = Command::new(java);
+        command
+            .args([
+                "-Xms32m",
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Dzookeeper.root.logger=WARN,CONSOLE",
+                "-cp",
+                "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:\
+                 /usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar",
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+            ])
+            .arg(self.dir.path().join("zoo.cfg"));
+        command
+    }
+
+    /// Starts the process (again, on the same port and data) without
+    /// waiting for it to serve.
+    fn launch(&self) {
+        let mut process = self.process.lock().unwrap();
+        if let Some(p) = process.as_mut()
+            && p.is_running()
+        {
+            return;
+        }
+        let log = self.dir.path().join("server.log");
+        let started = ServerProcess::spawn(&self.name, &self.command(), &log)
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.name));
+        *process = Some(started);
+    }
+
+    /// Waits until `ready` holds, failing with the log's tail.
+    fn wait(&self, what: &str, ready: impl FnMut() -> bool) -> Duration {
+        let mut process = self.process.lock().unwrap();
+        let process = process
+            .as_mut()
+            .unwrap_or_else(|| panic!("{} is not started", self.name));
+        process
+            .wait_ready(what, START_LIMIT, ready)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts the server again on its data (after [`stop`](Self::stop)) and
+    /// waits until it answers `ruok`; returns how long that took.
+    pub fn start_again(&self) -> Duration {
+        self.launch();
+        self.wait("answering ruok", || {
+            self.four_letter("ruok").is_ok_and(|r| r == "imok")
+        })
+    }
+
+    /// Kills the server (SIGKILL, as a crash); its data stays.
+    pub fn stop(&self) {
+        if let Some(mut p) = self.process.lock().unwrap().take() {
+            p.kill();
+        }
+    }
+
+    /// Whether the process runs.
+    pub fn is_running(&self) -> bool {
+        self.process
+            .lock()
+            .unwrap()
+            .as_mut()
+            .is_some_and(ServerProcess::is_running)
+    }
+
+    /// The client address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// `host:port` for a connect string.
+    pub fn connect_string(&self) -> String {
+        self.addr().to_string()
+    }
+
+    /// The scratch directory (data, `zoo.cfg`, `server.log`).
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Sends a four-letter word (`ruok`, `srvr`, `cons`, …) and returns the
+    /// answer.
+    ///
+    /// # Errors
+    /// When the server does not answer within a second.
+    pub fn four_letter(&self, word: &str) -> std::io::Result<String> {
+        tcp_request(self.addr(), word.as_bytes(), Duration::from_secs(1))
+    }
+
+    /// The server's mode from `srvr` (`standalone`, `leader`, `follower`),
+    /// or `None` while it is not serving.
+    pub fn mode(&self) -> Option<String> {
+        let srvr = self.four_letter("srvr").ok()?;
+        srvr.lines()
+            .find_map(|l| l.strip_prefix("Mode: "))
+            .map(|m| m.trim().to_string())
+    }
+}
+
+/// A 3-node (or n-node) ZooKeeper ensemble on loopback ports.
+#[derive(Debug)]
+pub struct ZkEnsemble {
+    members: Vec<ZkServer>,
+}
+
+impl ZkEnsemble {
+    /// Starts `n` members and waits until each serves as leader or follower.
+    pub fn start(n: usize) -> ZkEnsemble {
+        let peers: Vec<Peer> = (1..=n as u32)
+            .map(|id| Peer {
+                id,
+                quorum: free_port(),
+                election: free_port(),
+            })
+            .collect();
+        let members: Vec<ZkServer> = peers
+            .iter()
+            .map(|p| ZkServer::configure(&format!("zk{}", p.id), Some(*p), &peers))
+            .collect();
+        let ensemble = ZkEnsemble { members };
+        for m in &ensemble.members {
+            m.launch();
+        }
+        for i in 0..n {
+            ensemble.wait_serving(i);
+        }
+        ensemble
+    }
+
+    /// The members, in id order (member `i` has id `i + 1`).
+    pub fn members(&self) -> &[ZkServer] {
+        &self.members
+    }
+
+    /// Every member's address, as a connect string.
+    pub fn connect_string(&self) -> String {
+        let all: Vec<String> = self.members.iter().map(ZkServer::connect_string).collect();
+        all.join(",")
+    }
+
+    /// The index of the current leader, if one is serving.
+    pub fn leader(&self) -> Option<usize> {
+        self.members
+            .iter()
+            .position(|m| m.mode().as_deref() == Some("leader"))
+    }
+
+    /// Waits until member `i` serves (as leader or follower).
+    pub fn wait_serving(&self, i: usize) -> Duration {
+        let m = &self.members[i];
+        m.wait("serving in a quorum", || {
+            matches!(m.mode().as_deref(), Some("leader" | "follower"))
+        })
+    }
+
+    /// Kills member `i`; its data stays.
+    pub fn stop(&self, i: usize) {
+        self.members[i].stop();
+    }
+
+    /// Starts member `i` again and waits until it serves.
+    pub fn start_again(&self, i: usize) -> Duration {
+        self.members[i].launch();
+        self.wait_serving(i)
+    }
+}
