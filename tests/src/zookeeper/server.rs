@@ -169,6 +169,15 @@ impl ZkServer {
         }
     }
 
+    /// The process id, while started.
+    pub fn pid(&self) -> Option<u32> {
+        self.process
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(ServerProcess::pid)
+    }
+
     /// Whether the process runs.
     pub fn is_running(&self) -> bool {
         self.process
