@@ -14,8 +14,8 @@
 //!   `connect`: opening one session, bounded in time.
 //! - `acl`: who may touch the nodes the store creates.
 //! - [`limits`]: what fits in one request ([`MAX_PAYLOAD`]).
-//! - `errors`, `watch`: ZooKeeper's errors and watch events in tenure's
-//!   terms.
+//! - `errors`, `watch`, `versions`: ZooKeeper's errors, watch events and
+//!   stats in tenure's terms.
 
 #![deny(missing_docs)]
 
@@ -28,6 +28,7 @@ mod multi;
 mod ops;
 mod session;
 mod store;
+mod versions;
 mod watch;
 
 pub use config::{Credentials, ZkConfig};

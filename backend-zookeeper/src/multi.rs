@@ -4,7 +4,8 @@ use tenure_core::{Error, Op, OpResult, Result, Version};
 use zookeeper_client as zk;
 
 use crate::errors::Kind;
-use crate::store::{Live, ZkStore, expected, version};
+use crate::store::{Live, ZkStore};
+use crate::versions::{expected, version};
 
 /// The kind of request an operation is, for error mapping.
 fn kind(op: &Op) -> Kind {

@@ -9,7 +9,8 @@ use zookeeper_client as zk;
 
 use crate::errors::{BACKEND, Kind};
 use crate::limits::{self, MAX_PAYLOAD};
-use crate::store::{Live, ZkStore, expected, owner, version};
+use crate::store::{Live, ZkStore};
+use crate::versions::{expected, owner, version};
 use crate::watch::bridge;
 
 impl ZkStore {

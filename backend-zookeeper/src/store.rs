@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use tenure_core::{Error, Path, Result, SessionId, SessionState, Version};
+use tenure_core::{Error, Path, Result, SessionId, SessionState};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,12 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// for equality only. ZooKeeper restarts a node's version at 0 when it is
 /// deleted and created again, so a version names a state of one incarnation
 /// of a node; the runtime never compares versions across a deletion.
+///
+/// [`session_deadline`](tenure_core::CoordinationStore::session_deadline)
+/// counts from the send time of the last request through this store that
+/// the server answered: the client library's own pings renew the session
+/// too but are not visible, so the deadline is conservative (early) on an
+/// idle store.
 ///
 /// Cloning is cheap and shares the session. Dropping the last clone without
 /// [`close`](tenure_core::CoordinationStore::close) ends the session as
@@ -210,7 +216,7 @@ impl ZkStore {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         if let Some(live) = live {
-            let session = live.session;
+            let (session, live_timeout) = (live.session, live.timeout);
             let mut watcher = live.client.state_watcher();
             // Dropping the last client object makes the library close the
             // session; requests still in flight hold clones for a moment.
@@ -222,15 +228,25 @@ impl ZkStore {
                 }
                 state
             };
-            match tokio::time::timeout(CLOSE_WAIT, ended).await {
+            // Past the session timeout the server ends the session anyway.
+            let limit = CLOSE_WAIT.min(live_timeout);
+            match tokio::time::timeout(limit, ended).await {
                 Ok(state) => tracing::debug!(%session, %state, "ZooKeeper session closed"),
                 Err(_) => tracing::warn!(
                     %session,
-                    "ZooKeeper did not confirm the end of the session within {CLOSE_WAIT:?}"
+                    "ZooKeeper did not confirm the end of the session within {limit:?}"
                 ),
             }
         }
         self.shared.publish(SessionState::Closed);
+    }
+}
+
+impl Drop for Shared {
+    /// The last store handle is gone: pending watches resolve `Lost` and the
+    /// supervisor stops; dropping the client ends the session.
+    fn drop(&mut self) {
+        self.closed.cancel();
     }
 }
 
@@ -306,30 +322,6 @@ impl ServerAnswer for zk::MultiWriteError {
     }
 }
 
-/// ZooKeeper's data version as a tenure [`Version`].
-pub(crate) fn version(stat: &zk::Stat) -> Version {
-    Version(u64::from(stat.version as u32))
-}
-
-/// The ZooKeeper version to expect for `expected`; a version ZooKeeper
-/// could never report (or one that would read as "any") cannot match.
-pub(crate) fn expected(path: &Path, expected: Option<Version>) -> Result<Option<i32>> {
-    match expected {
-        None => Ok(None),
-        Some(Version(v)) => match u32::try_from(v) {
-            Ok(v) if v as i32 != -1 => Ok(Some(v as i32)),
-            _ => Err(Error::VersionConflict {
-                path: path.to_string(),
-            }),
-        },
-    }
-}
-
-/// The owning session of a node, from its stat.
-pub(crate) fn owner(stat: &zk::Stat) -> Option<SessionId> {
-    (stat.ephemeral_owner != 0).then_some(SessionId(stat.ephemeral_owner as u64))
-}
-
 impl fmt::Debug for ZkStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ZkStore")
@@ -347,39 +339,5 @@ impl fmt::Display for ZkStore {
             Some(chroot) => write!(f, "{chroot}"),
             None => Ok(()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_round_trip_and_impossible_ones_never_match() {
-        let p = Path::new("/n").unwrap();
-        assert_eq!(expected(&p, None).unwrap(), None);
-        assert_eq!(expected(&p, Some(Version(0))).unwrap(), Some(0));
-        assert_eq!(expected(&p, Some(Version(7))).unwrap(), Some(7));
-        for impossible in [u64::from(u32::MAX), u64::from(u32::MAX) + 1, u64::MAX] {
-            assert!(matches!(
-                expected(&p, Some(Version(impossible))),
-                Err(Error::VersionConflict { .. })
-            ));
-        }
-        let stat = zk::Stat {
-            czxid: 1,
-            mzxid: 1,
-            pzxid: 1,
-            ctime: 0,
-            mtime: 0,
-            version: i32::MAX,
-            cversion: 0,
-            aversion: 0,
-            ephemeral_owner: 0,
-            data_length: 0,
-            num_children: 0,
-        };
-        let v = version(&stat);
-        assert_eq!(expected(&p, Some(v)).unwrap(), Some(i32::MAX));
     }
 }

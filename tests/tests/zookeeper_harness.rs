@@ -8,10 +8,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tenure_core::{CoordinationStore, CreateMode, SessionState, StoreExt};
-use tenure_tests::backend::{Backend, TestClient, unique_root};
+use tenure_tests::backend::{Backend, unique_root};
 use tenure_tests::proxy::Proxy;
 use tenure_tests::server_util::{ServerProcess, scratch_dir};
-use tenure_tests::zookeeper::{ZkBackend, ZkEnsemble, ZkServer};
+use tenure_tests::zookeeper::{ZkBackend, ZkEnsemble, ZkServer, wait_for_state};
 use tenure_zookeeper::ZkConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -153,24 +153,6 @@ fn servers_die_with_the_test_binary() {
     );
 }
 
-async fn wait_state(
-    c: &TestClient,
-    limit: Duration,
-    want: impl Fn(SessionState) -> bool,
-) -> Duration {
-    let start = Instant::now();
-    let mut events = c.store.session_events();
-    let wait = async {
-        while !want(*events.borrow_and_update()) {
-            events.changed().await.unwrap();
-        }
-    };
-    tokio::time::timeout(limit, wait)
-        .await
-        .unwrap_or_else(|_| panic!("state {:?} after {limit:?}", c.store.session_state()));
-    start.elapsed()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_restart_keeps_the_data_and_the_session() {
     let server = tokio::task::spawn_blocking(ZkServer::start).await.unwrap();
@@ -194,12 +176,12 @@ async fn server_restart_keeps_the_data_and_the_session() {
     tokio::task::spawn_blocking(move || stopping.stop())
         .await
         .unwrap();
-    let detected = wait_state(&c, PATIENCE, |st| st == SessionState::Suspended(s)).await;
+    let detected = wait_for_state(&c, PATIENCE, |st| st == SessionState::Suspended(s)).await;
     let starting = server.clone();
     let restart = tokio::task::spawn_blocking(move || starting.start_again())
         .await
         .unwrap();
-    let back = wait_state(&c, PATIENCE, |st| st == SessionState::Connected(s)).await;
+    let back = wait_for_state(&c, PATIENCE, |st| st == SessionState::Connected(s)).await;
     eprintln!(
         "server killed: suspended after {detected:?}; restart took {restart:?}; session back after {back:?}"
     );

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tenure_core::{Error, Result};
+use tenure_core::{Error, Result, SessionState};
 use tenure_zookeeper::zookeeper_client as zk;
 use tenure_zookeeper::{ZkConfig, ZkStore};
 
@@ -180,4 +180,30 @@ async fn end_session(server: SocketAddr, info: zk::SessionInfo) -> Result<()> {
             after: EXPIRE_LIMIT,
         }),
     }
+}
+
+/// Waits until `client`'s session state satisfies `want`, for at most
+/// `limit` (panicking with the last state otherwise); returns how long it
+/// took.
+pub async fn wait_for_state(
+    client: &TestClient,
+    limit: Duration,
+    want: impl Fn(SessionState) -> bool,
+) -> Duration {
+    let start = std::time::Instant::now();
+    let mut events = client.store.session_events();
+    let wait = async {
+        while !want(*events.borrow_and_update()) {
+            if events.changed().await.is_err() {
+                panic!("session stream ended in {:?}", client.store.session_state());
+            }
+        }
+    };
+    if tokio::time::timeout(limit, wait).await.is_err() {
+        panic!(
+            "session state {:?} after {limit:?}",
+            client.store.session_state()
+        );
+    }
+    start.elapsed()
 }

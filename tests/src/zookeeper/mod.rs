@@ -5,5 +5,5 @@
 mod backend;
 mod server;
 
-pub use backend::{CONNECT_TIMEOUT, ZkBackend, ZkControl};
+pub use backend::{CONNECT_TIMEOUT, ZkBackend, ZkControl, wait_for_state};
 pub use server::{MAX_SESSION_TIMEOUT, MIN_SESSION_TIMEOUT, TICK, ZkEnsemble, ZkServer};
