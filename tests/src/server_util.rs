@@ -50,14 +50,15 @@ pub fn require_program(program: &str, what: &str) -> PathBuf {
 
 /// A loopback port that nothing listens on and that this process has not
 /// handed out before. Ports are drawn below the kernel's range for outgoing
-/// connections, so a client socket cannot take a server's port while that
-/// server is stopped for a restart.
+/// connections (`net.ipv4.ip_local_port_range`), so a client socket cannot
+/// take a server's port while that server is stopped for a restart.
 pub fn free_port() -> u16 {
     static GIVEN: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
     let given = GIVEN.get_or_init(Default::default);
+    let (low, high) = server_port_range();
     let seed = u64::from(std::process::id()) ^ nanos_now();
     for attempt in 0..2000u64 {
-        let port = 15_000 + (mix(seed.wrapping_add(attempt)) % 17_000) as u16;
+        let port = low + (mix(seed.wrapping_add(attempt)) % u64::from(high - low)) as u16;
         let mut taken = given.lock().unwrap_or_else(|p| p.into_inner());
         if taken.contains(&port) {
             continue;
@@ -67,7 +68,20 @@ pub fn free_port() -> u16 {
             return port;
         }
     }
-    panic!("no free loopback port found in 2000 attempts");
+    panic!("no free loopback port found in 2000 attempts in {low}..{high}");
+}
+
+/// Ports for servers: from 10000 up to the start of the kernel's range for
+/// outgoing connections (or 10000..32768 if that range cannot be read or
+/// leaves too little room).
+fn server_port_range() -> (u16, u16) {
+    let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok());
+    match start {
+        Some(start) if start >= 12_000 => (10_000, start),
+        _ => (10_000, 32_768),
+    }
 }
 
 fn nanos_now() -> u64 {
