@@ -209,3 +209,42 @@ async fn session_deadline_follows_the_last_answered_request() {
     c.control.resume().await.unwrap();
     let _ = c.store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_store_handle_ends_its_session() {
+    let zk = backend().await;
+    let root = unique_root("zkdrop");
+    let observer = zk.connect(LONG).await.unwrap();
+    observer.store.create_all(&root).await.unwrap();
+    let store = tenure_zookeeper::ZkConfig::new(zk.upstream().to_string())
+        .with_session_timeout(LONG)
+        .connect()
+        .await
+        .unwrap();
+    let s = store.live_session().unwrap();
+    let e = root.child("e").unwrap();
+    store
+        .create(&e, b"", CreateMode::Ephemeral(s))
+        .await
+        .unwrap();
+    let (_, watch) = store.get_and_watch(&e).await.unwrap();
+    let dropped = Instant::now();
+    drop(store);
+    assert_eq!(
+        tokio::time::timeout(PATIENCE, watch).await.unwrap(),
+        tenure_core::WatchEvent::Lost
+    );
+    while observer.store.get(&e).await.unwrap().is_some() {
+        assert!(
+            dropped.elapsed() < LONG / 2,
+            "session outlived its dropped store"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!(
+        "dropped store: ephemeral gone after {:?}",
+        dropped.elapsed()
+    );
+    let _ = observer.store.delete_all(&root).await;
+    let _ = observer.store.close().await;
+}
