@@ -1,0 +1,431 @@
+//! The command line: options shared by every subcommand, and the
+//! subcommands.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::duration;
+
+const ABOUT: &str = "Operate a tenure cluster, and run any command as a failover-safe task";
+
+const LONG_ABOUT: &str = "\
+Operate a tenure cluster, and run any command as a failover-safe task.
+
+A tenure cluster runs named tasks on workers so that every task runs on
+exactly one live worker; when a worker dies, a survivor takes its tasks
+over. `tenure worker` joins a cluster and runs a command for every task it
+owns; the other subcommands add, pause, resume, remove and list tasks and
+show who runs what.
+
+Every subcommand takes the connection options; they also come from the
+environment (TENURE_BACKEND, TENURE_CONNECT, TENURE_CLUSTER, TENURE_USER,
+TENURE_PASSWORD).";
+
+const EXAMPLES: &str = "\
+Examples:
+  tenure --connect 127.0.0.1:2181 --cluster demo tasks add report --payload 'daily'
+  tenure --cluster demo worker --id host-a -- sh -c 'exec ./report.sh \"$TENURE_PAYLOAD\"'
+  tenure --cluster demo status
+  tenure --backend etcd --connect 127.0.0.1:2379 --cluster demo watch
+
+Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 server
+unreachable or connection lost, 4 credentials refused, 5 the task does not
+exist or already exists.";
+
+/// `tenure`'s command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tenure",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// How to reach the cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// How to log.
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The coordination backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Apache ZooKeeper.
+    Zookeeper,
+    /// etcd v3.
+    Etcd,
+}
+
+impl Backend {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Zookeeper => "zookeeper",
+            Backend::Etcd => "etcd",
+        }
+    }
+
+    /// Where the backend's server listens by default.
+    pub fn default_connect(self) -> &'static str {
+        match self {
+            Backend::Zookeeper => "127.0.0.1:2181",
+            Backend::Etcd => "127.0.0.1:2379",
+        }
+    }
+}
+
+fn parse_backend(text: &str) -> Result<Backend, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "zookeeper" | "zk" => Ok(Backend::Zookeeper),
+        "etcd" => Ok(Backend::Etcd),
+        "memory" => Err(
+            "the memory backend lives inside one process, so separate `tenure` \
+                         processes cannot share a cluster through it; use zookeeper or etcd"
+                .into(),
+        ),
+        other => Err(format!("unknown backend {other:?}: use zookeeper or etcd")),
+    }
+}
+
+/// A password: never shown by `Debug`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The password itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<hidden>)")
+    }
+}
+
+fn parse_secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret(text.to_owned()))
+}
+
+/// Options shared by every subcommand.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectArgs {
+    /// The coordination backend: zookeeper or etcd
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_BACKEND",
+        value_name = "zookeeper|etcd",
+        value_parser = parse_backend,
+        default_value = "zookeeper"
+    )]
+    pub backend: Backend,
+
+    /// The servers: host:port[,host:port…]; for ZooKeeper a trailing /path
+    /// is a chroot [default: 127.0.0.1:2181, or 127.0.0.1:2379 for etcd]
+    #[arg(long, global = true, env = "TENURE_CONNECT", value_name = "HOSTS")]
+    pub connect: Option<String>,
+
+    /// The cluster's name (its data lives under /tenure/NAME)
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_CLUSTER",
+        value_name = "NAME",
+        default_value = "default"
+    )]
+    pub cluster: String,
+
+    /// The session timeout to ask for (the server may grant another; a
+    /// dead worker's tasks move after about this long)
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = duration::parse)]
+    pub session_timeout: Duration,
+
+    /// How long to try reaching the servers before giving up
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = duration::parse)]
+    pub connect_timeout: Duration,
+
+    /// User to authenticate as (ZooKeeper digest, etcd user)
+    #[arg(long, global = true, env = "TENURE_USER", value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Password of --user; prefer the TENURE_PASSWORD variable, since
+    /// command lines are visible to other users of the machine
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD",
+        value_parser = parse_secret
+    )]
+    pub password: Option<Secret>,
+}
+
+/// How to log.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogArgs {
+    /// Log line format on standard error
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or a
+    /// RUST_LOG-style directive list [default: info for `worker`, warn
+    /// otherwise; RUST_LOG overrides]
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+/// Log line formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add, pause, resume, remove and list tasks
+    #[command(subcommand)]
+    Tasks(TasksCommand),
+
+    /// List the live workers
+    #[command(subcommand)]
+    Workers(WorkersCommand),
+
+    /// Show every task: state, owner, fencing token, target, time since claimed
+    Status(ListArgs),
+
+    /// Follow the cluster live: the status table and ownership events, until Ctrl-C
+    Watch(WatchArgs),
+
+    /// Join the cluster as a worker and run COMMAND for every task this worker owns
+    #[command(long_about = crate::worker::LONG_ABOUT)]
+    Worker(WorkerArgs),
+
+    /// Internal: the process between `tenure worker` and a task's command
+    #[command(name = "__child", hide = true)]
+    Child(ChildArgs),
+}
+
+impl Command {
+    /// Whether the subcommand talks to a cluster.
+    pub fn connects(&self) -> bool {
+        !matches!(self, Command::Child(_))
+    }
+}
+
+/// `tenure tasks …`.
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// Add a task; a worker starts it as soon as the leader places it
+    Add(AddArgs),
+    /// Remove a task; its command is stopped
+    #[command(visible_alias = "remove")]
+    Rm(NameArg),
+    /// Pause a task: its command is stopped and runs nowhere until resumed
+    Pause(NameArg),
+    /// Resume a paused task
+    Resume(NameArg),
+    /// List the tasks
+    #[command(visible_alias = "list")]
+    Ls(ListArgs),
+}
+
+/// `tenure workers …`.
+#[derive(Debug, Subcommand)]
+pub enum WorkersCommand {
+    /// List the live workers
+    #[command(visible_alias = "list")]
+    Ls(ListArgs),
+}
+
+/// A task's name.
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// The task's name
+    pub name: String,
+}
+
+/// `tenure tasks add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The task's name: 1 to 255 bytes, no `/`, no control characters
+    pub name: String,
+
+    /// The payload the command gets in TENURE_PAYLOAD: text, or @FILE to read
+    /// a file (@- reads standard input, @@text is the text "@text")
+    #[arg(long, value_name = "TEXT|@FILE")]
+    pub payload: Option<String>,
+
+    /// Relative weight: strategies give heavier tasks more room
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub weight: u32,
+
+    /// A tag a worker must have to run the task (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Run the task on this worker only
+    #[arg(long, value_name = "WORKER")]
+    pub pin: Option<String>,
+}
+
+/// A listing.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON (schema in the tenure-cli README) instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tenure watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Print one JSON object per line: status snapshots and events
+    #[arg(long)]
+    pub json: bool,
+
+    /// Stop after this many ownership events
+    #[arg(long, value_name = "N")]
+    pub events: Option<u64>,
+
+    /// Stop after this long
+    #[arg(long = "for", value_name = "DURATION", value_parser = duration::parse)]
+    pub duration: Option<Duration>,
+
+    /// How often to re-read the whole status (events arrive at once)
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse)]
+    pub interval: Duration,
+}
+
+/// What the supervisor does with a task whose command keeps failing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnCrashLoop {
+    /// Keep restarting it at the longest delay, reporting it in the log and
+    /// the `tenure_child_crash_looping` gauge.
+    Retry,
+    /// Pause the task in the cluster (it then shows as paused in `tenure
+    /// status`); `tenure tasks resume` starts it again.
+    Pause,
+}
+
+/// `tenure worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// This worker's name, unique among the live workers of the cluster
+    #[arg(long, value_name = "ID")]
+    pub id: String,
+
+    /// Relative capacity: a worker of capacity 2 gets twice the load
+    #[arg(long, visible_alias = "weight", value_name = "N", default_value_t = 1)]
+    pub capacity: u32,
+
+    /// A tag of this worker; tasks that require tags run only on workers
+    /// having all of them (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// The load strategy; every worker of a cluster should use the same
+    #[arg(long, value_name = "NAME", default_value = "sticky")]
+    pub strategy: String,
+
+    /// How long a command has to exit after SIGTERM before SIGKILL
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration::parse)]
+    pub grace: Duration,
+
+    /// The first delay before restarting a command that exited by itself;
+    /// it doubles after each quick exit
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse)]
+    pub restart_delay: Duration,
+
+    /// The longest delay between restarts
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+    pub max_restart_delay: Duration,
+
+    /// After this many quick exits in a row (each within 60s of its start)
+    /// a task counts as crash-looping
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub crash_loop_after: u32,
+
+    /// What to do with a crash-looping task
+    #[arg(long, value_enum, default_value_t = OnCrashLoop::Retry)]
+    pub on_crash_loop: OnCrashLoop,
+
+    /// How long a graceful shutdown waits for the tasks to move elsewhere
+    /// before releasing them anyway [default: twice the session timeout]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub handoff_timeout: Option<Duration>,
+
+    /// Serve Prometheus metrics on this address (for example 127.0.0.1:9464)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// The command to run for each owned task, after `--`
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// The hidden `__child` subcommand.
+#[derive(Debug, Args)]
+pub struct ChildArgs {
+    /// The supervisor's process id.
+    #[arg(long)]
+    pub parent: i32,
+
+    /// The command.
+    #[arg(last = true, required = true)]
+    pub command: Vec<OsString>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn memory_backend_is_refused_with_the_reason() {
+        let err = Cli::try_parse_from(["tenure", "--backend", "memory", "status"]).unwrap_err();
+        assert!(err.to_string().contains("one process"), "{err}");
+    }
+
+    #[test]
+    fn worker_needs_a_command_after_double_dash() {
+        assert!(Cli::try_parse_from(["tenure", "worker", "--id", "a"]).is_err());
+        let cli =
+            Cli::try_parse_from(["tenure", "worker", "--id", "a", "--", "sh", "-c", "x"]).unwrap();
+        let Command::Worker(w) = cli.command else {
+            panic!("not a worker")
+        };
+        assert_eq!(w.command, ["sh", "-c", "x"]);
+    }
+
+    #[test]
+    fn passwords_do_not_show_in_debug_output() {
+        let cli = Cli::try_parse_from(["tenure", "--password", "hunter2", "status"]).unwrap();
+        assert!(!format!("{cli:?}").contains("hunter2"));
+    }
+}

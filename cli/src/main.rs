@@ -1,0 +1,128 @@
+//! `tenure`: operate a tenure cluster (tasks, workers, status, watch) and
+//! run any command as a failover-safe task (`tenure worker`).
+//!
+//! The commands, the environment of supervised commands, the exit codes
+//! and the JSON schema are documented in this crate's README.
+//!
+//! - `args`: the command line;
+//! - `connect`: opening the store, bounded in time;
+//! - `ops`: `tasks …`, `workers ls`, `status`;
+//! - `watch`: the live view;
+//! - `worker`: supervisor mode;
+//! - `output`: tables and JSON;
+//! - `observe`: logging, metrics, the conflict-counting store wrapper;
+//! - `error`: failures and their exit codes;
+//! - `duration`: durations on the command line;
+//! - `sys`: the few system calls the standard library lacks.
+
+mod args;
+mod connect;
+mod duration;
+mod error;
+mod observe;
+mod ops;
+mod output;
+#[allow(unsafe_code)]
+mod sys;
+mod watch;
+mod worker;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tenure_core::Admin;
+use tenure_core::runtime::layout::Layout;
+use tracing::warn;
+
+use args::{Cli, Command, ConnectArgs};
+use error::{CliError, CliResult};
+use observe::logging;
+use ops::TaskOp;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Child(args) = &cli.command {
+        return worker::shim::main(args);
+    }
+    let default = match cli.command {
+        Command::Worker(_) => logging::WORKER_DEFAULT,
+        _ => logging::ADMIN_DEFAULT,
+    };
+    if let Err(e) = logging::init(&cli.log, default) {
+        return report(&e);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return report(&CliError::Failed(format!("cannot start the runtime: {e}"))),
+    };
+    let result = runtime.block_on(run(cli));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e),
+    }
+}
+
+fn report(e: &CliError) -> ExitCode {
+    if !matches!(e, CliError::StdoutClosed) {
+        eprintln!("error: {e}");
+    }
+    e.exit_code()
+}
+
+async fn run(cli: Cli) -> CliResult {
+    if cli.command.connects() {
+        Layout::new(&cli.connect.cluster)?;
+    }
+    match cli.command {
+        Command::Tasks(command) => {
+            let op = TaskOp::check(command)?;
+            with_admin(&cli.connect, |admin, cluster| async move {
+                ops::tasks(&admin, &cluster, op).await
+            })
+            .await
+        }
+        Command::Workers(command) => {
+            with_admin(&cli.connect, |admin, cluster| async move {
+                ops::workers(&admin, &cluster, command).await
+            })
+            .await
+        }
+        Command::Status(args) => {
+            with_admin(&cli.connect, |admin, cluster| async move {
+                ops::status(&admin, &cluster, args).await
+            })
+            .await
+        }
+        Command::Watch(args) => {
+            with_admin(&cli.connect, |admin, cluster| async move {
+                watch::watch(&admin, &cluster, args).await
+            })
+            .await
+        }
+        Command::Worker(args) => worker::run(&cli.connect, args).await,
+        Command::Child(_) => Err(CliError::Failed("`__child` runs without a runtime".into())),
+    }
+}
+
+/// Connects, runs `body` with an admin handle of the cluster, and closes
+/// the session whatever happened.
+async fn with_admin<F, Fut>(options: &ConnectArgs, body: F) -> CliResult
+where
+    F: FnOnce(Admin, String) -> Fut,
+    Fut: Future<Output = CliResult>,
+{
+    let store = connect::connect(options).await?;
+    let result = match Admin::new(store.clone(), &options.cluster).await {
+        Ok(admin) => body(admin, options.cluster.clone()).await,
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = store.close().await {
+        warn!(error = %e, "closing the session failed");
+    }
+    result
+}

@@ -1,0 +1,159 @@
+//! The operating subcommands: `tasks …`, `workers ls`, `status`.
+
+use std::io::Read;
+
+use tenure_core::{Admin, Error, TaskId, TaskSpec};
+
+use crate::args::{AddArgs, ListArgs, TasksCommand, WorkersCommand};
+use crate::error::{CliError, CliResult};
+use crate::output::schema::{StatusDoc, TasksDoc, WorkersDoc};
+use crate::output::{emit, emit_json, table};
+
+/// A `tenure tasks …` request, checked before connecting.
+#[derive(Debug)]
+pub enum TaskOp {
+    /// Add this task.
+    Add(TaskSpec),
+    /// Remove a task.
+    Remove(TaskId),
+    /// Pause a task.
+    Pause(TaskId),
+    /// Resume a task.
+    Resume(TaskId),
+    /// List the tasks, as JSON or not.
+    List(bool),
+}
+
+impl TaskOp {
+    /// Checks a `tenure tasks …` command line: names, weight, tags,
+    /// payload.
+    ///
+    /// # Errors
+    /// [`CliError::Invalid`] naming what is wrong.
+    pub fn check(command: TasksCommand) -> CliResult<Self> {
+        Ok(match command {
+            TasksCommand::Add(args) => TaskOp::Add(spec(&args)?),
+            TasksCommand::Rm(arg) => TaskOp::Remove(TaskId::new(&arg.name)?),
+            TasksCommand::Pause(arg) => TaskOp::Pause(TaskId::new(&arg.name)?),
+            TasksCommand::Resume(arg) => TaskOp::Resume(TaskId::new(&arg.name)?),
+            TasksCommand::Ls(ListArgs { json }) => TaskOp::List(json),
+        })
+    }
+}
+
+/// Runs a `tenure tasks …` request.
+///
+/// # Errors
+/// Unknown or duplicate tasks, payloads over the backend's limit, store
+/// errors.
+pub async fn tasks(admin: &Admin, cluster: &str, op: TaskOp) -> CliResult {
+    match op {
+        TaskOp::Add(spec) => {
+            let name = spec.id.clone();
+            admin.add_task(spec).await.map_err(|e| match e {
+                Error::AlreadyExists { .. } => {
+                    CliError::Conflict(format!("task {name} already exists in cluster {cluster}"))
+                }
+                other => other.into(),
+            })?;
+            emit(&format!("added task {name}\n"))
+        }
+        TaskOp::Remove(id) => {
+            admin.remove_task(&id).await?;
+            emit(&format!("removed task {id}\n"))
+        }
+        TaskOp::Pause(id) => {
+            admin.pause_task(&id).await?;
+            emit(&format!("paused task {id}\n"))
+        }
+        TaskOp::Resume(id) => {
+            admin.resume_task(&id).await?;
+            emit(&format!("resumed task {id}\n"))
+        }
+        TaskOp::List(json) => {
+            let tasks = admin.tasks().await?;
+            if json {
+                emit_json(&TasksDoc::new(cluster, &tasks))
+            } else {
+                emit(&table::tasks(&tasks))
+            }
+        }
+    }
+}
+
+/// Runs `tenure workers …`.
+///
+/// # Errors
+/// Store errors.
+pub async fn workers(admin: &Admin, cluster: &str, command: WorkersCommand) -> CliResult {
+    let WorkersCommand::Ls(ListArgs { json }) = command;
+    let status = admin.status().await?;
+    if json {
+        emit_json(&WorkersDoc::new(cluster, &status))
+    } else {
+        emit(&table::workers(&status))
+    }
+}
+
+/// Runs `tenure status`.
+///
+/// # Errors
+/// Store errors.
+pub async fn status(admin: &Admin, cluster: &str, args: ListArgs) -> CliResult {
+    let status = admin.status().await?;
+    if args.json {
+        emit_json(&StatusDoc::new(cluster, &status))
+    } else {
+        emit(&table::status(cluster, &status))
+    }
+}
+
+/// The task `tenure tasks add` describes, checked before anything is
+/// written.
+fn spec(args: &AddArgs) -> CliResult<TaskSpec> {
+    let mut spec = TaskSpec::new(&args.name)?.weight(args.weight)?;
+    for tag in &args.tags {
+        spec = spec.tag(tag.clone())?;
+    }
+    if let Some(worker) = &args.pin {
+        spec = spec.pinned(worker)?;
+    }
+    if let Some(payload) = &args.payload {
+        spec = spec.payload(read_payload(payload)?);
+    }
+    Ok(spec)
+}
+
+/// `TEXT`, `@FILE`, `@-` (standard input) or `@@TEXT` (the text `@TEXT`).
+fn read_payload(arg: &str) -> CliResult<Vec<u8>> {
+    match arg.strip_prefix('@') {
+        None => Ok(arg.as_bytes().to_vec()),
+        Some(rest) if rest.starts_with('@') => Ok(rest.as_bytes().to_vec()),
+        Some("-") => {
+            let mut data = Vec::new();
+            std::io::stdin().read_to_end(&mut data).map_err(|e| {
+                CliError::Invalid(format!("cannot read the payload from standard input: {e}"))
+            })?;
+            Ok(data)
+        }
+        Some(path) => std::fs::read(path)
+            .map_err(|e| CliError::Invalid(format!("cannot read the payload file {path:?}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_forms() {
+        assert_eq!(read_payload("plain").unwrap(), b"plain");
+        assert_eq!(read_payload("@@at").unwrap(), b"@at");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"from file").unwrap();
+        let arg = format!("@{}", file.path().display());
+        assert_eq!(read_payload(&arg).unwrap(), b"from file");
+        let err = read_payload("@/nonexistent/payload").unwrap_err();
+        assert!(matches!(err, CliError::Invalid(m) if m.contains("/nonexistent/payload")));
+    }
+}

@@ -1,0 +1,204 @@
+//! Supervisor mode, `tenure worker`: join a cluster as a worker and run a
+//! command for every task this worker owns.
+//!
+//! - `supervise`: the task handler (one run at a time per task, restarts);
+//! - `child`: one run of the command and how it is stopped;
+//! - `shim`: the `tenure __child` process between the two;
+//! - `spawner`: the lasting thread every run is forked from;
+//! - `restart`: the restart backoff and crash-loop policy;
+//! - `observe`: log lines and metrics of the running worker.
+
+mod child;
+mod observe;
+mod restart;
+pub mod shim;
+mod spawner;
+mod supervise;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tenure_core::strategy::{Sticky, Strategy};
+use tenure_core::{Admin, DynStore, Timing, Worker};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tracing::{error, info, warn};
+
+use crate::args::{ConnectArgs, WorkerArgs};
+use crate::connect;
+use crate::duration::human;
+use crate::error::{CliError, CliResult};
+use crate::observe::metered::Metered;
+use crate::observe::metrics;
+use restart::RestartPolicy;
+use supervise::Supervisor;
+
+/// Time allowed, on top of `--grace`, for a command to die after SIGKILL.
+const KILL_ALLOWANCE: Duration = Duration::from_millis(500);
+
+/// The long help of `tenure worker`.
+pub const LONG_ABOUT: &str = "\
+Join the cluster as a worker and run COMMAND for every task this worker owns.
+
+For each task it owns, the worker runs COMMAND with:
+  TENURE_TASK      the task's name
+  TENURE_TOKEN     the fencing token of this claim: it strictly increases each
+                   time the task is claimed, by any worker; guard side effects
+                   with it (a process paused for long can wake up after its
+                   task moved on)
+  TENURE_PAYLOAD   the task's payload (TENURE_PAYLOAD_FILE names a file
+                   holding it instead when it is over 64 KiB or binary)
+  TENURE_CLUSTER, TENURE_WORKER, TENURE_BACKEND, TENURE_CONNECT
+                   where it runs (credentials are not passed on)
+  TENURE_ATTEMPT   1 for the first run of this claim, then 2, 3, …
+
+When ownership ends (the task moves, is paused or removed, or the session is
+at risk) the command's process group gets SIGTERM, then SIGKILL after
+--grace; the task is released only after the command has exited. A command
+that exits by itself is restarted after --restart-delay, doubling after each
+exit within a minute of starting, up to --max-restart-delay; after
+--crash-loop-after such exits in a row the task is reported as crash-looping
+(see --on-crash-loop).
+
+SIGTERM or SIGINT (Ctrl-C) hands every task over to other workers, stops the
+commands and exits with 0; a second one kills the commands at once. If this
+process is killed outright, its commands and their descendants are killed
+with it.";
+
+/// Runs `tenure worker` until SIGTERM or SIGINT.
+///
+/// # Errors
+/// Bad options, connection failures, a worker that cannot run.
+pub async fn run(options: &ConnectArgs, args: WorkerArgs) -> CliResult {
+    let restart = RestartPolicy::new(
+        args.restart_delay,
+        args.max_restart_delay,
+        args.crash_loop_after,
+    )?;
+    let strategy = strategy(&args.strategy)?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    if let Some(addr) = args.metrics_addr {
+        metrics::serve(addr)?;
+        info!(%addr, "serving Prometheus metrics");
+    }
+    let raw = connect::connect(options).await?;
+    let store: DynStore = Arc::new(Metered::new(raw));
+    let result = serve(
+        options,
+        args,
+        restart,
+        strategy,
+        &store,
+        &mut terminate,
+        &mut interrupt,
+    )
+    .await;
+    if let Err(e) = store.close().await {
+        warn!(error = %e, "closing the session failed");
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    options: &ConnectArgs,
+    args: WorkerArgs,
+    restart: RestartPolicy,
+    strategy: Arc<dyn Strategy>,
+    store: &DynStore,
+    terminate: &mut Signal,
+    interrupt: &mut Signal,
+) -> CliResult {
+    let stop_timeout = args.grace + KILL_ALLOWANCE;
+    check_grace(store, args.grace, stop_timeout)?;
+    let admin = Admin::new(store.clone(), &options.cluster).await?;
+    let supervisor = Supervisor {
+        command: args.command,
+        cluster: options.cluster.clone(),
+        backend: options.backend.name(),
+        connect: options
+            .connect
+            .clone()
+            .unwrap_or_else(|| options.backend.default_connect().to_owned()),
+        grace: args.grace,
+        restart,
+        on_crash_loop: args.on_crash_loop,
+        admin: admin.clone(),
+    };
+    let mut builder = Worker::builder(store.clone(), &options.cluster)
+        .id(&args.id)
+        .capacity(args.capacity)
+        .strategy_arc(strategy)
+        .handler(supervisor)
+        .stop_timeout(stop_timeout);
+    for tag in args.tags {
+        builder = builder.tag(tag);
+    }
+    if let Some(timeout) = args.handoff_timeout {
+        builder = builder.handoff_timeout(timeout);
+    }
+    let worker = builder.build()?;
+    observe::follow(&worker, store, &admin);
+    info!(worker = %worker.id(), cluster = %options.cluster, "worker starting");
+    let mut running = worker.spawn();
+    tokio::select! {
+        ended = &mut running => {
+            return match ended {
+                Ok(Ok(())) => Err(CliError::Failed("the worker stopped unexpectedly".into())),
+                Ok(Err(e)) => Err(e.into()),
+                Err(e) => Err(CliError::Failed(format!("the worker crashed: {e}"))),
+            };
+        }
+        _ = terminate.recv() => info!("SIGTERM: handing tasks over, then exiting"),
+        _ = interrupt.recv() => info!("SIGINT: handing tasks over, then exiting"),
+    }
+    tokio::select! {
+        () = worker.shutdown() => {}
+        _ = terminate.recv() => return Err(impatient()),
+        _ = interrupt.recv() => return Err(impatient()),
+    }
+    match running.await {
+        Ok(Ok(())) => {
+            info!("every task handed over; exiting");
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(CliError::Failed(format!("the worker crashed: {e}"))),
+    }
+}
+
+/// A second signal during the handoff: kill the commands and leave; the
+/// other workers take the tasks over when the session ends.
+fn impatient() -> CliError {
+    error!("second signal: killing every command now");
+    child::kill_all();
+    CliError::Failed("interrupted during the handoff; commands killed".into())
+}
+
+/// Refuses a grace that does not fit in the session the server granted:
+/// commands must be stopped before the session could expire.
+fn check_grace(store: &DynStore, grace: Duration, stop_timeout: Duration) -> CliResult {
+    let session = store.info().session_timeout;
+    let mut timing = Timing::for_session(session);
+    timing.stop_timeout = stop_timeout;
+    timing.validate().map_err(|e| {
+        CliError::Invalid(format!(
+            "--grace {} does not fit in the session timeout of {} the server granted: \
+             commands must be stopped (grace + {}) before the session could expire; \
+             lower --grace or raise --session-timeout ({e})",
+            human(grace),
+            human(session),
+            human(KILL_ALLOWANCE)
+        ))
+    })
+}
+
+/// The load strategy called `name`.
+fn strategy(name: &str) -> CliResult<Arc<dyn Strategy>> {
+    match name {
+        "sticky" => Ok(Arc::new(Sticky)),
+        other => Err(CliError::Invalid(format!(
+            "unknown strategy {other:?}; available: sticky"
+        ))),
+    }
+}
