@@ -1,0 +1,128 @@
+//! Opening a store: client, root node and first lease, bounded in time.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use etcd_client::{Client, Compare, CompareOp, ConnectOptions, Txn, TxnOp};
+use tenure_core::{Error, Path, Result};
+use tokio::time::Instant;
+
+use crate::config::EtcdConfig;
+use crate::errors;
+use crate::keys::Keys;
+use crate::session;
+use crate::store::LiveLease;
+
+/// Connects, creates the namespace's root node if missing, and grants the
+/// first lease, retrying transient failures until the connect timeout.
+///
+/// # Errors
+/// [`Error::Timeout`] naming the endpoints and the last failure;
+/// [`Error::Unauthorized`] at once for refused credentials; other
+/// non-transient errors at once.
+pub(crate) async fn open(config: &EtcdConfig, keys: &Keys) -> Result<(Client, LiveLease)> {
+    let bound = config.connect_timeout;
+    let last: Mutex<Option<String>> = Mutex::new(None);
+    let attempts = async {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            match attempt(config, keys).await {
+                Ok(opened) => return Ok(opened),
+                Err(e) if e.is_retryable() => {
+                    tracing::debug!(error = %e, "connecting to etcd failed; retrying");
+                    *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    match tokio::time::timeout(bound, attempts).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            let last = last.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let cause =
+                last.map_or_else(|| "no answer".to_string(), |e| format!("last error: {e}"));
+            Err(Error::Timeout {
+                operation: format!(
+                    "connecting to etcd at {} ({cause})",
+                    config.endpoints.join(",")
+                ),
+                after: bound,
+            })
+        }
+    }
+}
+
+async fn attempt(config: &EtcdConfig, keys: &Keys) -> Result<(Client, LiveLease)> {
+    let client = Client::connect(&config.endpoints, Some(options(config)?))
+        .await
+        .map_err(|e| errors::map(e, None))?;
+    ensure_root(&client, keys).await?;
+    let lease = grant(&client, config).await?;
+    Ok((client, lease))
+}
+
+fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
+    let probe = session::probe(Duration::from_secs(config.lease_ttl().unsigned_abs()));
+    let mut options = ConnectOptions::new()
+        .with_connect_timeout(config.connect_timeout)
+        .with_keep_alive(probe, probe)
+        .with_keep_alive_while_idle(true)
+        .with_require_leader(true);
+    if let Some(c) = &config.credentials {
+        options = options
+            .with_user(c.user.clone(), c.password.clone())
+            .with_auto_token_refresh(true);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        options = options.with_tls(tls.options()?);
+    }
+    Ok(options)
+}
+
+/// Creates the store's root node (empty, persistent) unless it exists.
+async fn ensure_root(client: &Client, keys: &Keys) -> Result<()> {
+    let root = keys.node(&Path::root());
+    let txn = Txn::new()
+        .when([Compare::create_revision(root.clone(), CompareOp::Equal, 0)])
+        .and_then([TxnOp::put(root, Vec::new(), None)]);
+    client
+        .kv_client()
+        .txn(txn)
+        .await
+        .map_err(|e| errors::map(e, None))?;
+    Ok(())
+}
+
+/// Grants a lease with the configured TTL, bounded by the connect timeout.
+///
+/// # Errors
+/// [`Error::Timeout`]; request errors.
+pub(crate) async fn grant(client: &Client, config: &EtcdConfig) -> Result<LiveLease> {
+    let sent = Instant::now();
+    let mut leases = client.lease_client();
+    let after = config.connect_timeout;
+    let granted = tokio::time::timeout(after, leases.grant(config.lease_ttl(), None))
+        .await
+        .map_err(|_| Error::Timeout {
+            operation: format!("granting an etcd lease at {}", config.endpoints.join(",")),
+            after,
+        })?
+        .map_err(|e| errors::map(e, None))?;
+    if !granted.error().is_empty() {
+        return Err(Error::Backend {
+            backend: errors::BACKEND,
+            message: format!("etcd refused a lease: {}", granted.error()),
+            source: None,
+        });
+    }
+    let ttl = Duration::from_secs(granted.ttl().unsigned_abs());
+    Ok(LiveLease {
+        id: granted.id(),
+        ttl,
+        deadline: sent + ttl,
+    })
+}

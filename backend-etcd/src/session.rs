@@ -1,0 +1,264 @@
+//! The session: a lease kept alive by a background task, its states, and
+//! a new lease after expiry.
+//!
+//! The supervisor sends a keep-alive every third of the TTL on one
+//! keep-alive stream. Each answer moves the session deadline to the send
+//! time of the answered keep-alive plus the TTL the server reported.
+//!
+//! - No answer within the *probe* time (a third of the TTL, at most 1 s) or
+//!   a broken stream whose re-opening fails: `Suspended(s)`. The lease may
+//!   still be alive; the supervisor keeps trying and returns to
+//!   `Connected(s)` at the first answer.
+//! - An answer with TTL 0, or "lease not found": the lease is gone and its
+//!   keys with it: `Expired(s)`, every pending watch fires `Lost`, and a new
+//!   lease is granted (retrying with a capped backoff): `Connected(t)`.
+//!
+//! The HTTP/2 keep-alive of the connection uses the same probe time, so a
+//! silently dead connection is torn down (and the watch stream re-opened)
+//! within about two probe times even when no keep-alive is due.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use etcd_client::{LeaseKeepAliveStream, LeaseKeeper};
+use tenure_core::SessionState;
+use tokio::time::{Instant, sleep_until};
+
+use crate::connect;
+use crate::store::{LiveLease, Shared};
+
+/// The shortest pause between keep-alives, whatever the TTL.
+const MIN_PERIOD: Duration = Duration::from_millis(100);
+
+/// The longest wait for a keep-alive answer before the connection counts
+/// as suspended.
+const MAX_PROBE: Duration = Duration::from_secs(1);
+
+/// The pause between keep-alives for a lease of `ttl`.
+pub(crate) fn period(ttl: Duration) -> Duration {
+    (ttl / 3).max(MIN_PERIOD)
+}
+
+/// How long an answer may take before the connection counts as suspended.
+pub(crate) fn probe(ttl: Duration) -> Duration {
+    period(ttl).min(MAX_PROBE)
+}
+
+enum End {
+    Closed,
+    Expired,
+}
+
+/// Keeps the store's session alive until the store closes.
+pub(crate) async fn supervise(shared: Arc<Shared>, mut lease: LiveLease) {
+    loop {
+        match keep(&shared, lease).await {
+            End::Closed => {
+                revoke_on_drop(&shared).await;
+                return;
+            }
+            End::Expired => {
+                let s = lease.session();
+                tracing::warn!(session = %s, "etcd lease expired; granting a new one");
+                shared.set_lease(None);
+                shared.state.send_replace(SessionState::Expired(s));
+                shared.hub.session_ended();
+                match renew(&shared).await {
+                    Some(next) => {
+                        lease = next;
+                        shared.set_lease(Some(lease));
+                        shared
+                            .state
+                            .send_replace(SessionState::Connected(lease.session()));
+                        tracing::info!(session = %lease.session(), "etcd session renewed");
+                    }
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
+/// Keeps `lease` alive until it is gone or the store closes.
+async fn keep(shared: &Shared, lease: LiveLease) -> End {
+    let period = period(lease.ttl);
+    let probe = probe(lease.ttl);
+    let mut lease_client = shared.client.lease_client();
+    let mut stream: Option<(LeaseKeeper, LeaseKeepAliveStream)> = None;
+    let mut sent: VecDeque<Instant> = VecDeque::new();
+    let mut next_send = Instant::now() + period;
+    let mut last_send = Instant::now();
+    loop {
+        let overdue_at = sent.front().map(|t| *t + probe);
+        tokio::select! {
+            () = shared.closed.cancelled() => return End::Closed,
+            () = sleep_until(next_send) => {
+                let now = Instant::now();
+                last_send = now;
+                next_send = now + period;
+                match stream.as_mut() {
+                    Some((keeper, _)) => {
+                        if keeper.keep_alive().await.is_ok() {
+                            sent.push_back(now);
+                        } else {
+                            stream = None;
+                            sent.clear();
+                            next_send = now;
+                        }
+                    }
+                    None => {
+                        let opening = lease_client.keep_alive(lease.id);
+                        match tokio::time::timeout(probe, opening).await {
+                            Ok(Ok(opened)) => {
+                                stream = Some(opened);
+                                renewed(shared, now, lease.ttl);
+                            }
+                            Ok(Err(e)) if is_lease_gone(&e) => return End::Expired,
+                            Ok(Err(e)) => {
+                                suspend(shared, &e.to_string());
+                                next_send = now + probe;
+                            }
+                            Err(_) => {
+                                suspend(shared, "no answer to a keep-alive");
+                                next_send = now + probe;
+                            }
+                        }
+                    }
+                }
+            }
+            () = shared.probe.notified() => {
+                // Renew now, unless a keep-alive went out a moment ago.
+                if last_send.elapsed() >= MIN_PERIOD {
+                    next_send = Instant::now();
+                }
+            }
+            () = sleep_until(overdue_at.unwrap_or_else(Instant::now)), if overdue_at.is_some() => {
+                suspend(shared, "a keep-alive was not answered in time");
+                stream = None;
+                sent.clear();
+                next_send = Instant::now();
+            }
+            answer = next_answer(&mut stream) => match answer {
+                Ok(Some(answer)) if answer.ttl() <= 0 => return End::Expired,
+                Ok(Some(answer)) => {
+                    let at = sent.pop_front().unwrap_or_else(Instant::now);
+                    let ttl = Duration::from_secs(u64::try_from(answer.ttl()).unwrap_or(0));
+                    renewed(shared, at, ttl);
+                }
+                Ok(None) | Err(_) => {
+                    // Re-open at once; only a failure to do so suspends.
+                    stream = None;
+                    sent.clear();
+                    next_send = Instant::now();
+                }
+            },
+        }
+    }
+}
+
+async fn next_answer(
+    stream: &mut Option<(LeaseKeeper, LeaseKeepAliveStream)>,
+) -> Result<Option<etcd_client::LeaseKeepAliveResponse>, etcd_client::Error> {
+    match stream {
+        Some((_, answers)) => answers.message().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether etcd says the lease no longer exists.
+fn is_lease_gone(e: &etcd_client::Error) -> bool {
+    match e {
+        etcd_client::Error::LeaseKeepAliveError(m) => m.contains("lease not found"),
+        etcd_client::Error::GRpcStatus(s) => s.message().contains("lease not found"),
+        _ => false,
+    }
+}
+
+/// Records an answered renewal sent at `sent`: a new deadline, and the
+/// connection is up.
+fn renewed(shared: &Shared, sent: Instant, ttl: Duration) {
+    let Some(mut lease) = shared.current_lease() else {
+        return;
+    };
+    lease.deadline = sent + ttl;
+    shared.set_lease(Some(lease));
+    shared.state.send_if_modified(|state| match *state {
+        SessionState::Suspended(s) if s == lease.session() => {
+            tracing::info!(session = %s, "etcd connection back");
+            *state = SessionState::Connected(s);
+            true
+        }
+        _ => false,
+    });
+}
+
+fn suspend(shared: &Shared, why: &str) {
+    shared.state.send_if_modified(|state| match *state {
+        SessionState::Connected(s) => {
+            tracing::warn!(session = %s, why, "etcd connection suspended");
+            *state = SessionState::Suspended(s);
+            true
+        }
+        _ => false,
+    });
+}
+
+/// Grants a new lease, retrying until it works or the store closes.
+async fn renew(shared: &Shared) -> Option<LiveLease> {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let attempt = connect::grant(&shared.client, &shared.config);
+        tokio::select! {
+            () = shared.closed.cancelled() => return None,
+            granted = attempt => match granted {
+                Ok(lease) => return Some(lease),
+                Err(e) => tracing::warn!(error = %e, "granting a new etcd lease failed; retrying"),
+            },
+        }
+        tokio::select! {
+            () = shared.closed.cancelled() => return None,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// Ends the session on purpose: revokes the lease (bounded by the request
+/// timeout), resolves the watches, makes the state `Closed`.
+pub(crate) async fn close(shared: &Shared) {
+    let lease = shared.current_lease();
+    shared.set_lease(None);
+    shared.state.send_replace(SessionState::Closed);
+    shared.closed.cancel();
+    if let Some(lease) = lease {
+        revoke(shared, lease.id).await;
+    }
+}
+
+/// After the last handle was dropped without `close`: revoke the lease,
+/// unless `close` already did.
+async fn revoke_on_drop(shared: &Shared) {
+    let lease = shared.current_lease();
+    shared.set_lease(None);
+    shared.state.send_replace(SessionState::Closed);
+    if let Some(lease) = lease {
+        revoke(shared, lease.id).await;
+    }
+}
+
+async fn revoke(shared: &Shared, id: i64) {
+    let mut client = shared.client.lease_client();
+    let after = shared.config.request_timeout;
+    match tokio::time::timeout(after, client.revoke(id)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) if is_lease_gone(&e) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "revoking the etcd lease failed; it expires after its TTL")
+        }
+        Err(_) => tracing::warn!(
+            ?after,
+            "revoking the etcd lease timed out; it expires after its TTL"
+        ),
+    }
+}

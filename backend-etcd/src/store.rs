@@ -1,0 +1,371 @@
+//! [`EtcdStore`]: one lease at a time as the session, and the plumbing
+//! every request goes through.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use etcd_client::Client;
+use tenure_core::{
+    CoordinationStore, CreateMode, Error, Name, Node, Op, OpResult, Path, Result, SessionId,
+    SessionState, StoreInfo, Version, Watch,
+};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::EtcdConfig;
+use crate::errors;
+use crate::keys::Keys;
+use crate::watch::WatchHub;
+use crate::{connect, session};
+
+/// A [`CoordinationStore`] on an etcd cluster.
+///
+/// The session is a lease with the configured TTL, kept alive by a
+/// background task; ephemeral nodes are keys attached to it. When etcd
+/// reports the lease gone, the state goes `Expired(s)` and the store grants
+/// a new lease on its own (retrying with a capped backoff while the store
+/// is open), then reports `Connected(t)`.
+///
+/// Cloning is cheap and shares the session. Dropping the last clone
+/// without [`close`](CoordinationStore::close) revokes the lease in the
+/// background (bounded by the request timeout) and resolves pending
+/// watches with `Lost`.
+#[derive(Clone)]
+pub struct EtcdStore {
+    handle: Arc<Handle>,
+}
+
+/// Owned by the clones of a store only: dropping the last one shuts the
+/// background tasks down (they hold [`Shared`], not this).
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.closed.cancel();
+    }
+}
+
+/// What the clones of a store and its background tasks share.
+pub(crate) struct Shared {
+    pub(crate) config: EtcdConfig,
+    pub(crate) keys: Keys,
+    pub(crate) client: Client,
+    pub(crate) state: watch::Sender<SessionState>,
+    /// The live lease; `None` between an expiry and the next grant, and
+    /// once closed.
+    pub(crate) lease: Mutex<Option<LiveLease>>,
+    pub(crate) closed: CancellationToken,
+    /// Wakes the session supervisor to renew (and so test the connection)
+    /// at once, after a request failed in a way that suggests trouble.
+    pub(crate) probe: Notify,
+    pub(crate) hub: WatchHub,
+}
+
+/// A lease the server granted, and how long it is known to live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LiveLease {
+    pub(crate) id: i64,
+    /// The TTL the server granted.
+    pub(crate) ttl: Duration,
+    /// The send time of the last answered renewal (or of the grant) plus
+    /// the TTL it reported.
+    pub(crate) deadline: Instant,
+}
+
+impl LiveLease {
+    pub(crate) fn session(&self) -> SessionId {
+        session_of(self.id)
+    }
+}
+
+/// The session id of a lease.
+pub(crate) fn session_of(lease: i64) -> SessionId {
+    SessionId(lease as u64)
+}
+
+impl EtcdStore {
+    /// Connects to the endpoints of `config`, makes sure the namespace's
+    /// root node exists, and grants the first lease.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed configuration;
+    /// [`Error::Timeout`] naming the endpoints when no lease was granted
+    /// within the connect timeout (unreachable or silent servers);
+    /// [`Error::Unauthorized`] for refused credentials.
+    pub async fn connect(config: EtcdConfig) -> Result<EtcdStore> {
+        config.validate()?;
+        let keys = Keys::new(&config.namespace);
+        let (client, lease) = connect::open(&config, &keys).await?;
+        let closed = CancellationToken::new();
+        let hub = WatchHub::start(
+            client.watch_client(),
+            config.request_timeout,
+            closed.clone(),
+        );
+        let (state, _) = watch::channel(SessionState::Connected(lease.session()));
+        let shared = Arc::new(Shared {
+            config,
+            keys,
+            client,
+            state,
+            lease: Mutex::new(Some(lease)),
+            closed,
+            probe: Notify::new(),
+            hub,
+        });
+        tokio::spawn(session::supervise(shared.clone(), lease));
+        Ok(EtcdStore {
+            handle: Arc::new(Handle { shared }),
+        })
+    }
+
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &EtcdConfig {
+        &self.shared().config
+    }
+
+    /// The live lease's id, `None` while there is none (after an expiry,
+    /// before the next grant; once closed).
+    pub fn lease_id(&self) -> Option<i64> {
+        self.shared().current_lease().map(|l| l.id)
+    }
+
+    /// The etcd client the store uses, for what the store contract does
+    /// not cover (maintenance, compaction in tests). Writing under the
+    /// store's namespace through it bypasses the store's rules.
+    pub fn client(&self) -> &Client {
+        &self.shared().client
+    }
+
+    /// The etcd key of the node at `path`, as the store lays keys out (see
+    /// the crate docs), e.g. to read it with `etcdctl`.
+    pub fn key_of(&self, path: &Path) -> Vec<u8> {
+        self.shared().keys.node(path)
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.handle.shared
+    }
+}
+
+impl Shared {
+    pub(crate) fn current_lease(&self) -> Option<LiveLease> {
+        *self.lease.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn set_lease(&self, lease: Option<LiveLease>) {
+        *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = lease;
+    }
+
+    /// Fails with `Closed` once closed, and with `ConnectionLost` at once
+    /// while suspended (the request could only wait).
+    pub(crate) fn usable(&self) -> Result<()> {
+        if self.closed.is_cancelled() {
+            return Err(Error::Closed);
+        }
+        match *self.state.borrow() {
+            SessionState::Closed => Err(Error::Closed),
+            SessionState::Suspended(s) => Err(Error::ConnectionLost {
+                detail: format!(
+                    "no answer from etcd to the keep-alives of session {s}; retry once reconnected"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The lease of `session` if it is the live one.
+    ///
+    /// # Errors
+    /// [`Error::SessionExpired`] naming `session` otherwise.
+    pub(crate) fn live_lease(&self, session: SessionId) -> Result<i64> {
+        match *self.state.borrow() {
+            SessionState::Connected(s) if s == session => self
+                .current_lease()
+                .filter(|l| l.session() == session)
+                .map(|l| l.id)
+                .ok_or(Error::SessionExpired { session: session.0 }),
+            _ => Err(Error::SessionExpired { session: session.0 }),
+        }
+    }
+
+    /// Runs one request, bounded by the request timeout, mapping its
+    /// error; `session` is the lease the request uses, if any.
+    pub(crate) async fn call<T>(
+        &self,
+        what: impl FnOnce() -> String,
+        session: Option<SessionId>,
+        request: impl Future<Output = std::result::Result<T, etcd_client::Error>>,
+    ) -> Result<T> {
+        let after = self.config.request_timeout;
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(after, request) => outcome,
+            () = self.closed.cancelled() => return Err(Error::Closed),
+        };
+        match outcome {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => {
+                let mapped = errors::map(e, session);
+                if matches!(
+                    mapped,
+                    Error::ConnectionLost { .. } | Error::SessionExpired { .. }
+                ) {
+                    self.probe.notify_one();
+                }
+                Err(mapped)
+            }
+            Err(_) => {
+                self.probe.notify_one();
+                Err(errors::timeout(what(), after))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for EtcdStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = self.shared();
+        f.debug_struct("EtcdStore")
+            .field("endpoints", &shared.config.endpoints)
+            .field("namespace", &shared.config.namespace)
+            .field("state", &*shared.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for EtcdStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = self.shared();
+        write!(
+            f,
+            "etcd store at {} (namespace {:?})",
+            shared.config.endpoints.join(","),
+            shared.config.namespace
+        )
+    }
+}
+
+#[async_trait]
+impl CoordinationStore for EtcdStore {
+    fn info(&self) -> StoreInfo {
+        let shared = self.shared();
+        StoreInfo {
+            backend: errors::BACKEND,
+            max_payload: shared.config.max_payload(),
+            session_timeout: shared
+                .current_lease()
+                .map_or(shared.config.session_timeout, |l| l.ttl),
+        }
+    }
+
+    fn session_events(&self) -> watch::Receiver<SessionState> {
+        self.shared().state.subscribe()
+    }
+
+    /// The send time of the last keep-alive the server answered plus the
+    /// TTL it reported, while the session is connected or suspended.
+    fn session_deadline(&self) -> Option<Instant> {
+        let shared = self.shared();
+        match *shared.state.borrow() {
+            SessionState::Connected(s) | SessionState::Suspended(s) => shared
+                .current_lease()
+                .filter(|l| l.session() == s)
+                .map(|l| l.deadline),
+            _ => None,
+        }
+    }
+
+    async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
+        let op = Op::Create {
+            path: path.clone(),
+            data: data.to_vec(),
+            mode,
+        };
+        match self
+            .shared()
+            .write(std::slice::from_ref(&op))
+            .await?
+            .as_slice()
+        {
+            [OpResult::Created(v)] => Ok(*v),
+            other => Err(unexpected("create", other)),
+        }
+    }
+
+    async fn get(&self, path: &Path) -> Result<Option<Node>> {
+        Ok(self.shared().read_node(path).await?.0)
+    }
+
+    async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
+        let shared = self.shared();
+        let (node, revision) = shared.read_node(path).await?;
+        Ok((node, shared.watch_node(path, revision)))
+    }
+
+    async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
+        let op = Op::Set {
+            path: path.clone(),
+            data: data.to_vec(),
+            version: expected,
+        };
+        match self
+            .shared()
+            .write(std::slice::from_ref(&op))
+            .await?
+            .as_slice()
+        {
+            [OpResult::Set(v)] => Ok(*v),
+            other => Err(unexpected("set", other)),
+        }
+    }
+
+    async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
+        let op = Op::Delete {
+            path: path.clone(),
+            version: expected,
+        };
+        self.shared().write(std::slice::from_ref(&op)).await?;
+        Ok(())
+    }
+
+    async fn children(&self, path: &Path) -> Result<Vec<Name>> {
+        Ok(self.shared().read_children(path).await?.0)
+    }
+
+    async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
+        let shared = self.shared();
+        let (names, revision) = shared.read_children(path).await?;
+        Ok((names, shared.watch_children(path, revision)))
+    }
+
+    async fn multi(&self, ops: &[Op]) -> Result<Vec<OpResult>> {
+        if ops.is_empty() {
+            self.shared().usable()?;
+            return Ok(Vec::new());
+        }
+        self.shared().write(ops).await
+    }
+
+    /// Revokes the lease (its ephemeral nodes go at once), resolves pending
+    /// watches with `Lost`, and makes the state `Closed`. The revoke is
+    /// bounded by the request timeout; if it fails the lease expires on
+    /// the server after its TTL.
+    async fn close(&self) -> Result<()> {
+        session::close(self.shared()).await;
+        Ok(())
+    }
+}
+
+fn unexpected(what: &str, results: &[OpResult]) -> Error {
+    Error::Backend {
+        backend: errors::BACKEND,
+        message: format!("{what} produced the unexpected results {results:?}"),
+        source: None,
+    }
+}
