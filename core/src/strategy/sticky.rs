@@ -1,11 +1,124 @@
-//! The default strategy: keep what is valid, move the fewest tasks to
-//! balance. (Being written; see issue 4.)
+//! The default strategy: keep every valid placement, place the homeless
+//! tasks, then move the fewest tasks needed to balance.
 
-use super::{Strategy, StrategyInput, Target};
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
-/// Keeps every valid placement and moves the fewest tasks needed to balance.
-#[derive(Clone, Debug, Default)]
+use super::{Strategy, StrategyInput, Target, TaskInfo, WorkerInfo};
+use crate::ids::WorkerId;
+
+/// Keeps every valid placement and moves the fewest tasks needed to reach
+/// a load proportional to each worker's capacity.
+///
+/// # Definitions
+///
+/// * The *weight* of a task and the *capacity* of a worker are taken as at
+///   least 1. A worker's *load* is the total weight of the tasks placed on
+///   it.
+/// * A task is *placeable* if at least one live worker is eligible for it
+///   ([`TaskInfo::eligible`]: tags and pinning). Tasks that are not are left
+///   unplaced. `S` is the total weight of the placeable tasks and `C` the
+///   total capacity of the live workers.
+/// * A worker's *share* is `S × capacity / C`. Its *quota* `Q` is the share
+///   rounded down or up so that the quotas add up to `S`: every worker gets
+///   `floor(share)`, and the `R = S − Σ floor` units left over go, one each,
+///   to workers whose share is not whole, in this order: largest
+///   `load − floor(share)` first (so a worker that already carries the extra
+///   unit keeps it and nothing moves for it), then largest remainder of the
+///   division, then worker name. This choice minimises `Σ (load − Q)²` over
+///   all floor/ceil roundings.
+/// * A worker's *deviation* is `load − Q`.
+///
+/// # Algorithm
+///
+/// 1. **Keep** every current placement whose worker is live and eligible.
+/// 2. **Quotas** are computed from the loads of the kept placements.
+/// 3. **Place** every other placeable task (orphans of departed workers,
+///    new tasks, tasks no longer eligible where they run), most constrained
+///    first (fewest eligible workers, then heaviest, then by name), each on
+///    the eligible worker with the smallest deviation (ties: by name).
+/// 4. **Balance**: while some task `t` on a worker `d` can move to an
+///    eligible worker `r` with `dev(d) − dev(r) > weight(t)` — exactly the
+///    moves that strictly reduce `Σ dev²` — make the best such move: the
+///    donor is the worker with the largest deviation that has one (ties: by
+///    name), the receiver the eligible worker with the smallest deviation
+///    (ties: by name), the task the one that reduces `Σ dev²` most (ties: by
+///    name). When no move is left, the quotas are recomputed from the new
+///    loads; if they changed, balancing resumes. `Σ dev²` is a non-negative
+///    integer that every move lowers, so this ends.
+///
+/// Workers and tasks are processed in name order whatever the order of the
+/// input slices, so the result depends only on the input's content.
+///
+/// # Guarantees
+///
+/// * **Valid**: every placement names a live worker eligible for the task;
+///   every placeable task is placed.
+/// * **Sticky**: a valid placement changes only by a balancing move of
+///   step 4, and applying `Sticky` to its own output changes nothing.
+/// * **Minimal** (unit task weights, every task eligible everywhere): the
+///   number of tasks whose worker changes is exactly
+///   `homeless + Σ max(0, load_w − Q_w)` over the kept loads, which is the
+///   least any strategy can achieve to reach floor/ceil shares: each
+///   homeless task must be placed, and a worker above its quota must lose
+///   the excess. The receivers of step 4 are always below their quota and
+///   the donors above it, so no task moves twice and none moves in vain.
+/// * **Balanced** (unit task weights, every task eligible everywhere):
+///   every worker's load is its share rounded down or up; with equal
+///   capacities, `max load − min load ≤ 1`.
+/// * **Weighted tasks** (every task eligible everywhere): for every pair of
+///   workers `d`, `r`, `dev(d) − dev(r)` is at most the weight of the
+///   lightest task on `d`; hence every worker's load is within
+///   `max task weight − 1` of its quota.
+/// * **Tags and pinning**: the result is a local optimum: no single task can
+///   move to another eligible worker and lower `Σ dev²`.
+///
+/// ```
+/// use std::collections::BTreeSet;
+/// use std::time::Duration;
+/// use tenure_core::strategy::{Assignment, Strategy, StrategyInput, Sticky, TaskInfo, WorkerInfo};
+///
+/// let worker = |n: &str| WorkerInfo {
+///     id: n.parse().unwrap(),
+///     capacity: 1,
+///     tags: BTreeSet::new(),
+///     age: Duration::ZERO,
+/// };
+/// let task = |n: &str| TaskInfo { id: n.parse().unwrap(), weight: 1, tags: BTreeSet::new(), pinned: None };
+/// let workers = [worker("a"), worker("b")];
+/// let tasks: Vec<TaskInfo> = (0..4).map(|i| task(&format!("t{i}"))).collect();
+/// // All four tasks run on `a`; `b` has just joined.
+/// let current: Assignment = tasks.iter().map(|t| (t.id.clone(), workers[0].id.clone())).collect();
+/// let target = Sticky.assign(&StrategyInput { workers: &workers, tasks: &tasks, current: &current });
+/// let moved = target.placements.iter().filter(|(t, w)| current[*t] != **w).count();
+/// assert_eq!(moved, 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sticky;
+
+impl Sticky {
+    /// The quota of every worker (see the type's documentation) for a total
+    /// placeable weight of `total`, given the workers' current `loads`
+    /// (absent workers count as 0). Workers are taken in name order,
+    /// duplicates ignored.
+    ///
+    /// For a target computed by [`Sticky`], `quotas(workers, S, loads of the
+    /// target)` are the quotas its guarantees refer to.
+    pub fn quotas(
+        workers: &[WorkerInfo],
+        total: u64,
+        loads: &BTreeMap<WorkerId, u64>,
+    ) -> BTreeMap<WorkerId, u64> {
+        let workers = sorted_workers(workers);
+        let caps: Vec<u64> = workers.iter().map(|w| capacity(w)).collect();
+        let load: Vec<u64> = workers
+            .iter()
+            .map(|w| loads.get(&w.id).copied().unwrap_or(0))
+            .collect();
+        let q = quotas(&caps, total, &load);
+        workers.iter().map(|w| w.id.clone()).zip(q).collect()
+    }
+}
 
 impl Strategy for Sticky {
     fn name(&self) -> &str {
@@ -13,32 +126,211 @@ impl Strategy for Sticky {
     }
 
     fn assign(&self, input: &StrategyInput<'_>) -> Target {
-        // Provisional: least-loaded placement keeping valid current ones.
-        let mut target = Target::default();
-        let mut load: std::collections::BTreeMap<_, u64> =
-            input.workers.iter().map(|w| (&w.id, 0u64)).collect();
-        for t in input.tasks {
-            if let Some(w) = input.current.get(&t.id) {
-                if let Some(info) = input.workers.iter().find(|x| x.id == *w) {
-                    if t.eligible(info) {
-                        target.placements.insert(t.id.clone(), w.clone());
-                        *load.entry(&info.id).or_default() += u64::from(t.weight);
-                    }
-                }
+        let mut plan = Plan::new(input);
+        let placeable: u64 = (0..plan.tasks.len())
+            .filter(|&t| !plan.eligible[t].is_empty())
+            .map(|t| plan.weight[t])
+            .sum();
+        let mut q = quotas(&plan.caps, placeable, &plan.load);
+        plan.place_homeless(&q);
+        loop {
+            plan.balance(&q);
+            let next = quotas(&plan.caps, placeable, &plan.load);
+            if next == q {
+                break;
+            }
+            q = next;
+        }
+        plan.into_target()
+    }
+}
+
+fn capacity(w: &WorkerInfo) -> u64 {
+    u64::from(w.capacity.max(1))
+}
+
+fn sorted_workers(workers: &[WorkerInfo]) -> Vec<&WorkerInfo> {
+    let mut v: Vec<&WorkerInfo> = workers.iter().collect();
+    v.sort_by(|a, b| a.id.cmp(&b.id));
+    v.dedup_by(|a, b| a.id == b.id);
+    v
+}
+
+/// Quotas by index (workers in name order); see [`Sticky`].
+fn quotas(caps: &[u64], total: u64, load: &[u64]) -> Vec<u64> {
+    let csum: u128 = caps.iter().map(|&c| u128::from(c)).sum();
+    if csum == 0 {
+        return vec![0; caps.len()];
+    }
+    let total = u128::from(total);
+    let mut q: Vec<u64> = Vec::with_capacity(caps.len());
+    let mut rem: Vec<u128> = Vec::with_capacity(caps.len());
+    for &c in caps {
+        let share = total * u128::from(c);
+        // share / csum ≤ total, which came from a u64.
+        q.push(u64::try_from(share / csum).unwrap_or(u64::MAX));
+        rem.push(share % csum);
+    }
+    let floors: u128 = q.iter().map(|&x| u128::from(x)).sum();
+    let extra = usize::try_from(total - floors).unwrap_or(usize::MAX);
+    let mut candidates: Vec<usize> = (0..caps.len()).filter(|&i| rem[i] > 0).collect();
+    candidates.sort_by_key(|&i| {
+        (
+            Reverse(i128::from(load[i]) - i128::from(q[i])),
+            Reverse(rem[i]),
+            i,
+        )
+    });
+    for &i in candidates.iter().take(extra) {
+        q[i] += 1;
+    }
+    q
+}
+
+/// The working state: workers and tasks by index, in name order.
+struct Plan<'a> {
+    workers: Vec<&'a WorkerInfo>,
+    tasks: Vec<&'a TaskInfo>,
+    caps: Vec<u64>,
+    weight: Vec<u64>,
+    /// Per task, the eligible workers (ascending index = name order).
+    eligible: Vec<Vec<usize>>,
+    owner: Vec<Option<usize>>,
+    /// Per worker, the tasks placed on it (ascending index).
+    on: Vec<Vec<usize>>,
+    load: Vec<u64>,
+}
+
+impl<'a> Plan<'a> {
+    /// Step 1: index the input and keep the valid placements.
+    fn new(input: &StrategyInput<'a>) -> Self {
+        let workers = sorted_workers(input.workers);
+        let mut tasks: Vec<&TaskInfo> = input.tasks.iter().collect();
+        tasks.sort_by(|a, b| a.id.cmp(&b.id));
+        tasks.dedup_by(|a, b| a.id == b.id);
+        let index: BTreeMap<&WorkerId, usize> = workers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (&w.id, i))
+            .collect();
+        let mut plan = Plan {
+            caps: workers.iter().map(|w| capacity(w)).collect(),
+            weight: tasks.iter().map(|t| u64::from(t.weight.max(1))).collect(),
+            eligible: tasks
+                .iter()
+                .map(|t| {
+                    (0..workers.len())
+                        .filter(|&w| t.eligible(workers[w]))
+                        .collect()
+                })
+                .collect(),
+            owner: vec![None; tasks.len()],
+            on: vec![Vec::new(); workers.len()],
+            load: vec![0; workers.len()],
+            workers,
+            tasks,
+        };
+        for t in 0..plan.tasks.len() {
+            let current = input.current.get(&plan.tasks[t].id);
+            if let Some(&w) = current.and_then(|w| index.get(w))
+                && plan.eligible[t].binary_search(&w).is_ok()
+            {
+                plan.put(t, w);
             }
         }
-        for t in input.tasks {
-            if target.placements.contains_key(&t.id) {
-                continue;
+        plan
+    }
+
+    fn put(&mut self, t: usize, w: usize) {
+        self.owner[t] = Some(w);
+        self.load[w] += self.weight[t];
+        if let Err(pos) = self.on[w].binary_search(&t) {
+            self.on[w].insert(pos, t);
+        }
+    }
+
+    fn take(&mut self, t: usize, w: usize) {
+        self.owner[t] = None;
+        self.load[w] -= self.weight[t];
+        if let Ok(pos) = self.on[w].binary_search(&t) {
+            self.on[w].remove(pos);
+        }
+    }
+
+    fn deviations(&self, q: &[u64]) -> Vec<i128> {
+        self.load
+            .iter()
+            .zip(q)
+            .map(|(&l, &q)| i128::from(l) - i128::from(q))
+            .collect()
+    }
+
+    /// Step 3: place every placeable task that has no valid placement.
+    fn place_homeless(&mut self, q: &[u64]) {
+        let mut homeless: Vec<usize> = (0..self.tasks.len())
+            .filter(|&t| self.owner[t].is_none() && !self.eligible[t].is_empty())
+            .collect();
+        homeless.sort_by_key(|&t| (self.eligible[t].len(), Reverse(self.weight[t]), t));
+        for t in homeless {
+            let dev = self.deviations(q);
+            if let Some(&w) = self.eligible[t].iter().min_by_key(|&&w| (dev[w], w)) {
+                self.put(t, w);
             }
-            let best = input
-                .workers
-                .iter()
-                .filter(|w| t.eligible(w))
-                .min_by_key(|w| (load[&w.id] * 1000 / u64::from(w.capacity.max(1)), &w.id));
-            if let Some(w) = best {
-                *load.entry(&w.id).or_default() += u64::from(t.weight);
-                target.placements.insert(t.id.clone(), w.id.clone());
+        }
+    }
+
+    /// Step 4: make improving moves until none is left.
+    fn balance(&mut self, q: &[u64]) {
+        while let Some((t, d, r)) = self.best_move(q) {
+            self.take(t, d);
+            self.put(t, r);
+        }
+    }
+
+    /// The best move of step 4, if any: (task, donor, receiver).
+    fn best_move(&self, q: &[u64]) -> Option<(usize, usize, usize)> {
+        let dev = self.deviations(q);
+        let lowest = dev.iter().copied().min()?;
+        let mut donors: Vec<usize> = (0..self.workers.len()).collect();
+        donors.sort_by_key(|&d| (Reverse(dev[d]), d));
+        for d in donors {
+            // A move needs dev(d) − dev(r) > weight ≥ 1.
+            if dev[d] - lowest < 2 {
+                return None;
+            }
+            // (gain, task, receiver); gain = w·(gap − w) = half the drop of Σ dev².
+            let mut best: Option<(i128, usize, usize)> = None;
+            for &t in &self.on[d] {
+                let w = i128::from(self.weight[t]);
+                let receiver = self.eligible[t]
+                    .iter()
+                    .copied()
+                    .filter(|&r| r != d)
+                    .min_by_key(|&r| (dev[r], r));
+                let Some(r) = receiver else { continue };
+                let gap = dev[d] - dev[r];
+                if gap <= w {
+                    continue;
+                }
+                let gain = w * (gap - w);
+                if best.is_none_or(|(g, _, _)| gain > g) {
+                    best = Some((gain, t, r));
+                }
+            }
+            if let Some((_, t, r)) = best {
+                return Some((t, d, r));
+            }
+        }
+        None
+    }
+
+    fn into_target(self) -> Target {
+        let mut target = Target::default();
+        for (t, owner) in self.owner.iter().enumerate() {
+            if let Some(w) = owner {
+                target
+                    .placements
+                    .insert(self.tasks[t].id.clone(), self.workers[*w].id.clone());
             }
         }
         target
