@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod conformance;
+pub mod etcd;
 pub mod memory;
 pub mod proxy;
 pub mod server_util;

@@ -1,0 +1,172 @@
+//! etcd as a [`Backend`] under test: every client connects through its own
+//! [`Proxy`], so suspending one client's connection leaves the others
+//! alone; expiry is a lease revoke from a separate admin client.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tenure_core::{Error, Result};
+use tenure_etcd::etcd_client;
+use tenure_etcd::{EtcdConfig, EtcdStore};
+
+use super::server::{EtcdServer, MIN_SESSION_TIMEOUT};
+use crate::backend::{Backend, Capabilities, ClientControl, TestClient};
+use crate::proxy::Proxy;
+
+/// How long connecting a test client may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The namespace test clients use.
+pub const NAMESPACE: &str = "/tenure-test";
+
+/// A [`Backend`] over a running etcd server (or one member of a cluster).
+#[derive(Clone, Debug)]
+pub struct EtcdBackend {
+    upstream: SocketAddr,
+}
+
+impl EtcdBackend {
+    /// A backend over the test binary's shared server (started on first
+    /// use, off the async runtime's worker threads).
+    pub async fn shared() -> EtcdBackend {
+        let server = tokio::task::spawn_blocking(EtcdServer::shared)
+            .await
+            .expect("starting the shared etcd server");
+        EtcdBackend::on(server.addr())
+    }
+
+    /// A backend over the server at `upstream`.
+    pub fn on(upstream: SocketAddr) -> EtcdBackend {
+        EtcdBackend { upstream }
+    }
+
+    /// The server's address.
+    pub fn upstream(&self) -> SocketAddr {
+        self.upstream
+    }
+
+    /// The default configuration of test clients: this server, the test
+    /// namespace, the given session timeout, [`CONNECT_TIMEOUT`].
+    pub fn config(&self, session_timeout: Duration) -> EtcdConfig {
+        EtcdConfig::new([self.upstream.to_string()])
+            .with_namespace(NAMESPACE)
+            .with_session_timeout(session_timeout)
+            .with_connect_timeout(CONNECT_TIMEOUT)
+    }
+
+    /// Connects a store with `config` through a new proxy (the config's
+    /// endpoints are replaced by the proxy's address); returns both.
+    ///
+    /// # Errors
+    /// As [`EtcdStore::connect`]; a proxy that cannot bind is a
+    /// [`Error::Backend`].
+    pub async fn connect_with(&self, config: EtcdConfig) -> Result<(EtcdStore, Proxy)> {
+        let proxy = Proxy::start(self.upstream)
+            .await
+            .map_err(|e| Error::backend("etcd", "starting the test proxy", e))?;
+        let store = config
+            .with_endpoints([proxy.addr().to_string()])
+            .connect()
+            .await?;
+        Ok((store, proxy))
+    }
+
+    /// A test client (store and controls) with `config`, through its own
+    /// proxy.
+    ///
+    /// # Errors
+    /// As [`EtcdBackend::connect_with`].
+    pub async fn client_with(&self, config: EtcdConfig) -> Result<TestClient> {
+        let (store, proxy) = self.connect_with(config).await?;
+        Ok(TestClient {
+            store: Arc::new(store.clone()),
+            control: Arc::new(EtcdControl {
+                store,
+                proxy,
+                upstream: self.upstream,
+            }),
+        })
+    }
+
+    /// An etcd client straight to the server (no proxy), for what tests do
+    /// behind the stores' backs: revoking leases, compacting, reading raw
+    /// keys.
+    ///
+    /// # Errors
+    /// When the client cannot be built.
+    pub async fn admin(&self) -> Result<etcd_client::Client> {
+        admin_client(self.upstream).await
+    }
+}
+
+/// An etcd client straight to `server`.
+///
+/// # Errors
+/// When the client cannot be built.
+pub async fn admin_client(server: SocketAddr) -> Result<etcd_client::Client> {
+    etcd_client::Client::connect([server.to_string()], None)
+        .await
+        .map_err(|e| Error::backend("etcd", "connecting the admin client", e))
+}
+
+#[async_trait]
+impl Backend for EtcdBackend {
+    fn name(&self) -> &'static str {
+        "etcd"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            suspend: true,
+            virtual_time: false,
+            min_session_timeout: MIN_SESSION_TIMEOUT,
+        }
+    }
+
+    async fn connect(&self, session_timeout: Duration) -> Result<TestClient> {
+        self.client_with(self.config(session_timeout)).await
+    }
+}
+
+/// The fault controls of one etcd test client.
+#[derive(Debug)]
+pub struct EtcdControl {
+    store: EtcdStore,
+    proxy: Proxy,
+    upstream: SocketAddr,
+}
+
+impl EtcdControl {
+    /// The client's proxy.
+    pub fn proxy(&self) -> &Proxy {
+        &self.proxy
+    }
+}
+
+#[async_trait]
+impl ClientControl for EtcdControl {
+    /// Revokes the client's current lease from an admin client straight to
+    /// the server: its keys go at once; the store learns it at its next
+    /// keep-alive.
+    async fn expire(&self) -> Result<()> {
+        let lease = self.store.lease_id().ok_or(Error::Closed)?;
+        let mut admin = admin_client(self.upstream).await?;
+        admin
+            .lease_revoke(lease)
+            .await
+            .map_err(|e| Error::backend("etcd", format!("revoking lease {lease:#x}"), e))?;
+        Ok(())
+    }
+
+    async fn suspend(&self) -> Result<()> {
+        self.proxy.suspend();
+        Ok(())
+    }
+
+    async fn resume(&self) -> Result<()> {
+        self.proxy.resume();
+        Ok(())
+    }
+}

@@ -1,0 +1,261 @@
+//! Real etcd 3.4 servers for tests: one shared single-member server per
+//! test binary, private servers that can be stopped and restarted on the
+//! same data, and 3-member clusters whose members can be killed and
+//! restarted one at a time.
+//!
+//! Every member listens on free 127.0.0.1 ports with its own data
+//! directory, `--heartbeat-interval 50 --election-timeout 500` (so leases
+//! of 1 s are granted as asked) and a warn-level log appended to
+//! `server.log` in its scratch directory. No `ETCD_*` variable is ever set
+//! (etcd reads each as a flag). Servers die with the test binary (see
+//! [`server_util`](crate::server_util)).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::server_util::{ServerProcess, free_port, require_program, scratch_dir, tcp_request};
+
+/// The shortest lease TTL the servers grant (1.5 × the election timeout,
+/// rounded up to whole seconds).
+pub const MIN_SESSION_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a member may take to start serving.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+/// Ports of one member.
+#[derive(Clone, Copy, Debug)]
+struct Ports {
+    client: u16,
+    peer: u16,
+}
+
+/// One etcd member with its own data directory; stopping it keeps the
+/// data, so it can start again where it was.
+#[derive(Debug)]
+pub struct EtcdServer {
+    name: String,
+    member: String,
+    dir: tempfile::TempDir,
+    ports: Ports,
+    initial_cluster: String,
+    process: Mutex<Option<ServerProcess>>,
+}
+
+impl EtcdServer {
+    /// The single-member server this test binary shares, started on first
+    /// use. Tests keep apart by using their own paths (see
+    /// [`unique_root`](crate::backend::unique_root)).
+    pub fn shared() -> &'static EtcdServer {
+        static SHARED: OnceLock<EtcdServer> = OnceLock::new();
+        SHARED.get_or_init(EtcdServer::start)
+    }
+
+    /// Starts a private single-member server and waits until it is
+    /// healthy. Panics (naming the install command when etcd is missing)
+    /// if it cannot start.
+    pub fn start() -> EtcdServer {
+        let ports = Ports {
+            client: free_port(),
+            peer: free_port(),
+        };
+        let cluster = format!("e1=http://127.0.0.1:{}", ports.peer);
+        let server = EtcdServer::configure("e1", ports, cluster);
+        server.start_again();
+        server
+    }
+
+    fn configure(member: &str, ports: Ports, initial_cluster: String) -> EtcdServer {
+        let dir = scratch_dir(&format!("etcd-{member}"));
+        EtcdServer {
+            name: format!("etcd member {member} on port {}", ports.client),
+            member: member.to_string(),
+            dir,
+            ports,
+            initial_cluster,
+            process: Mutex::new(None),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let etcd = require_program("etcd", "etcd (package etcd-server)");
+        let client = format!("http://127.0.0.1:{}", self.ports.client);
+        let peer = format!("http://127.0.0.1:{}", self.ports.peer);
+        let mut command = Command::new(etcd);
+        command
+            .arg("--name")
+            .arg(&self.member)
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .args(["--listen-client-urls", &client])
+            .args(["--advertise-client-urls", &client])
+            .args(["--listen-peer-urls", &peer])
+            .args(["--initial-advertise-peer-urls", &peer])
+            .args(["--initial-cluster", &self.initial_cluster])
+            .args(["--initial-cluster-state", "new"])
+            .args(["--initial-cluster-token", "tenure-test"])
+            .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
+            .args(["--logger", "zap", "--log-level", "warn"]);
+        // etcd reads every ETCD_<FLAG> variable as a flag and aborts when a
+        // flag is given twice: keep the environment clean of them.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("ETCD_") {
+                command.env_remove(key);
+            }
+        }
+        command
+    }
+
+    /// Starts the process (again, on the same ports and data) without
+    /// waiting for it to serve.
+    fn launch(&self) {
+        let mut process = self.process.lock().unwrap();
+        if let Some(p) = process.as_mut()
+            && p.is_running()
+        {
+            return;
+        }
+        let log = self.dir.path().join("server.log");
+        let started = ServerProcess::spawn(&self.name, &self.command(), &log)
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.name));
+        *process = Some(started);
+    }
+
+    fn wait(&self, what: &str, ready: impl FnMut() -> bool) -> Duration {
+        let mut process = self.process.lock().unwrap();
+        let process = process
+            .as_mut()
+            .unwrap_or_else(|| panic!("{} is not started", self.name));
+        process
+            .wait_ready(what, START_LIMIT, ready)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts the member again on its data (after [`stop`](Self::stop))
+    /// and waits until it reports healthy; returns how long that took.
+    pub fn start_again(&self) -> Duration {
+        self.launch();
+        self.wait("healthy", || self.is_healthy())
+    }
+
+    /// Kills the member (SIGKILL, as a crash) and waits for the process to
+    /// exit; its data stays.
+    pub fn stop(&self) {
+        if let Some(mut p) = self.process.lock().unwrap().take() {
+            p.kill();
+        }
+    }
+
+    /// Whether the process runs.
+    pub fn is_running(&self) -> bool {
+        self.process
+            .lock()
+            .unwrap()
+            .as_mut()
+            .is_some_and(ServerProcess::is_running)
+    }
+
+    /// Whether `/health` on the client port answers healthy (the member has
+    /// a leader and serves reads).
+    pub fn is_healthy(&self) -> bool {
+        let request = b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        tcp_request(self.addr(), request, Duration::from_secs(1))
+            .is_ok_and(|reply| reply.contains("\"health\":\"true\""))
+    }
+
+    /// Whether the peer port answers (`/members`), which a member does
+    /// before the cluster has a quorum.
+    fn answers_on_peer_port(&self) -> bool {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.ports.peer));
+        let request = b"GET /members HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        tcp_request(addr, request, Duration::from_secs(1)).is_ok_and(|r| r.starts_with("HTTP/1"))
+    }
+
+    /// The client address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.ports.client))
+    }
+
+    /// `127.0.0.1:port`, as an endpoint.
+    pub fn endpoint(&self) -> String {
+        self.addr().to_string()
+    }
+
+    /// The scratch directory (data, `server.log`).
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// The last `lines` lines of the member's log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        self.process
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|p| p.log_tail(lines))
+            .unwrap_or_default()
+    }
+}
+
+/// A cluster of (usually 3) etcd members on loopback ports.
+#[derive(Debug)]
+pub struct EtcdCluster {
+    members: Vec<EtcdServer>,
+}
+
+impl EtcdCluster {
+    /// Starts `n` members one at a time (each once the previous answers on
+    /// its peer port, which avoids slow elections) and waits until every
+    /// member is healthy.
+    pub fn start(n: usize) -> EtcdCluster {
+        let ports: Vec<Ports> = (0..n)
+            .map(|_| Ports {
+                client: free_port(),
+                peer: free_port(),
+            })
+            .collect();
+        let initial_cluster = ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("e{}=http://127.0.0.1:{}", i + 1, p.peer))
+            .collect::<Vec<_>>()
+            .join(",");
+        let members: Vec<EtcdServer> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                EtcdServer::configure(&format!("e{}", i + 1), *p, initial_cluster.clone())
+            })
+            .collect();
+        for m in &members {
+            m.launch();
+            m.wait("answering on its peer port", || m.answers_on_peer_port());
+        }
+        for m in &members {
+            m.wait("healthy", || m.is_healthy());
+        }
+        EtcdCluster { members }
+    }
+
+    /// The members, in order (member `i` is named `e{i+1}`).
+    pub fn members(&self) -> &[EtcdServer] {
+        &self.members
+    }
+
+    /// Every member's client endpoint.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.members.iter().map(EtcdServer::endpoint).collect()
+    }
+
+    /// Kills member `i`; its data stays.
+    pub fn stop(&self, i: usize) {
+        self.members[i].stop();
+    }
+
+    /// Starts member `i` again and waits until it is healthy.
+    pub fn start_again(&self, i: usize) -> Duration {
+        self.members[i].start_again()
+    }
+}
