@@ -14,7 +14,7 @@ use crate::view::{View, capacity};
 ///
 /// `h = fmix64(FNV-1a-64(seed as 8 little-endian bytes ‖ task ‖ 0xFF ‖
 /// worker))` (FNV-1a from its standard offset basis, then MurmurHash3's
-/// 64-bit finaliser); `u = (⌊h / 2^11⌋ + ½) / 2^53`; the logarithm is
+/// 64-bit finaliser); `u = (⌊h / 2^12⌋ + ½) / 2^52`; the logarithm is
 /// computed with basic IEEE-754 operations only, so scores agree bit for bit
 /// on every platform. Equal scores (practically never) go to the worker
 /// first by name.

@@ -30,10 +30,11 @@ pub(crate) fn pair_hash(seed: u64, task: &str, worker: &str) -> u64 {
     fmix64(fnv1a(h, worker.as_bytes()))
 }
 
-/// The top 53 bits of `h` as a number strictly between 0 and 1.
+/// The top 52 bits of `h` as a number strictly between 0 and 1:
+/// `(⌊h / 2^12⌋ + ½) / 2^52`, exact in `f64` (with 53 bits the largest
+/// value would round up to 1).
 pub(crate) fn unit_interval(h: u64) -> f64 {
-    // (h >> 11) < 2^53 converts exactly.
-    ((h >> 11) as f64 + 0.5) * (1.0 / 9_007_199_254_740_992.0)
+    ((h >> 12) as f64 + 0.5) * (1.0 / 4_503_599_627_370_496.0)
 }
 
 /// The natural logarithm of a positive, normal `x`, to within a few units in

@@ -202,7 +202,12 @@ fn hundred_tasks_nine_to_ten_workers_moves_ten_to_the_newcomer() {
     let target = run(&ten);
     assert_eq!(moved(&ten, &target), 10);
     assert!(loads(&ten, &target).values().all(|&l| l == 10));
-    assert!(target.placements.iter().all(|(t, w)| ten.current[t] == *w || w.as_str() == "w9"));
+    assert!(
+        target
+            .placements
+            .iter()
+            .all(|(t, w)| ten.current[t] == *w || w.as_str() == "w9")
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Shared generators and checks for the strategy property tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
@@ -230,18 +230,28 @@ pub fn arb_case(p: Params) -> impl Strategy<Value = Case> {
 pub fn check_valid(case: &Case, target: &Target, open_allowed: bool) -> Result<(), TestCaseError> {
     let tasks: BTreeMap<&TaskId, &TaskInfo> = case.tasks.iter().map(|t| (&t.id, t)).collect();
     for (t, w) in &target.placements {
-        let task = tasks.get(t).ok_or_else(|| TestCaseError::fail(format!("unknown task {t}")))?;
+        let task = tasks
+            .get(t)
+            .ok_or_else(|| TestCaseError::fail(format!("unknown task {t}")))?;
         let worker = case
             .worker(w)
             .ok_or_else(|| TestCaseError::fail(format!("{t} placed on dead worker {w}")))?;
         prop_assert!(task.eligible(worker), "{} placed on ineligible {}", t, w);
     }
     if !open_allowed {
-        prop_assert!(target.open.is_empty(), "unexpected open tasks {:?}", target.open);
+        prop_assert!(
+            target.open.is_empty(),
+            "unexpected open tasks {:?}",
+            target.open
+        );
     }
     for t in &target.open {
         prop_assert!(tasks.contains_key(t), "unknown open task {}", t);
-        prop_assert!(!target.placements.contains_key(t), "{} both placed and open", t);
+        prop_assert!(
+            !target.placements.contains_key(t),
+            "{} both placed and open",
+            t
+        );
     }
     for task in &case.tasks {
         let listed = target.placements.contains_key(&task.id) || target.open.contains(&task.id);
@@ -285,12 +295,16 @@ pub fn running_moved(case: &Case, target: &Target) -> Vec<TaskId> {
 /// Floor of the share, and whether the share is fractional, per worker
 /// (index order of `case.workers`).
 pub fn shares(case: &Case, total: u64) -> Vec<(u64, bool)> {
-    let c: u64 = case.workers.iter().map(|w| u64::from(w.capacity.max(1))).sum();
+    let c: u64 = case
+        .workers
+        .iter()
+        .map(|w| u64::from(w.capacity.max(1)))
+        .sum();
     case.workers
         .iter()
         .map(|w| {
             let s = total * u64::from(w.capacity.max(1));
-            (s / c, s % c != 0)
+            (s / c, !s.is_multiple_of(c))
         })
         .collect()
 }
