@@ -10,4 +10,5 @@ pub mod etcd;
 pub mod memory;
 pub mod proxy;
 pub mod server_util;
+pub mod sim;
 pub mod zookeeper;

@@ -154,6 +154,8 @@ impl Worker {
             .ok_or_else(|| Error::InvalidInput(format!("worker {} already ran", self.inner.id)))?;
         let span = info_span!("worker", worker = %self.inner.id);
         let inner = self.inner.clone();
+        // Tell `shutdown` and `kill` that the run is over, even if it panics.
+        let _finished = Finished(inner.clone());
         async move {
             for path in inner.layout.skeleton() {
                 inner.store.create_all(path).await?;
@@ -176,7 +178,6 @@ impl Worker {
                 .runner
                 .stop_all(crate::runtime::events::StopReason::Shutdown)
                 .await;
-            let _ = inner.finished.send(true);
             result
         }
         .instrument(span)
@@ -207,5 +208,14 @@ impl Worker {
         self.inner.shutdown.cancel();
         let mut finished = self.inner.finished.subscribe();
         let _ = finished.wait_for(|done| *done).await;
+    }
+}
+
+/// Marks the run finished when dropped.
+struct Finished(Arc<Inner>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        let _ = self.0.finished.send(true);
     }
 }

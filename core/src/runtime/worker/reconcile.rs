@@ -34,6 +34,9 @@ pub(super) struct Held {
     pub record_version: Version,
     pub task_version: u64,
     pub payload: Arc<[u8]>,
+    /// Whether a handler already ran with `token`: every handler start gets
+    /// a token of its own, so a restart re-confirms the claim first.
+    pub used: bool,
 }
 
 /// When a handler that ended by itself may be restarted.
@@ -158,11 +161,10 @@ impl Reconciler {
         self.desired.clear();
         self.open = OpenRecord::default();
         self.forget_watches();
-        if let Some(w) = &mut self.register_watch {
-            if futures::FutureExt::now_or_never(w).is_none() {
-                return Ok(false);
-            }
-            self.register_watch = None;
+        if self.register_watch.is_some() {
+            // The earlier registration has not gone yet (`wait` clears the
+            // watch when it fires).
+            return Ok(false);
         }
         let inner = self.inner.clone();
         let record = WorkerRecord {
@@ -227,34 +229,41 @@ impl Reconciler {
     async fn reconfirm(&mut self, session: SessionId) -> Result<()> {
         let tasks: Vec<TaskId> = self.held.keys().cloned().collect();
         for task in tasks {
-            let Some(h) = self.held.get(&task) else {
-                continue;
-            };
-            let held_version = h.record_version;
-            let inner = self.inner.clone();
-            let renewed = self
-                .timed(
+            self.reconfirm_one(session, &task).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives a held claim a new token by compare-and-set, or forgets it if
+    /// the record is no longer ours.
+    async fn reconfirm_one(&mut self, session: SessionId, task: &TaskId) -> Result<()> {
+        let Some(held_version) = self.held.get(task).map(|h| h.record_version) else {
+            return Ok(());
+        };
+        let inner = self.inner.clone();
+        let renewed = self
+            .timed(
+                session,
+                claim::reclaim(
+                    &*inner.store,
+                    &inner.layout,
+                    task,
+                    &inner.id,
                     session,
-                    claim::reclaim(
-                        &*inner.store,
-                        &inner.layout,
-                        &task,
-                        &inner.id,
-                        session,
-                        held_version,
-                    ),
-                )
-                .await?;
-            match renewed {
-                Some(c) => {
-                    if let Some(h) = self.held.get_mut(&task) {
-                        h.token = c.token;
-                        h.record_version = c.record_version;
-                    }
+                    held_version,
+                ),
+            )
+            .await?;
+        match renewed {
+            Some(c) => {
+                if let Some(h) = self.held.get_mut(task) {
+                    h.token = c.token;
+                    h.record_version = c.record_version;
+                    h.used = false;
                 }
-                None => {
-                    self.held.remove(&task);
-                }
+            }
+            None => {
+                self.held.remove(task);
             }
         }
         Ok(())
@@ -358,17 +367,25 @@ impl Reconciler {
         self.owner_watches.retain(|t, _| wanted.contains_key(t));
         // Start handlers that are not running.
         let now = Instant::now();
-        for (task, h) in &self.held {
-            if inner.runner.is_running(task) {
-                continue;
-            }
-            if self.restarts.get(task).is_some_and(|r| now < r.not_before) {
-                continue;
-            }
+        let idle: Vec<TaskId> = self
+            .held
+            .keys()
+            .filter(|t| !inner.runner.is_running(t))
+            .filter(|t| !self.restarts.get(*t).is_some_and(|r| now < r.not_before))
+            .cloned()
+            .collect();
+        for task in idle {
             if !inner.session_safe() {
                 break;
             }
-            inner.runner.start(task, h.payload.clone(), h.token);
+            if self.held.get(&task).is_some_and(|h| h.used) {
+                self.reconfirm_one(session, &task).await?;
+            }
+            if let Some(h) = self.held.get_mut(&task)
+                && inner.runner.start(&task, h.payload.clone(), h.token)
+            {
+                h.used = true;
+            }
         }
         Ok(())
     }
@@ -394,6 +411,7 @@ impl Reconciler {
                         record_version: c.record_version,
                         task_version: version,
                         payload,
+                        used: false,
                     },
                 );
                 Ok(())
@@ -446,6 +464,7 @@ impl Reconciler {
                     record_version: c.record_version,
                     task_version: version,
                     payload,
+                    used: false,
                 },
             );
         }
@@ -499,7 +518,14 @@ impl Reconciler {
     /// Sleeps until something may need doing.
     async fn wait(&mut self) {
         let now = Instant::now();
-        let mut wake = self.next_heartbeat;
+        // While disconnected no heartbeat can be sent: wait for the session
+        // to change (or a heartbeat period) instead of spinning on an
+        // overdue heartbeat.
+        let mut wake = if self.inner.store.session_state().is_connected() {
+            self.next_heartbeat
+        } else {
+            now + self.inner.timing.heartbeat
+        };
         for r in self.restarts.values() {
             if r.not_before > now {
                 wake = wake.min(r.not_before);
@@ -524,7 +550,7 @@ impl Reconciler {
                 _ = tokio::time::sleep_until(wake) => Woke::Other,
                 _ = opt_watch(&mut self.target_watch) => Woke::Target,
                 _ = opt_watch(&mut self.open_watch) => Woke::Open,
-                _ = opt_watch(&mut self.register_watch) => Woke::Other,
+                _ = opt_watch(&mut self.register_watch) => Woke::Register,
                 task = fired_owner => Woke::Owner(task),
                 Some(exit) = self.exits.recv() => Woke::Exit(exit),
             }
@@ -532,6 +558,7 @@ impl Reconciler {
         match woke {
             Woke::Target => self.target_watch = None,
             Woke::Open => self.open_watch = None,
+            Woke::Register => self.register_watch = None,
             Woke::Owner(task) => {
                 self.owner_watches.remove(&task);
             }
@@ -544,6 +571,7 @@ impl Reconciler {
 enum Woke {
     Target,
     Open,
+    Register,
     Owner(TaskId),
     Exit(Exited),
     Other,

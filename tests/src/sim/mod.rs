@@ -1,0 +1,297 @@
+//! Deterministic simulation of a cluster on the memory backend under paused
+//! tokio time: a schedule of steps (tasks added, paused, removed; workers
+//! joining, crashing, leaving; connections suspended; watch events delayed
+//! or dropped; time passing) applied to real workers, with the history of
+//! handler starts and stops checked after every step.
+
+pub mod history;
+mod step;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tenure_core::strategy::{Assignment, Sticky, Strategy, StrategyInput, TaskInfo, WorkerInfo};
+use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Worker, WorkerId};
+use tenure_memory::{MemoryServer, MemoryStore};
+
+pub use history::History;
+pub use step::{Step, steps};
+
+/// The session timeout of simulated workers.
+pub const SESSION: Duration = Duration::from_secs(2);
+
+/// How long after the last fault heals everything must have settled: the
+/// session timeout (a crashed worker's session must end) plus a bound for
+/// the leader round and the claims.
+pub const SETTLE: Duration = Duration::from_secs(4);
+
+struct Slot {
+    id: WorkerId,
+    running: Option<Live>,
+}
+
+struct Live {
+    store: MemoryStore,
+    worker: Worker,
+    run: tokio::task::JoinHandle<tenure_core::Result<()>>,
+    suspended: bool,
+}
+
+/// A simulated cluster.
+pub struct Sim {
+    server: MemoryServer,
+    admin: Admin,
+    root: Path,
+    history: History,
+    slots: Vec<Slot>,
+    tasks: BTreeMap<TaskId, bool>,
+    log: Vec<String>,
+}
+
+impl Sim {
+    /// A cluster with `workers` worker slots (none started).
+    pub async fn new(workers: usize) -> Self {
+        let server = MemoryServer::new();
+        let store = server.connect(SESSION).await.expect("admin connects");
+        let root = Path::new("/sim").unwrap();
+        let admin = Admin::at(as_dyn(&store), Layout::at(root.clone()).unwrap())
+            .await
+            .expect("layout");
+        Sim {
+            server,
+            admin,
+            root,
+            history: History::new(),
+            slots: (0..workers)
+                .map(|i| Slot {
+                    id: WorkerId::new(format!("W{i}")).unwrap(),
+                    running: None,
+                })
+                .collect(),
+            tasks: BTreeMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    /// The history of handler starts and stops.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// What was done, for failure messages.
+    pub fn log(&self) -> &[String] {
+        &self.log
+    }
+
+    async fn join(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        if slot.running.is_some() {
+            return;
+        }
+        let store = self.server.connect(SESSION).await.expect("worker connects");
+        let worker = Worker::builder(as_dyn(&store), "sim")
+            .root(self.root.clone())
+            .id(slot.id.as_str())
+            .handler(self.history.handler())
+            .build()
+            .expect("valid worker");
+        let run = worker.spawn();
+        slot.running = Some(Live {
+            store,
+            worker,
+            run,
+            suspended: false,
+        });
+    }
+
+    /// A crash: the process dies (handlers gone at once) and its session
+    /// ends when the server's timeout runs out.
+    async fn crash(&mut self, i: usize) {
+        if let Some(live) = self.slots[i].running.take() {
+            live.store.suspend();
+            live.worker.kill().await;
+            let _ = live.run.await;
+        }
+    }
+
+    async fn leave(&mut self, i: usize) {
+        if let Some(live) = self.slots[i].running.take() {
+            if live.suspended {
+                live.store.resume();
+            }
+            live.worker.shutdown().await;
+            let _ = live.run.await;
+            let _ = tenure_core::CoordinationStore::close(&live.store).await;
+        }
+    }
+
+    /// Applies one step.
+    pub async fn apply(&mut self, step: &Step) {
+        self.log.push(format!("{step:?}"));
+        match *step {
+            Step::AddTask(t) => {
+                let spec = TaskSpec::new(format!("T{t}")).unwrap();
+                if self.admin.add_task(spec).await.is_ok() {
+                    self.tasks.insert(task(t), false);
+                }
+            }
+            Step::RemoveTask(t) => {
+                if self.admin.remove_task(&task(t)).await.is_ok() {
+                    self.tasks.remove(&task(t));
+                }
+            }
+            Step::PauseTask(t) => {
+                if self.admin.pause_task(&task(t)).await.is_ok() {
+                    self.tasks.insert(task(t), true);
+                }
+            }
+            Step::ResumeTask(t) => {
+                if self.admin.resume_task(&task(t)).await.is_ok() {
+                    self.tasks.insert(task(t), false);
+                }
+            }
+            Step::UpdateTask(t) => {
+                let spec = TaskSpec::new(format!("T{t}")).unwrap().payload("v2");
+                let _ = self.admin.update_task(spec).await;
+            }
+            Step::Join(w) => self.join(self.slot(w)).await,
+            Step::Crash(w) => self.crash(self.slot(w)).await,
+            Step::Leave(w) => self.leave(self.slot(w)).await,
+            Step::Suspend(w) => {
+                let i = self.slot(w);
+                if let Some(live) = &mut self.slots[i].running {
+                    live.store.suspend();
+                    live.suspended = true;
+                }
+            }
+            Step::Resume(w) => {
+                let i = self.slot(w);
+                if let Some(live) = &mut self.slots[i].running {
+                    live.store.resume();
+                    live.suspended = false;
+                }
+            }
+            Step::Expire(w) => {
+                let i = self.slot(w);
+                if let Some(live) = &self.slots[i].running {
+                    live.store.expire_session();
+                }
+            }
+            Step::DelayWatches(w, ms) => {
+                let i = self.slot(w);
+                if let Some(live) = &self.slots[i].running {
+                    live.store
+                        .delay_watches(Duration::from_millis(u64::from(ms)));
+                }
+            }
+            Step::DropWatches(w, on) => {
+                let i = self.slot(w);
+                if let Some(live) = &self.slots[i].running {
+                    live.store.drop_watches(on);
+                }
+            }
+            Step::Advance(ms) => tokio::time::sleep(Duration::from_millis(u64::from(ms))).await,
+        }
+    }
+
+    fn slot(&self, w: u8) -> usize {
+        usize::from(w) % self.slots.len()
+    }
+
+    /// Heals every fault and lets the cluster settle.
+    pub async fn heal(&mut self) {
+        self.log.push("heal".into());
+        for slot in &mut self.slots {
+            if let Some(live) = &mut slot.running {
+                live.store.resume();
+                live.store.delay_watches(Duration::ZERO);
+                live.store.drop_watches(false);
+                live.suspended = false;
+            }
+        }
+        tokio::time::sleep(SETTLE).await;
+    }
+
+    /// After [`Sim::heal`]: every unpaused task runs exactly once on a live
+    /// worker, and the assignment is what the strategy wants.
+    pub async fn check_settled(&self) -> Result<(), String> {
+        let live: Vec<WorkerId> = self
+            .slots
+            .iter()
+            .filter(|s| s.running.is_some())
+            .map(|s| s.id.clone())
+            .collect();
+        let running = self.history.running();
+        let wanted: Vec<&TaskId> = self
+            .tasks
+            .iter()
+            .filter(|(_, p)| !**p)
+            .map(|(t, _)| t)
+            .collect();
+        if live.is_empty() {
+            if !running.is_empty() {
+                return Err(format!("no live worker, yet running: {running:?}"));
+            }
+            return Ok(());
+        }
+        let mut current = Assignment::new();
+        for t in &wanted {
+            match running.get(*t).map(Vec::as_slice) {
+                Some([(w, _)]) if live.contains(w) => {
+                    current.insert((*t).clone(), w.clone());
+                }
+                other => return Err(format!("task {t} runs on {other:?}, live workers {live:?}")),
+            }
+        }
+        for t in running.keys() {
+            if !wanted.contains(&t) {
+                return Err(format!("task {t} runs but is paused or removed"));
+            }
+        }
+        let workers: Vec<WorkerInfo> = live
+            .iter()
+            .map(|id| WorkerInfo {
+                id: id.clone(),
+                capacity: 1,
+                tags: Default::default(),
+                age: Duration::from_secs(3600),
+            })
+            .collect();
+        let tasks: Vec<TaskInfo> = wanted
+            .iter()
+            .map(|t| TaskInfo {
+                id: (*t).clone(),
+                weight: 1,
+                tags: Default::default(),
+                pinned: None,
+            })
+            .collect();
+        let target = Sticky.assign(&StrategyInput {
+            workers: &workers,
+            tasks: &tasks,
+            current: &current,
+        });
+        if target.placements != current {
+            return Err(format!(
+                "assignment {current:?} is not the strategy's fixed point {:?}",
+                target.placements
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stops every worker.
+    pub async fn shutdown(mut self) {
+        for i in 0..self.slots.len() {
+            self.crash(i).await;
+        }
+    }
+}
+
+fn task(t: u8) -> TaskId {
+    TaskId::new(format!("T{t}")).unwrap()
+}
+
+fn as_dyn(store: &MemoryStore) -> DynStore {
+    std::sync::Arc::new(store.clone())
+}

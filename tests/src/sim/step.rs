@@ -1,0 +1,62 @@
+//! The steps of a simulated schedule, and their generator.
+
+use proptest::prelude::*;
+
+/// One thing that happens to a simulated cluster. Numbers pick a task or a
+/// worker slot (modulo the slot count).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Add task `T<n>`.
+    AddTask(u8),
+    /// Remove it.
+    RemoveTask(u8),
+    /// Pause it.
+    PauseTask(u8),
+    /// Resume it.
+    ResumeTask(u8),
+    /// Change its payload.
+    UpdateTask(u8),
+    /// Start worker `W<n>` (if not running).
+    Join(u8),
+    /// Crash it: handlers die, the session ends after the timeout.
+    Crash(u8),
+    /// Shut it down gracefully.
+    Leave(u8),
+    /// Cut its connection (the session ends after the timeout unless
+    /// resumed).
+    Suspend(u8),
+    /// Restore its connection.
+    Resume(u8),
+    /// End its session now.
+    Expire(u8),
+    /// Delay its watch events by this many ms (0 = no delay).
+    DelayWatches(u8, u16),
+    /// Drop (or stop dropping) its watch events.
+    DropWatches(u8, bool),
+    /// Let this many ms pass.
+    Advance(u16),
+}
+
+/// A generator of schedules of up to `max_len` steps over `tasks` tasks and
+/// `workers` worker slots.
+pub fn steps(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Vec<Step>> {
+    let t = 0..tasks;
+    let w = 0..workers;
+    let step = prop_oneof![
+        4 => t.clone().prop_map(Step::AddTask),
+        1 => t.clone().prop_map(Step::RemoveTask),
+        1 => t.clone().prop_map(Step::PauseTask),
+        1 => t.clone().prop_map(Step::ResumeTask),
+        1 => t.prop_map(Step::UpdateTask),
+        3 => w.clone().prop_map(Step::Join),
+        1 => w.clone().prop_map(Step::Crash),
+        1 => w.clone().prop_map(Step::Leave),
+        1 => w.clone().prop_map(Step::Suspend),
+        1 => w.clone().prop_map(Step::Resume),
+        1 => w.clone().prop_map(Step::Expire),
+        1 => (w.clone(), 0u16..1500).prop_map(|(w, ms)| Step::DelayWatches(w, ms)),
+        1 => (w, any::<bool>()).prop_map(|(w, on)| Step::DropWatches(w, on)),
+        4 => (0u16..3000).prop_map(Step::Advance),
+    ];
+    proptest::collection::vec(step, 1..max_len)
+}
