@@ -65,7 +65,8 @@ async fn attempt(config: &EtcdConfig, keys: &Keys) -> Result<(Client, LiveLease)
 }
 
 fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
-    let probe = session::probe(Duration::from_secs(config.lease_ttl().unsigned_abs()));
+    let ttl = Duration::from_secs(config.lease_ttl().unsigned_abs());
+    let probe = session::period(ttl, config.keep_alive_interval);
     let mut options = ConnectOptions::new()
         .with_connect_timeout(config.connect_timeout)
         .with_keep_alive(probe, probe)

@@ -13,6 +13,16 @@ pub(crate) const BACKEND: &str = "etcd";
 /// lease means that session has ended.
 pub(crate) fn map(err: EtcdError, session: Option<SessionId>) -> Error {
     match &err {
+        // tonic reports a failure of the connection itself (reset, broken
+        // pipe, refused) as a status with code Unknown and the transport
+        // error as its source.
+        EtcdError::GRpcStatus(status)
+            if status.code() == Code::Unknown && std::error::Error::source(status).is_some() =>
+        {
+            Error::ConnectionLost {
+                detail: format!("etcd transport failed: {status}"),
+            }
+        }
         EtcdError::GRpcStatus(status) => {
             match map_status(status.code(), status.message(), session) {
                 Some(mapped) => mapped,
@@ -43,7 +53,10 @@ fn map_status(code: Code, message: &str, session: Option<SessionId>) -> Option<E
             Error::ConnectionLost { detail: detail() }
         }
         Code::PermissionDenied | Code::Unauthenticated => Error::Unauthorized { detail: detail() },
-        Code::InvalidArgument if message.contains("authentication failed") => {
+        Code::InvalidArgument
+            if message.contains("authentication failed")
+                || message.contains("user name is empty") =>
+        {
             Error::Unauthorized { detail: detail() }
         }
         Code::NotFound if message.contains("lease not found") => Error::SessionExpired {
@@ -67,6 +80,29 @@ fn map_status(code: Code, message: &str, session: Option<SessionId>) -> Option<E
 
 fn is_too_large(message: &str) -> bool {
     message.contains("too large") || message.contains("larger than max")
+}
+
+/// Whether `err` proves the request was not applied: the connection to
+/// the member could not be opened, or the member has no leader (with
+/// `require_leader`, it refuses before proposing anything).
+pub(crate) fn not_applied(err: &EtcdError) -> bool {
+    let text = err.to_string().to_lowercase();
+    text.contains("tcp connect error")
+        || text.contains("connection refused")
+        || matches!(err, EtcdError::GRpcStatus(s)
+            if s.code() == Code::Unavailable && s.message().contains("no leader"))
+}
+
+/// Whether `err` is a failure of the transport rather than an answer.
+pub(crate) fn is_transport(err: &EtcdError) -> bool {
+    match err {
+        EtcdError::TransportError(_) | EtcdError::IoError(_) => true,
+        EtcdError::GRpcStatus(s) => {
+            s.code() == Code::Unavailable
+                || (s.code() == Code::Unknown && std::error::Error::source(s).is_some())
+        }
+        _ => false,
+    }
 }
 
 /// Whether `err` says a read or watch asked for a compacted revision.
@@ -108,6 +144,10 @@ mod tests {
             Error::Unauthorized { .. }
         ));
         assert!(matches!(
+            status(Code::InvalidArgument, "etcdserver: user name is empty"),
+            Error::Unauthorized { .. }
+        ));
+        assert!(matches!(
             status(Code::PermissionDenied, "etcdserver: permission denied"),
             Error::Unauthorized { .. }
         ));
@@ -122,6 +162,14 @@ mod tests {
         let other = status(Code::Internal, "boom");
         assert!(matches!(other, Error::Backend { .. }));
         assert!(std::error::Error::source(&other).is_some(), "source kept");
+    }
+
+    #[test]
+    fn transport_failures_are_lost_connections() {
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "broken pipe");
+        let status = tonic::Status::from_error(Box::new(io));
+        let mapped = map(EtcdError::GRpcStatus(status), None);
+        assert!(matches!(mapped, Error::ConnectionLost { .. }), "{mapped:?}");
     }
 
     #[test]

@@ -63,10 +63,10 @@
 //! `etcdctl get --prefix /tenure/0003/a/b/` lists the children of `/a/b`.
 //!
 //! # Sessions
-//! A background task renews the lease every TTL/3 on one keep-alive stream.
-//! No answer within a third of the TTL (at most 1 s) makes the state
-//! `Suspended(s)` and requests fail at once with `ConnectionLost`; an
-//! answer brings back `Connected(s)`. etcd reporting the lease gone makes
+//! A background task renews the lease every TTL/3, but at least every
+//! second, on one keep-alive stream. No answer within that interval makes
+//! the state `Suspended(s)` and requests fail at once with
+//! `ConnectionLost`; an answer brings back `Connected(s)`. etcd reporting the lease gone makes
 //! it `Expired(s)`; a new lease follows as `Connected(t)`. The session
 //! deadline is the send time of the last answered keep-alive plus the TTL
 //! the server reported.

@@ -12,7 +12,7 @@
 //!
 //! A multi carries several payloads in one transaction: besides each
 //! payload being at most the limit, their sum must be too
-//! ([`Error::PayloadTooLarge`](tenure_core::Error::PayloadTooLarge) names
+//! ([`Error::PayloadTooLarge`] names
 //! the sum and the limit).
 //!
 //! Measured against etcd 3.4 (test `etcd_store::payload_limit_*`): a put

@@ -6,7 +6,7 @@ use tenure_core::{Error, Name, Node, Path, Result, Version, Watch};
 
 use crate::errors;
 use crate::keys::{Keys, key_after, range_end};
-use crate::store::{Shared, session_of};
+use crate::store::{Retry, Shared, session_of};
 use crate::watch::{Filter, Spec};
 
 /// Children listed per range request; longer lists are read in pages at
@@ -25,7 +25,11 @@ impl Shared {
             .call(
                 || format!("get {path}"),
                 None,
-                self.client.kv_client().get(key, None),
+                Retry::Idempotent,
+                || {
+                    let (mut kv, key) = (self.client.kv_client(), key.clone());
+                    async move { kv.get(key, None).await }
+                },
             )
             .await?;
         let revision = answer.header().map_or(0, |h| h.revision());
@@ -75,7 +79,11 @@ impl Shared {
             .call(
                 || format!("list the children of {path}"),
                 None,
-                self.client.kv_client().txn(txn),
+                Retry::Idempotent,
+                || {
+                    let (mut kv, txn) = (self.client.kv_client(), txn.clone());
+                    async move { kv.txn(txn).await }
+                },
             )
             .await?;
         let revision = answer.header().map_or(0, |h| h.revision());

@@ -197,36 +197,68 @@ impl Shared {
 
     /// Runs one request, bounded by the request timeout, mapping its
     /// error; `session` is the lease the request uses, if any.
-    pub(crate) async fn call<T>(
+    ///
+    /// Within the timeout the request is sent again after a failure that
+    /// proves it was not applied (the connection to the chosen member could
+    /// not be opened — the client balances over every endpoint, dead ones
+    /// included —, or the member has no leader), and, when `retry` is
+    /// [`Retry::Idempotent`], after any transport failure.
+    pub(crate) async fn call<T, F, Fut>(
         &self,
         what: impl FnOnce() -> String,
         session: Option<SessionId>,
-        request: impl Future<Output = std::result::Result<T, etcd_client::Error>>,
-    ) -> Result<T> {
+        retry: Retry,
+        mut request: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = std::result::Result<T, etcd_client::Error>>,
+    {
         let after = self.config.request_timeout;
-        let outcome = tokio::select! {
-            outcome = tokio::time::timeout(after, request) => outcome,
-            () = self.closed.cancelled() => return Err(Error::Closed),
-        };
-        match outcome {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => {
-                let mapped = errors::map(e, session);
-                if matches!(
-                    mapped,
-                    Error::ConnectionLost { .. } | Error::SessionExpired { .. }
-                ) {
+        let deadline = Instant::now() + after;
+        loop {
+            let outcome = tokio::select! {
+                outcome = tokio::time::timeout_at(deadline, request()) => outcome,
+                () = self.closed.cancelled() => return Err(Error::Closed),
+            };
+            let e = match outcome {
+                Ok(Ok(answer)) => return Ok(answer),
+                Ok(Err(e)) => e,
+                Err(_) => {
                     self.probe.notify_one();
+                    return Err(errors::timeout(what(), after));
                 }
-                Err(mapped)
+            };
+            let again =
+                errors::not_applied(&e) || (retry == Retry::Idempotent && errors::is_transport(&e));
+            if again && Instant::now() + RETRY_PAUSE < deadline {
+                tracing::debug!(error = %e, "etcd request failed before it applied; sending it again");
+                tokio::time::sleep(RETRY_PAUSE).await;
+                continue;
             }
-            Err(_) => {
+            let mapped = errors::map(e, session);
+            if matches!(
+                mapped,
+                Error::ConnectionLost { .. } | Error::SessionExpired { .. }
+            ) {
                 self.probe.notify_one();
-                Err(errors::timeout(what(), after))
             }
+            return Err(mapped);
         }
     }
 }
+
+/// Whether a request may be sent again after any transport failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Reads: sending twice does no harm.
+    Idempotent,
+    /// Writes: sent again only when it certainly did not apply.
+    UnlessApplied,
+}
+
+/// The pause before sending a failed request again.
+const RETRY_PAUSE: Duration = Duration::from_millis(25);
 
 impl fmt::Debug for EtcdStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -17,7 +17,7 @@ use tenure_core::{CreateMode, Error, Op, OpResult, Result, SessionId, Version};
 use crate::errors::BACKEND;
 use crate::limits;
 use crate::plan::{self, Assume, Fact, Lease, Oracle, Outcome, Write};
-use crate::store::Shared;
+use crate::store::{Retry, Shared};
 
 /// Bytes counted per comparison or operation on top of its keys and value
 /// when estimating a request's size (tags, lengths, revisions).
@@ -60,9 +60,12 @@ impl Shared {
             .and_then(writes)
             .or_else(probes.ops());
         let what = || describe(ops);
-        let session = (lease != 0).then(|| SessionId(lease as u64));
+        let session = (lease != 0).then_some(SessionId(lease as u64));
         let answer = self
-            .call(what, session, self.client.kv_client().txn(txn))
+            .call(what, session, Retry::UnlessApplied, || {
+                let (mut kv, txn) = (self.client.kv_client(), txn.clone());
+                async move { kv.txn(txn).await }
+            })
             .await?;
         if answer.succeeded() {
             if let Some(e) = plan.fails {

@@ -127,20 +127,44 @@ impl SignalSet {
     }
 
     /// Blocks the set's signals in the calling thread, so they wait in
-    /// [`SignalSet::wait`] instead of running their default action.
-    /// Children started afterwards by `std::process::Command` begin with
-    /// an empty mask (the standard library resets it).
+    /// [`SignalSet::wait`] instead of running their default action. Returns
+    /// the mask the thread had before, to give back to children with
+    /// [`SignalSet::restore_in_child`] (children inherit the mask).
     ///
     /// # Errors
     /// The system's error.
-    pub fn block(&self) -> io::Result<()> {
-        // SAFETY: the set is initialised; a null old-set pointer is allowed.
-        let ret =
-            unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &self.set, std::ptr::null_mut()) };
+    pub fn block(&self) -> io::Result<SignalSet> {
+        let mut old = MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: the set is initialised; old is valid writable memory for
+        // one sigset_t, which pthread_sigmask fills when it succeeds.
+        let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &self.set, old.as_mut_ptr()) };
         if ret == 0 {
-            Ok(())
+            // SAFETY: filled by the successful call above.
+            Ok(SignalSet {
+                set: unsafe { old.assume_init() },
+            })
         } else {
             Err(io::Error::from_raw_os_error(ret))
+        }
+    }
+
+    /// Makes the process `command` starts begin with this set as its
+    /// signal mask (the standard library lets children inherit the mask of
+    /// the thread that spawns them).
+    pub fn restore_in_child(&self, command: &mut Command) {
+        let set = self.set;
+        // SAFETY: the closure runs in the forked child before exec; it only
+        // calls pthread_sigmask, which is async-signal-safe, on a copied
+        // initialised set, and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                let ret = libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+                if ret == 0 {
+                    Ok(())
+                } else {
+                    Err(io::Error::from_raw_os_error(ret))
+                }
+            });
         }
     }
 
@@ -149,7 +173,7 @@ impl SignalSet {
     pub fn wait(&self, timeout: Duration) -> Option<(libc::c_int, Pid)> {
         let spec = libc::timespec {
             tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
-            tv_nsec: libc::c_long::try_from(timeout.subsec_nanos()).unwrap_or(0),
+            tv_nsec: libc::c_long::from(timeout.subsec_nanos()),
         };
         let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();
         // SAFETY: the set and the timespec are initialised; info is valid

@@ -11,7 +11,10 @@
 //!   its parent changes), kills the whole group with SIGKILL, itself
 //!   included;
 //! - exits with the command's exit code, or 128 + the signal that killed
-//!   it.
+//!   it (or, if the supervisor is gone by then, kills the group first).
+//!
+//! The command starts with the signal mask the shim was given, not the one
+//! the shim blocks for itself.
 
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
@@ -46,10 +49,13 @@ pub fn main(args: &ChildArgs) -> ExitCode {
     let mut handled = RELAYED.to_vec();
     handled.push(sys::SIGCHLD);
     let signals = SignalSet::new(&handled);
-    if let Err(e) = signals.block() {
-        eprintln!("tenure: cannot block signals: {e}");
-        return ExitCode::from(SHIM_FAILED);
-    }
+    let inherited = match signals.block() {
+        Ok(mask) => mask,
+        Err(e) => {
+            eprintln!("tenure: cannot block signals: {e}");
+            return ExitCode::from(SHIM_FAILED);
+        }
+    };
     // Had the supervisor died before the signals were blocked, SIGHUP would
     // have ended this process; had it died since, the parent changed.
     if sys::parent_pid() != args.parent {
@@ -62,6 +68,7 @@ pub fn main(args: &ChildArgs) -> ExitCode {
     let me = sys::own_pid();
     let mut command = Command::new(program);
     command.args(rest);
+    inherited.restore_in_child(&mut command);
     sys::die_with_parent(&mut command, sys::SIGKILL, me);
     let mut child = match command.spawn() {
         Ok(child) => child,
@@ -69,6 +76,7 @@ pub fn main(args: &ChildArgs) -> ExitCode {
     };
     loop {
         match child.try_wait() {
+            Ok(Some(_)) if sys::parent_pid() != args.parent => return orphaned(),
             Ok(Some(status)) => return ExitCode::from(shell_code(status)),
             Ok(None) => {}
             Err(e) => {
@@ -80,6 +88,11 @@ pub fn main(args: &ChildArgs) -> ExitCode {
             Some((sys::SIGCHLD, _)) => {}
             // A relayed signal coming back to the relay.
             Some((_, sender)) if sender == me => {}
+            // The parent-death signal. It comes when the supervisor's
+            // spawner thread ends, which happens only as the supervisor
+            // dies; the parent may not have changed yet (the other threads
+            // of the dying supervisor can still be exiting).
+            Some((sys::SIGHUP, sender)) if sender == args.parent => return orphaned(),
             Some((sys::SIGHUP, _)) | None if sys::parent_pid() != args.parent => return orphaned(),
             Some((signal, _)) => {
                 let _ = sys::signal_own_group(signal);

@@ -23,7 +23,7 @@ impl Layout {
     /// The layout of `cluster` under `/tenure`.
     ///
     /// # Errors
-    /// [`Error::InvalidName`](crate::Error::InvalidName) if `cluster` is not
+    /// [`Error::InvalidName`] if `cluster` is not
     /// a valid name.
     pub fn new(cluster: &str) -> Result<Self> {
         let root = Path::new("/tenure")?.child(cluster)?;
@@ -33,7 +33,7 @@ impl Layout {
     /// The layout rooted at an arbitrary path (tests use one root per test).
     ///
     /// # Errors
-    /// [`Error::InvalidPath`](crate::Error::InvalidPath) if the paths below
+    /// [`Error::InvalidPath`] if the paths below
     /// `root` would be too long.
     pub fn at(root: Path) -> Result<Self> {
         // Leave room for "/<longest child folder>/<longest name>" so that

@@ -371,7 +371,7 @@ impl Reconciler {
             .held
             .keys()
             .filter(|t| !inner.runner.is_running(t))
-            .filter(|t| !self.restarts.get(*t).is_some_and(|r| now < r.not_before))
+            .filter(|t| self.restarts.get(*t).is_none_or(|r| now >= r.not_before))
             .cloned()
             .collect();
         for task in idle {
