@@ -7,7 +7,9 @@ use std::time::Duration;
 use common::*;
 use proptest::prelude::*;
 use tenure_core::strategy::{Strategy, Target};
-use tenure_strategies::{ConsistentHash, Delayed, Sticky, Throttled};
+use tenure_strategies::{
+    ConsistentHash, Delayed, Sticky, StrategyKind, StrategyOptions, Throttled,
+};
 
 const WINDOW: Duration = Duration::from_secs(10);
 
@@ -128,6 +130,36 @@ proptest! {
         }
         prop_assert_eq!(Sticky.assign(&state.input()), s.assign(&state.input()));
         prop_assert_eq!(running_moved(&state, &Sticky.assign(&state.input())).len(), 0);
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn every_built_in_in_any_wrapping_is_valid_deterministic_and_keeps_the_wrappers_promises(
+        case in arb_case(Params::full()),
+        k in 0usize..64,
+        delayed in any::<bool>(),
+        cap in proptest::option::of(0usize..4),
+    ) {
+        let options = StrategyOptions {
+            rebalance_delay: delayed.then_some(WINDOW),
+            max_moves: cap,
+            ..StrategyOptions::default()
+        };
+        for kind in StrategyKind::ALL {
+            let s = kind.build(&options);
+            let target = s.assign(&case.input());
+            check_valid(&case, &target, kind == StrategyKind::FirstCome)?;
+            prop_assert_eq!(&target, &s.assign(&case.permuted(k).input()), "{}", s.name());
+            if delayed {
+                check_delay(&case, &target)?;
+            }
+            if let Some(n) = cap {
+                prop_assert!(running_moved(&case, &target).len() <= n, "{}", s.name());
+            }
+        }
     }
 }
 

@@ -1,0 +1,351 @@
+//! Every built-in strategy driving a real cluster on the memory backend
+//! under paused tokio time: each is handed to `Worker::builder(..)
+//! .strategy(..)`, and after every change of membership each task runs
+//! exactly once, where the strategy puts it. `Delayed` holds moves to a
+//! joining worker back for its window but lets orphans be taken over at
+//! once; `Throttled` moves at most its cap of running tasks per round.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tenure_core::strategy::{Assignment, Strategy, StrategyInput, Target, TaskInfo, WorkerInfo};
+use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Worker, WorkerId};
+use tenure_memory::{MemoryServer, MemoryStore};
+use tenure_strategies::{Delayed, Sticky, StrategyKind, StrategyOptions, Throttled, by_name};
+use tenure_tests::sim::{History, SESSION, SETTLE};
+
+const TASKS: usize = 9;
+
+struct Member {
+    store: MemoryStore,
+    worker: Worker,
+    run: tokio::task::JoinHandle<tenure_core::Result<()>>,
+}
+
+/// A cluster whose workers each get a strategy from `make`.
+struct Cluster {
+    server: MemoryServer,
+    admin: Admin,
+    root: Path,
+    history: History,
+    members: BTreeMap<WorkerId, Member>,
+    make: Box<dyn Fn() -> Box<dyn Strategy>>,
+}
+
+impl Cluster {
+    async fn new(make: impl Fn() -> Box<dyn Strategy> + 'static) -> Self {
+        let server = MemoryServer::new();
+        let store = server.connect(SESSION).await.unwrap();
+        let root = Path::new("/strategies").unwrap();
+        let admin = Admin::at(as_dyn(&store), Layout::at(root.clone()).unwrap())
+            .await
+            .unwrap();
+        for i in 0..TASKS {
+            admin
+                .add_task(TaskSpec::new(format!("T{i}")).unwrap())
+                .await
+                .unwrap();
+        }
+        Cluster {
+            server,
+            admin,
+            root,
+            history: History::new(),
+            members: BTreeMap::new(),
+            make: Box::new(make),
+        }
+    }
+
+    async fn join(&mut self, name: &str) {
+        let store = self.server.connect(SESSION).await.unwrap();
+        let worker = Worker::builder(as_dyn(&store), "strategies")
+            .root(self.root.clone())
+            .id(name)
+            .strategy((self.make)())
+            .handler(self.history.handler())
+            .build()
+            .unwrap();
+        let run = worker.spawn();
+        let id = WorkerId::new(name).unwrap();
+        self.members.insert(id, Member { store, worker, run });
+    }
+
+    /// The process dies; its session ends when the server's timeout runs out.
+    async fn crash(&mut self, name: &str) {
+        let m = self.members.remove(&WorkerId::new(name).unwrap()).unwrap();
+        m.store.suspend();
+        m.worker.kill().await;
+        let _ = m.run.await;
+    }
+
+    async fn leader(&self) -> WorkerId {
+        self.admin.leader().await.unwrap().unwrap().worker
+    }
+
+    /// Who runs what, by the handlers' own history; panics on a task that
+    /// runs twice or on a dead worker, or on any violation so far.
+    fn running(&self) -> Assignment {
+        let v = self.history.violations();
+        assert!(v.is_empty(), "{v:?}");
+        self.history
+            .running()
+            .into_iter()
+            .map(|(t, runners)| {
+                assert_eq!(runners.len(), 1, "{t} runs on {runners:?}");
+                let w = runners[0].0.clone();
+                assert!(self.members.contains_key(&w), "{t} runs on dead {w}");
+                (t, w)
+            })
+            .collect()
+    }
+
+    fn on(&self, worker: &str) -> usize {
+        self.running()
+            .values()
+            .filter(|w| w.as_str() == worker)
+            .count()
+    }
+
+    /// Every task runs exactly once, and where `strategy` (with every
+    /// worker settled) puts it given who runs what now; the published
+    /// targets say the same.
+    async fn check_settled(&self, strategy: &dyn Strategy) {
+        let running = self.running();
+        assert_eq!(running.len(), TASKS, "{} runs {running:?}", strategy.name());
+        // The workers as registered, every one settled.
+        let workers: Vec<WorkerInfo> = self
+            .admin
+            .workers()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|w| {
+                assert!(
+                    self.members.contains_key(&w.worker),
+                    "{} registered",
+                    w.worker
+                );
+                let (id, capacity, tags) = (w.worker, w.capacity, w.tags);
+                let age = Duration::from_secs(3600);
+                WorkerInfo {
+                    id,
+                    capacity,
+                    tags,
+                    age,
+                }
+            })
+            .collect();
+        assert_eq!(workers.len(), self.members.len());
+        let tasks = tasks();
+        let target = strategy.assign(&StrategyInput {
+            workers: &workers,
+            tasks: &tasks,
+            current: &running,
+        });
+        assert_eq!(target.placements, running, "{}", strategy.name());
+        assert!(target.open.is_empty(), "{}", strategy.name());
+        assert_eq!(
+            self.admin.targets().await.unwrap(),
+            running,
+            "{}",
+            strategy.name()
+        );
+    }
+
+    async fn shutdown(mut self) {
+        let names: Vec<WorkerId> = self.members.keys().cloned().collect();
+        for name in names {
+            self.crash(name.as_str()).await;
+        }
+    }
+}
+
+fn as_dyn(store: &MemoryStore) -> DynStore {
+    Arc::new(store.clone())
+}
+
+fn tasks() -> Vec<TaskInfo> {
+    (0..TASKS)
+        .map(|i| TaskInfo {
+            id: TaskId::new(format!("T{i}")).unwrap(),
+            weight: 1,
+            tags: Default::default(),
+            pinned: None,
+        })
+        .collect()
+}
+
+async fn settle() {
+    tokio::time::sleep(SETTLE).await;
+}
+
+/// Three workers start, one crashes, it comes back: after each change every
+/// task runs once, placed as the strategy computes.
+async fn three_workers_crash_and_return(options: StrategyOptions) {
+    for kind in StrategyKind::ALL {
+        let opts = options.clone();
+        let reference = kind.build(&options);
+        let mut c = Cluster::new(move || by_name(kind.name(), &opts).unwrap()).await;
+        for w in ["W0", "W1", "W2"] {
+            c.join(w).await;
+        }
+        settle().await;
+        c.check_settled(&*reference).await;
+        assert!(c.running().len() == TASKS);
+        // Rendezvous hashing balances only statistically.
+        if !matches!(kind, StrategyKind::FirstCome | StrategyKind::ConsistentHash) {
+            for w in ["W0", "W1", "W2"] {
+                assert_eq!(c.on(w), 3, "{} {:?}", kind, c.running());
+            }
+        }
+        let victim = if c.leader().await.as_str() == "W1" {
+            "W2"
+        } else {
+            "W1"
+        };
+        c.crash(victim).await;
+        settle().await;
+        c.check_settled(&*reference).await;
+        assert_eq!(c.on(victim), 0);
+        c.join(victim).await;
+        // Long enough for Delayed's window and Throttled's batches.
+        tokio::time::sleep(options.rebalance_delay.unwrap_or_default()).await;
+        settle().await;
+        settle().await;
+        c.check_settled(&*reference).await;
+        c.shutdown().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_built_in_places_each_task_once_where_it_computes() {
+    three_workers_crash_and_return(StrategyOptions::default()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_built_in_wrapped_in_delayed_and_throttled_settles_where_it_computes() {
+    three_workers_crash_and_return(StrategyOptions {
+        rebalance_delay: Some(Duration::from_secs(5)),
+        max_moves: Some(1),
+        ..StrategyOptions::default()
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn delayed_holds_a_joiner_back_but_takes_orphans_over_at_once() {
+    const WINDOW: Duration = Duration::from_secs(30);
+    let mut c = Cluster::new(|| Box::new(Delayed::new(Sticky, WINDOW))).await;
+    c.join("W0").await;
+    c.join("W1").await;
+    // Both settle (until then every worker is young, and Delayed is Sticky).
+    tokio::time::sleep(WINDOW).await;
+    c.check_settled(&Sticky).await;
+    // W2 joins: for the whole window it receives nothing.
+    c.join("W2").await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(c.on("W2"), 0, "{:?}", c.running());
+    // A settled worker (not the leader, which times the window) dies while
+    // W2 is still young: its tasks go to the other settled worker at once.
+    let victim = if c.leader().await.as_str() == "W0" {
+        "W1"
+    } else {
+        "W0"
+    };
+    let survivor = if victim == "W0" { "W1" } else { "W0" };
+    c.crash(victim).await;
+    tokio::time::sleep(SESSION + Duration::from_secs(1)).await;
+    let running = c.running();
+    assert_eq!(running.len(), TASKS, "{running:?}");
+    assert_eq!(c.on(survivor), TASKS, "{running:?}");
+    // Once the window is over, W2 gets its share by handoff.
+    tokio::time::sleep(WINDOW).await;
+    c.check_settled(&Sticky).await;
+    assert_eq!(c.on("W2"), 4);
+    assert_eq!(c.on(survivor), 5);
+    c.shutdown().await;
+}
+
+/// One leader round: the live workers, who ran what, the target.
+type Round = (Vec<WorkerInfo>, Assignment, Target);
+
+/// A strategy that records every round it is asked for.
+#[derive(Debug, Clone)]
+struct Recording<S> {
+    inner: S,
+    rounds: Arc<Mutex<Vec<Round>>>,
+}
+
+impl<S: Strategy> Strategy for Recording<S> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn assign(&self, input: &StrategyInput<'_>) -> Target {
+        let target = self.inner.assign(input);
+        self.rounds.lock().unwrap().push((
+            input.workers.to_vec(),
+            input.current.clone(),
+            target.clone(),
+        ));
+        target
+    }
+}
+
+/// Running tasks (on a live worker) that `target` places elsewhere.
+fn running_moves(workers: &[WorkerInfo], current: &Assignment, target: &Target) -> usize {
+    current
+        .iter()
+        .filter(|(t, w)| {
+            workers.iter().any(|x| x.id == **w) && target.placements.get(*t) != Some(*w)
+        })
+        .count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_moves_at_most_its_cap_per_round() {
+    let rounds = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recording {
+        inner: Throttled::new(Sticky, 1).with_recheck(Duration::from_millis(500)),
+        rounds: rounds.clone(),
+    };
+    let make = {
+        let recorder = recorder.clone();
+        move || Box::new(recorder.clone()) as Box<dyn Strategy>
+    };
+    let mut c = Cluster::new(make).await;
+    c.join("W0").await;
+    c.join("W1").await;
+    settle().await;
+    c.check_settled(&Sticky).await;
+    rounds.lock().unwrap().clear();
+    // W2 joins: Sticky wants 3 tasks moved to it; they move one per round.
+    c.join("W2").await;
+    settle().await;
+    settle().await;
+    c.check_settled(&Sticky).await;
+    for w in ["W0", "W1", "W2"] {
+        assert_eq!(c.on(w), 3, "{:?}", c.running());
+    }
+    let rounds: Vec<Round> = rounds.lock().unwrap().clone();
+    let mut rounds_with_a_move = 0;
+    let mut held_back = false;
+    for (workers, current, target) in &rounds {
+        let moves = running_moves(workers, current, target);
+        assert!(
+            moves <= 1,
+            "{moves} moves in one round: {current:?} → {target:?}"
+        );
+        rounds_with_a_move += usize::from(moves == 1);
+        held_back |= target.recheck_after.is_some();
+    }
+    assert!(
+        rounds_with_a_move >= 3,
+        "{rounds_with_a_move} rounds moved a task"
+    );
+    assert!(held_back, "no round held a move back");
+    c.shutdown().await;
+}
