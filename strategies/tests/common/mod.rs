@@ -12,7 +12,8 @@ use proptest::test_runner::TestCaseError;
 use tenure_core::strategy::{Assignment, StrategyInput, Target, TaskInfo, WorkerInfo};
 use tenure_core::{TaskId, WorkerId};
 
-/// At least 1,000 cases, more if `PROPTEST_CASES` asks for more.
+/// 1,000 cases (proptest's default is 256); `PROPTEST_CASES`, if set,
+/// overrides it, as for every proptest.
 pub fn config() -> ProptestConfig {
     let mut config = ProptestConfig::default();
     config.cases = config.cases.max(1000);
