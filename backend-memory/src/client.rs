@@ -28,8 +28,10 @@ impl fmt::Display for ClientId {
 pub(crate) enum Link {
     /// Requests reach the server; events are delivered.
     Connected,
-    /// The connection is cut since `since`.
-    Suspended { since: Instant },
+    /// The connection is cut since `since`. `silent`: the client was not
+    /// told (a silent partition): its state still says connected and its
+    /// requests wait instead of failing.
+    Suspended { since: Instant, silent: bool },
     /// The client closed itself.
     Closed,
 }
@@ -86,6 +88,8 @@ pub(crate) struct ClientEntry {
     /// client learns it on resume.
     pub(crate) ended_unseen: Option<Instant>,
     pub(crate) state: watch::Sender<SessionState>,
+    /// False while silently partitioned: requests wait for it to turn true.
+    pub(crate) reachable: watch::Sender<bool>,
     pub(crate) faults: DeliveryFaults,
     /// Events held while suspended, delivered on resume.
     pub(crate) held: Vec<(WatchSender, WatchEvent)>,
@@ -107,6 +111,7 @@ impl ClientEntry {
             link: Link::Connected,
             ended_unseen: None,
             state: watch::Sender::new(SessionState::Connecting),
+            reachable: watch::Sender::new(true),
             faults: DeliveryFaults::default(),
             held: Vec::new(),
             dropped: Vec::new(),
@@ -156,12 +161,15 @@ impl ClientEntry {
     }
 
     /// The latest instant the server may still consider the session alive,
-    /// as this client knows it.
+    /// as this client knows it. A silently partitioned client knows nothing
+    /// of the cut and keeps reporting a healthy connection's deadline.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.session?;
         match self.link {
-            Link::Connected => Some(Instant::now() + self.timeout),
-            Link::Suspended { since } => {
+            Link::Connected | Link::Suspended { silent: true, .. } => {
+                Some(Instant::now() + self.timeout)
+            }
+            Link::Suspended { since, .. } => {
                 let timeout_at = since + self.timeout;
                 Some(self.ended_unseen.map_or(timeout_at, |t| t.min(timeout_at)))
             }

@@ -38,7 +38,31 @@ impl MemoryStore {
     /// are held meanwhile and delivered on resume. Does nothing unless
     /// connected.
     pub fn suspend(&self) {
-        let timer = self.server().apply(|st| st.suspend(self.id()));
+        let timer = self.server().apply(|st| st.suspend(self.id(), false));
+        self.server().start(timer);
+    }
+
+    /// Cuts the connection silently, as a network partition that drops
+    /// packets without resetting the connection: the client is not told.
+    /// Its state stays [`Connected(s)`](tenure_core::SessionState::Connected)
+    /// and its [`session_deadline`](tenure_core::CoordinationStore::session_deadline)
+    /// keeps moving as on a healthy connection (a client library that has
+    /// not noticed); its requests are neither answered nor failed but wait
+    /// for the connection to heal; its watch events are held. On the server
+    /// the session ends after the session timeout, measured on tokio time
+    /// from now, as for [`suspend`](Self::suspend).
+    ///
+    /// [`resume`](Self::resume) heals it: if the session is still alive the
+    /// waiting requests are then handled and the held events delivered; if
+    /// the server ended it meanwhile, the state becomes
+    /// [`Expired(s)`](tenure_core::SessionState::Expired) then
+    /// [`Connected(t)`](tenure_core::SessionState::Connected), and the
+    /// waiting requests fail with
+    /// [`ConnectionLost`](tenure_core::Error::ConnectionLost). Only a worker
+    /// that times its own requests can tell it is cut off. Does nothing
+    /// unless connected.
+    pub fn partition(&self) {
+        let timer = self.server().apply(|st| st.suspend(self.id(), true));
         self.server().start(timer);
     }
 
@@ -48,7 +72,8 @@ impl MemoryStore {
     /// the state becomes [`Expired(s)`](tenure_core::SessionState::Expired) and then
     /// [`Connected(t)`](tenure_core::SessionState::Connected) with a new session, and the
     /// held events (`Lost` for the watches still pending at the end) are
-    /// delivered. Does nothing unless suspended.
+    /// delivered. Also heals a [`partition`](Self::partition). Does nothing
+    /// unless suspended or partitioned.
     pub fn resume(&self) {
         self.server().apply(|st| st.resume(self.id()));
     }
@@ -109,5 +134,10 @@ impl MemoryServer {
 
     pub(crate) fn deadline(&self, client: ClientId) -> Option<tokio::time::Instant> {
         self.lock().clients.get(&client).and_then(|c| c.deadline())
+    }
+
+    /// The client's current session, if any.
+    pub(crate) fn session_of(&self, client: ClientId) -> Option<tenure_core::SessionId> {
+        self.lock().clients.get(&client).and_then(|c| c.session)
     }
 }

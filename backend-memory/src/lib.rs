@@ -5,8 +5,8 @@
 //! nodes, sessions, one-shot watches) with ZooKeeper's semantics; each
 //! [`MemoryStore`] is one client of it and implements
 //! [`CoordinationStore`](tenure_core::CoordinationStore). The fault hooks on
-//! [`MemoryStore`] end a session, cut a connection, delay or drop watch
-//! events and count requests; every timer runs on tokio time, so a test
+//! [`MemoryStore`] end a session, cut a connection (reported, or silently
+//! as a partition), delay or drop watch events and count requests; every timer runs on tokio time, so a test
 //! under `tokio::time::pause()` replays the same history every time.
 //!
 //! | module | what it holds |

@@ -146,7 +146,7 @@ impl MemoryServer {
                 e,
             )
         })?;
-        let (id, timeout, state) = self.apply(|st| {
+        let (id, timeout, state, reachable) = self.apply(|st| {
             if st.sessions.len() >= st.config.max_sessions {
                 return Err(Error::ConnectionLost {
                     detail: format!(
@@ -160,12 +160,19 @@ impl MemoryServer {
             let timeout = st.config.negotiate(session_timeout);
             let entry = ClientEntry::new(timeout, handle);
             let state = entry.state.clone();
+            let reachable = entry.reachable.subscribe();
             st.clients.insert(id, entry);
             let session = st.open_session(id);
             tracing::debug!(client = %id, %session, ?timeout, "memory client connected");
-            Ok((id, timeout, state))
+            Ok((id, timeout, state, reachable))
         })?;
-        Ok(MemoryStore::new(self.clone(), id, timeout, state))
+        Ok(MemoryStore::new(
+            self.clone(),
+            id,
+            timeout,
+            state,
+            reachable,
+        ))
     }
 
     /// The requests every client sent to this server so far.
@@ -203,7 +210,7 @@ impl MemoryServer {
     }
 
     /// Runs one request of `client`: refused if the client is closed or cut
-    /// off, counted otherwise, then handled by `f` with the live session.
+    /// off (a silently cut-off client's store waits before asking), counted otherwise, then handled by `f` with the live session.
     pub(crate) fn request<T>(
         &self,
         client: ClientId,

@@ -108,8 +108,10 @@ impl State {
         self.reap(client);
     }
 
-    /// Cuts a connected client off; returns the expiry timer to start.
-    pub(crate) fn suspend(&mut self, client: ClientId) -> Option<ExpiryTimer> {
+    /// Cuts a connected client off; returns the expiry timer to start. A
+    /// `silent` cut is not reported to the client (its state stays
+    /// connected) and holds its requests instead of failing them.
+    pub(crate) fn suspend(&mut self, client: ClientId, silent: bool) -> Option<ExpiryTimer> {
         let c = self.clients.get_mut(&client)?;
         let session = c.session?;
         if c.link != Link::Connected {
@@ -117,8 +119,13 @@ impl State {
         }
         c.link = Link::Suspended {
             since: Instant::now(),
+            silent,
         };
-        c.publish(SessionState::Suspended(session));
+        if silent {
+            c.reachable.send_replace(false);
+        } else {
+            c.publish(SessionState::Suspended(session));
+        }
         let (after, handle) = (c.timeout, c.handle.clone());
         self.next_epoch += 1;
         let epoch = self.next_epoch;
@@ -150,6 +157,7 @@ impl State {
             return;
         }
         c.link = Link::Connected;
+        c.reachable.send_replace(true);
         let held = std::mem::take(&mut c.held);
         self.pending
             .extend(held.into_iter().map(|(sender, event)| Fired {
@@ -195,6 +203,7 @@ impl State {
             return;
         };
         let was = std::mem::replace(&mut c.link, Link::Closed);
+        c.reachable.send_replace(true);
         let session = c.session;
         match was {
             Link::Closed => return,
@@ -231,7 +240,7 @@ impl State {
     pub(crate) fn detach(&mut self, client: ClientId) -> Option<ExpiryTimer> {
         let c = self.clients.get_mut(&client)?;
         c.detached = true;
-        let timer = self.suspend(client);
+        let timer = self.suspend(client, false);
         self.reap(client);
         timer
     }

@@ -37,6 +37,8 @@ struct ClientHandle {
     timeout: Duration,
     max_payload: usize,
     state: watch::Sender<SessionState>,
+    /// False while silently partitioned.
+    reachable: watch::Receiver<bool>,
 }
 
 impl Drop for ClientHandle {
@@ -51,6 +53,7 @@ impl MemoryStore {
         id: ClientId,
         timeout: Duration,
         state: watch::Sender<SessionState>,
+        reachable: watch::Receiver<bool>,
     ) -> Self {
         let max_payload = server.config().max_payload;
         MemoryStore {
@@ -60,6 +63,7 @@ impl MemoryStore {
                 timeout,
                 max_payload,
                 state,
+                reachable,
             }),
         }
     }
@@ -83,9 +87,25 @@ impl MemoryStore {
         Ok(())
     }
 
-    /// Yields once, as a round trip to a server would.
-    async fn round_trip(&self) {
+    /// Yields once, as a round trip to a server would. While silently
+    /// partitioned, waits for the connection to heal; a request whose
+    /// session ended meanwhile fails, as on a connection the server dropped.
+    async fn round_trip(&self) -> Result<()> {
         tokio::task::yield_now().await;
+        let mut reachable = self.inner.reachable.clone();
+        if *reachable.borrow_and_update() {
+            return Ok(());
+        }
+        let sent_in = self.inner.server.session_of(self.inner.id);
+        // The sender lives in the server's client entry; if it is gone the
+        // client is gone too, and the request below fails as closed.
+        let _ = reachable.wait_for(|r| *r).await;
+        if self.inner.server.session_of(self.inner.id) != sent_in {
+            return Err(Error::ConnectionLost {
+                detail: "the session ended while the request waited in a partition".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -116,38 +136,38 @@ impl CoordinationStore for MemoryStore {
 
     async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
         self.check_payload(data)?;
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.create(self.inner.id, path, data, mode)
     }
 
     async fn get(&self, path: &Path) -> Result<Option<Node>> {
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.get(self.inner.id, path)
     }
 
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.get_and_watch(self.inner.id, path)
     }
 
     async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
         self.check_payload(data)?;
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.set(self.inner.id, path, data, expected)
     }
 
     async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.delete(self.inner.id, path, expected)
     }
 
     async fn children(&self, path: &Path) -> Result<Vec<Name>> {
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.children(self.inner.id, path)
     }
 
     async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.children_and_watch(self.inner.id, path)
     }
 
@@ -157,7 +177,7 @@ impl CoordinationStore for MemoryStore {
                 self.check_payload(data)?;
             }
         }
-        self.round_trip().await;
+        self.round_trip().await?;
         self.inner.server.multi(self.inner.id, ops)
     }
 

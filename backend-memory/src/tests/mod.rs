@@ -2,6 +2,7 @@
 
 mod faults;
 mod lifecycle;
+mod partition;
 mod semantics;
 
 use std::time::Duration;
