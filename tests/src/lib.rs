@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod etcd;
 pub mod memory;
 pub mod proxy;
+pub mod runtime;
 pub mod server_util;
 pub mod sim;
 pub mod zookeeper;

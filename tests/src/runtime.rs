@@ -1,0 +1,288 @@
+//! A small cluster of real workers on the memory backend for focused
+//! runtime tests under paused tokio time: workers joined, crashed, cut off
+//! or shut down by name; a handler that records every start and stop with
+//! its token and payload; bounded waits.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tenure_core::{
+    Admin, CoordinationStore, DynStore, Layout, Path, TaskContext, TaskId, TaskSpec, Worker,
+    WorkerBuilder, WorkerId,
+};
+use tenure_memory::{MemoryServer, MemoryStore};
+use tokio::time::Instant;
+
+use crate::sim::History;
+pub use crate::sim::SESSION;
+pub use crate::sim::history::Entry;
+
+/// The payload each handler start was given, by task and token.
+type Payloads = BTreeMap<(TaskId, u64), Vec<u8>>;
+
+/// How often [`Cluster::wait_until`] looks (tokio time).
+pub const POLL: Duration = Duration::from_millis(5);
+
+/// One running worker.
+pub struct Member {
+    /// Its client of the server (fault hooks).
+    pub store: MemoryStore,
+    /// The worker.
+    pub worker: Worker,
+    run: tokio::task::JoinHandle<tenure_core::Result<()>>,
+}
+
+/// A cluster at its own root on one memory server.
+pub struct Cluster {
+    /// The server.
+    pub server: MemoryServer,
+    /// An admin handle on its own client.
+    pub admin: Admin,
+    /// The admin's client.
+    pub admin_store: MemoryStore,
+    /// The cluster's root.
+    pub root: Path,
+    /// Every handler start and stop, self-checked (one runner, rising tokens).
+    pub history: History,
+    origin: Instant,
+    payloads: Arc<Mutex<Payloads>>,
+    members: BTreeMap<String, Member>,
+}
+
+impl Cluster {
+    /// An empty cluster on a new server.
+    pub async fn new() -> Self {
+        Self::on_server(MemoryServer::new()).await
+    }
+
+    /// An empty cluster on `server`.
+    pub async fn on_server(server: MemoryServer) -> Self {
+        let (history, origin) = (History::new(), Instant::now());
+        let admin_store = server.connect(SESSION).await.unwrap();
+        let root = Path::new("/rt").unwrap();
+        let admin = Admin::at(as_dyn(&admin_store), Layout::at(root.clone()).unwrap())
+            .await
+            .unwrap();
+        Cluster {
+            server,
+            admin,
+            admin_store,
+            root,
+            history,
+            origin,
+            payloads: Arc::default(),
+            members: BTreeMap::new(),
+        }
+    }
+
+    /// Adds tasks `T0`..`T{n-1}` with empty payloads.
+    pub async fn add_tasks(&self, n: usize) {
+        for i in 0..n {
+            self.admin
+                .add_task(TaskSpec::new(task_name(i)).unwrap())
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Starts a worker with the default configuration.
+    pub async fn join(&mut self, name: &str) {
+        self.join_with(name, |b| b).await;
+    }
+
+    /// Starts a worker, configured further by `configure`.
+    pub async fn join_with(
+        &mut self,
+        name: &str,
+        configure: impl FnOnce(WorkerBuilder) -> WorkerBuilder,
+    ) {
+        let store = self.server.connect(SESSION).await.unwrap();
+        let builder = Worker::builder(as_dyn(&store), "rt")
+            .root(self.root.clone())
+            .id(name)
+            .handler(self.handler());
+        let worker = configure(builder).build().unwrap();
+        let run = worker.spawn();
+        self.members
+            .insert(name.to_owned(), Member { store, worker, run });
+    }
+
+    /// A running member.
+    pub fn member(&self, name: &str) -> &Member {
+        &self.members[name]
+    }
+
+    /// The process dies: handlers dropped at once, its connection drops, and
+    /// its session ends when the server's timeout runs out.
+    pub async fn crash(&mut self, name: &str) {
+        let m = self.members.remove(name).unwrap();
+        m.store.suspend();
+        m.worker.kill().await;
+        let _ = m.run.await;
+    }
+
+    /// A graceful shutdown. Returns the worker's client with its session
+    /// still open: the caller closes it.
+    pub async fn shutdown(&mut self, name: &str) -> MemoryStore {
+        let m = self.members.remove(name).unwrap();
+        m.worker.shutdown().await;
+        let _ = m.run.await;
+        m.store
+    }
+
+    /// Crashes every worker left.
+    pub async fn stop(mut self) {
+        let names: Vec<String> = self.members.keys().cloned().collect();
+        for n in names {
+            self.crash(&n).await;
+        }
+    }
+
+    /// Who runs what now by the handlers' history; panics if anything went
+    /// wrong so far (two runners, a token not above the last one) or a task
+    /// runs twice.
+    pub fn running(&self) -> BTreeMap<TaskId, (WorkerId, u64)> {
+        let v = self.history.violations();
+        assert!(v.is_empty(), "{v:?}");
+        self.history
+            .running()
+            .into_iter()
+            .map(|(t, r)| {
+                assert_eq!(r.len(), 1, "{t} runs on {r:?}");
+                (t, r[0].clone())
+            })
+            .collect()
+    }
+
+    /// The tasks running on `worker`.
+    pub fn on(&self, worker: &str) -> Vec<TaskId> {
+        self.running()
+            .into_iter()
+            .filter(|(_, (w, _))| w.as_str() == worker)
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    /// Now, in the history's milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        ms(self.origin.elapsed())
+    }
+
+    /// The payload a handler was started with.
+    pub fn payload(&self, task: &TaskId, token: u64) -> Option<Vec<u8>> {
+        self.payloads
+            .lock()
+            .unwrap()
+            .get(&(task.clone(), token))
+            .cloned()
+    }
+
+    /// Lets tokio time pass in steps of [`POLL`] until `done` holds; panics
+    /// after `limit`. Returns how long it took.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> Duration {
+        let start = Instant::now();
+        loop {
+            if done(self) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < limit,
+                "not within {limit:?}: {what}; running {:?}",
+                self.history.running()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until every one of `tasks` tasks runs once (on any worker).
+    pub async fn wait_all_running(&self, tasks: usize, limit: Duration) -> Duration {
+        self.wait_until("every task runs", limit, |c| c.running().len() == tasks)
+            .await
+    }
+
+    fn handler(&self) -> impl tenure_core::TaskHandler {
+        let record = self.history.handler();
+        let payloads = self.payloads.clone();
+        move |ctx: TaskContext| {
+            payloads
+                .lock()
+                .unwrap()
+                .insert((ctx.task().clone(), ctx.token()), ctx.payload().to_vec());
+            record(ctx)
+        }
+    }
+}
+
+/// Every node under `root` with its data and version, depth first: to
+/// show that a refused request changed nothing.
+pub async fn snapshot(store: &dyn CoordinationStore, root: &Path) -> Vec<(String, Vec<u8>, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(path) = stack.pop() {
+        if let Some(node) = store.get(&path).await.unwrap() {
+            out.push((path.to_string(), node.data.clone(), node.version.0));
+        }
+        for name in store.children(&path).await.unwrap() {
+            stack.push(path.join(&name).unwrap());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The name of the `i`th task.
+pub fn task_name(i: usize) -> String {
+    format!("T{i}")
+}
+
+/// The id of the `i`th task.
+pub fn task(i: usize) -> TaskId {
+    TaskId::new(task_name(i)).unwrap()
+}
+
+/// A client as the runtime takes it.
+pub fn as_dyn(store: &MemoryStore) -> DynStore {
+    Arc::new(store.clone())
+}
+
+/// Milliseconds of `d`, for comparing with history timestamps.
+pub fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// The history entries of one task.
+pub fn entries_of(history: &History, task: &TaskId) -> Vec<Entry> {
+    history
+        .entries()
+        .into_iter()
+        .filter(|e| match e {
+            Entry::Start { task: t, .. } | Entry::Stop { task: t, .. } => t == task,
+        })
+        .collect()
+}
+
+/// When the handler of `task` with `token` stopped, by the history.
+pub fn stopped_at(history: &History, task: &TaskId, token: u64) -> Option<u64> {
+    entries_of(history, task).into_iter().find_map(|e| match e {
+        Entry::Stop {
+            at_ms, token: t, ..
+        } if t == token => Some(at_ms),
+        _ => None,
+    })
+}
+
+/// When the handler of `task` with `token` started, by the history.
+pub fn started_at(history: &History, task: &TaskId, token: u64) -> Option<u64> {
+    entries_of(history, task).into_iter().find_map(|e| match e {
+        Entry::Start {
+            at_ms, token: t, ..
+        } if t == token => Some(at_ms),
+        _ => None,
+    })
+}
