@@ -136,7 +136,8 @@ pub struct ConnectArgs {
     pub backend: Backend,
 
     /// The servers: host:port[,host:port…]; for ZooKeeper a trailing /path
-    /// is a chroot [default: 127.0.0.1:2181, or 127.0.0.1:2379 for etcd]
+    /// is a chroot, for etcd each endpoint may start with http://
+    /// [default: 127.0.0.1:2181, or 127.0.0.1:2379 for etcd]
     #[arg(long, global = true, env = "TENURE_CONNECT", value_name = "HOSTS")]
     pub connect: Option<String>,
 
@@ -150,8 +151,9 @@ pub struct ConnectArgs {
     )]
     pub cluster: String,
 
-    /// The session timeout to ask for (the server may grant another; a
-    /// dead worker's tasks move after about this long)
+    /// The session timeout to ask for (the server may grant another; etcd
+    /// rounds it up to whole seconds as the lease TTL; a dead worker's
+    /// tasks move after about this long)
     #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = duration::parse)]
     pub session_timeout: Duration,
 

@@ -95,8 +95,30 @@ async fn zookeeper(args: &ConnectArgs, hosts: &str) -> Result<DynStore, Error> {
     Ok(Arc::new(config.connect().await?))
 }
 
+/// etcd: `--connect` is a comma-separated list of endpoints
+/// (`host:port` or `http://host:port`); the session timeout becomes the
+/// lease TTL (rounded up to whole seconds, possibly raised by the server);
+/// the cluster lives under the default namespace `/tenure`.
+#[cfg(feature = "etcd")]
+async fn etcd(args: &ConnectArgs, hosts: &str) -> Result<DynStore, Error> {
+    use tenure_etcd::{Credentials, EtcdConfig};
+
+    let endpoints = hosts.split(',').map(str::trim).filter(|e| !e.is_empty());
+    let mut config = EtcdConfig::new(endpoints)
+        .with_session_timeout(args.session_timeout)
+        .with_connect_timeout(args.connect_timeout);
+    if let Some(user) = &args.user {
+        let password = args.password.as_ref().map(|p| p.expose()).unwrap_or("");
+        config = config.with_credentials(Credentials::new(user, password)?);
+    }
+    config.validate()?;
+    Ok(Arc::new(config.connect().await?))
+}
+
+#[cfg(not(feature = "etcd"))]
 async fn etcd(_args: &ConnectArgs, _hosts: &str) -> Result<DynStore, Error> {
     Err(Error::InvalidInput(
-        "this tenure was built without the etcd backend".into(),
+        "this tenure was built without the etcd backend: rebuild tenure-cli with its `etcd` feature (needs protoc)"
+            .into(),
     ))
 }

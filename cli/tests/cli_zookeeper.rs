@@ -23,14 +23,7 @@ cli_suite!(zookeeper());
 #[test]
 fn wrong_credentials_are_refused_and_never_echoed() {
     let c = zookeeper().cluster("creds");
-    let run = |password: &str, args: &[&str]| {
-        let mut command = c.command();
-        command
-            .env("TENURE_USER", "alice")
-            .env("TENURE_PASSWORD", password)
-            .args(args);
-        common::run_bounded(&mut command)
-    };
+    let run = |password: &str, args: &[&str]| c.run_as("alice", password, args);
     let out = run("right-secret", &["tasks", "add", "guarded"]);
     assert!(
         out.status.success(),

@@ -95,6 +95,17 @@ impl Cluster {
         run_bounded(self.command().args(args))
     }
 
+    /// Runs `tenure ARGS` as `user` with `password`, both given in the
+    /// environment (TENURE_USER, TENURE_PASSWORD).
+    pub fn run_as(&self, user: &str, password: &str, args: &[&str]) -> Output {
+        let mut command = self.command();
+        command
+            .env("TENURE_USER", user)
+            .env("TENURE_PASSWORD", password)
+            .args(args);
+        run_bounded(&mut command)
+    }
+
     /// Runs `tenure ARGS`, which must succeed; returns its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
