@@ -185,6 +185,12 @@ impl MemoryServer {
         self.lock().tree.len()
     }
 
+    /// How many watches are armed on the server and not fired yet, for
+    /// every client.
+    pub fn watch_count(&self) -> usize {
+        self.lock().watches.len()
+    }
+
     /// How many sessions are alive on the server.
     pub fn session_count(&self) -> usize {
         self.lock().sessions.len()

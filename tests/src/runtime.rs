@@ -286,3 +286,15 @@ pub fn started_at(history: &History, task: &TaskId, token: u64) -> Option<u64> {
         _ => None,
     })
 }
+
+/// The handler of `task` with token `old` had stopped before the one with
+/// the strictly larger token `new` started.
+pub fn assert_handed_over(history: &History, task: &TaskId, old: u64, new: u64) {
+    assert!(new > old, "{task}: token {new} not above {old}");
+    let stop = stopped_at(history, task, old).unwrap();
+    let start = started_at(history, task, new).unwrap();
+    assert!(
+        stop <= start,
+        "{task}: {old} stopped at {stop} ms, {new} started at {start} ms"
+    );
+}

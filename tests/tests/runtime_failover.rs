@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use tenure_core::TaskId;
-use tenure_tests::runtime::{Cluster, SESSION, started_at, stopped_at};
+use tenure_tests::runtime::{Cluster, SESSION, assert_handed_over, stopped_at};
 
 const TASKS: usize = 6;
 
@@ -35,13 +35,7 @@ fn check_taken_over(c: &Cluster, before: &[(TaskId, u64)]) {
     for (task, old) in before {
         let (w, new) = &now[task];
         assert_eq!(w.as_str(), "W2", "{task}");
-        assert!(new > old, "{task}: token {new} not above {old}");
-        let stop = stopped_at(&c.history, task, *old).unwrap();
-        let start = started_at(&c.history, task, *new).unwrap();
-        assert!(
-            stop <= start,
-            "{task}: old stopped at {stop} ms, new started at {start} ms"
-        );
+        assert_handed_over(&c.history, task, *old, *new);
     }
 }
 
@@ -102,8 +96,7 @@ async fn expired_owner_stops_at_once_and_its_tasks_run_again_with_larger_tokens(
         let new = now[task].1;
         assert!(new >= *old, "{task}");
         if new > *old {
-            let stop = stopped_at(&c.history, task, *old).unwrap();
-            assert!(stop <= started_at(&c.history, task, new).unwrap(), "{task}");
+            assert_handed_over(&c.history, task, *old, new);
         }
     }
     println!("back to running after an expiry: {took:?}");

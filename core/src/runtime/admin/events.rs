@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::admin::Admin;
 use crate::runtime::events::{OwnershipChange, OwnershipEvent};
-use crate::runtime::records::OwnerRecord;
+use crate::runtime::records::{OwnerRecord, WorkerRecord};
 use crate::runtime::view;
 
 /// How a task's last owner let go.
@@ -25,8 +25,12 @@ enum Gone {
 impl Admin {
     /// A stream of ownership events, as this observer sees them: each time
     /// the ownership records change, the new records are compared with the
-    /// previous ones. A release is told from a loss by whether the previous
-    /// owner is still registered under the same session. Changes that
+    /// previous ones. A release is told from a loss by the registration of
+    /// the previous owner: still registered under the same session after
+    /// its record went (it let go), or already unregistered while its record
+    /// still existed (a graceful shutdown leaves the cluster first, then
+    /// releases); an ended session takes the registration and the records
+    /// away together, which is a loss. Changes that
     /// happen between two reads are coalesced (a claim and its release in
     /// the same instant may not show). The stream ends when the store
     /// closes.
@@ -46,8 +50,16 @@ impl Admin {
         let mut previous: BTreeMap<TaskId, OwnerRecord> = BTreeMap::new();
         let mut gone: BTreeMap<TaskId, Gone> = BTreeMap::new();
         let mut first = true;
+        // The registrations read just before the owners read that last
+        // saw each record.
+        let mut registered_before = BTreeMap::new();
         loop {
-            let (owners, watch) = match view::owners(store, &self.layout, true).await {
+            let read = async {
+                let before = view::workers(store, &self.layout, true).await?;
+                let owners = view::owners(store, &self.layout, true).await?;
+                Ok::<_, crate::Error>((before, owners))
+            };
+            let ((before, workers_watch), (owners, watch)) = match read.await {
                 Ok(x) => x,
                 Err(e) if e.is_retryable() => {
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -60,10 +72,12 @@ impl Admin {
             let mut events = Vec::new();
             if !first {
                 let (workers, _) = view::workers(store, &self.layout, false).await?;
-                let alive = |rec: &OwnerRecord| {
-                    workers
-                        .get(&rec.worker)
+                let registered = |ws: &view::Records<WorkerId, WorkerRecord>, rec: &OwnerRecord| {
+                    ws.get(&rec.worker)
                         .is_some_and(|(w, _)| w.session == rec.session)
+                };
+                let alive = |rec: &OwnerRecord| {
+                    registered(&workers, rec) || !registered(&registered_before, rec)
                 };
                 for (task, old) in &previous {
                     let new = current.get(task);
@@ -109,15 +123,19 @@ impl Admin {
                 }
             }
             first = false;
+            registered_before = before;
             for e in events {
                 if tx.send(e).await.is_err() {
                     return Ok(());
                 }
             }
             previous = current;
-            if let Some(w) = watch {
+            // Registrations are followed too, so that a worker leaving
+            // before it releases is seen leaving first.
+            if let (Some(owners), Some(workers)) = (watch, workers_watch) {
                 tokio::select! {
-                    _ = w => {}
+                    _ = owners => {}
+                    _ = workers => {}
                     _ = tx.closed() => return Ok(()),
                 }
             }

@@ -1,0 +1,120 @@
+//! The admin's ownership event stream on the memory backend under paused
+//! tokio time: claims, moves (handoff and graceful shutdown), losses and
+//! takeovers, in order, with the tokens of the claims concerned.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use futures::{FutureExt, Stream, StreamExt};
+use tenure_core::{OwnershipChange, OwnershipEvent};
+use tenure_tests::runtime::{Cluster, SESSION, task};
+
+/// The events available now, as (task, worker, token, change).
+fn drain(
+    events: &mut (impl Stream<Item = OwnershipEvent> + Unpin),
+    seen: &mut Vec<OwnershipEvent>,
+) -> Vec<(String, String, u64, OwnershipChange)> {
+    let mut out = Vec::new();
+    while let Some(Some(e)) = events.next().now_or_never() {
+        out.push((
+            e.task.to_string(),
+            e.worker.to_string(),
+            e.token,
+            e.change.clone(),
+        ));
+        seen.push(e);
+    }
+    out
+}
+
+fn from(w: &str) -> tenure_core::WorkerId {
+    tenure_core::WorkerId::new(w).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn ownership_events_tell_claims_moves_losses_and_takeovers_in_order() {
+    let mut c = Cluster::new().await;
+    let mut events = Box::pin(c.admin.ownership_events());
+    let mut seen = Vec::new();
+    tokio::time::sleep(Duration::from_millis(10)).await; // the first read
+    c.add_tasks(2).await;
+    c.join("W1").await;
+    c.wait_all_running(2, SESSION).await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let claimed = drain(&mut events, &mut seen);
+    assert_eq!(
+        claimed,
+        vec![
+            ("T0".into(), "W1".into(), 1, OwnershipChange::Claimed),
+            ("T1".into(), "W1".into(), 1, OwnershipChange::Claimed),
+        ]
+    );
+
+    // Handoff to a joining worker: released by W1, then moved to W2.
+    c.join("W2").await;
+    c.wait_until("W2 has one", SESSION, |c| c.on("W2").len() == 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let moved = c.on("W2")[0].to_string();
+    assert_eq!(
+        drain(&mut events, &mut seen),
+        vec![
+            (moved.clone(), "W1".into(), 1, OwnershipChange::Released),
+            (
+                moved.clone(),
+                "W2".into(),
+                2,
+                OwnershipChange::Moved { from: from("W1") }
+            ),
+        ]
+    );
+
+    // Graceful shutdown: a release and a move, not a loss and a takeover
+    // (the registration goes first, while the session lives on).
+    let store = c.shutdown("W2").await;
+    c.wait_until("W1 has both", SESSION, |c| c.on("W1").len() == 2)
+        .await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(
+        drain(&mut events, &mut seen),
+        vec![
+            (moved.clone(), "W2".into(), 2, OwnershipChange::Released),
+            (
+                moved.clone(),
+                "W1".into(),
+                3,
+                OwnershipChange::Moved { from: from("W2") }
+            ),
+        ]
+    );
+    tenure_core::CoordinationStore::close(&store).await.unwrap();
+
+    // A crash: lost with the session, then taken over.
+    c.join("W3").await;
+    c.wait_until("W3 has one", SESSION, |c| c.on("W3").len() == 1)
+        .await;
+    let lost = c.on("W3")[0].clone();
+    let lost_token = c.running()[&lost].1;
+    c.crash("W3").await;
+    c.wait_until("W1 has both", SESSION * 2, |c| c.on("W1").len() == 2)
+        .await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let tail = drain(&mut events, &mut seen);
+    let lost = lost.to_string();
+    assert_eq!(
+        tail[tail.len() - 2..],
+        [
+            (lost.clone(), "W3".into(), lost_token, OwnershipChange::Lost),
+            (
+                lost.clone(),
+                "W1".into(),
+                lost_token + 1,
+                OwnershipChange::TakenOver { from: from("W3") }
+            ),
+        ]
+    );
+    assert!(seen.windows(2).all(|w| w[0].at <= w[1].at), "in time order");
+    assert!(c.running().contains_key(&task(0)));
+    c.stop().await;
+}
