@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod conformance;
 pub mod etcd;
+pub mod failover;
 pub mod memory;
 pub mod proxy;
 pub mod runtime;

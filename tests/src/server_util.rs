@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
@@ -227,17 +227,31 @@ impl ServerProcess {
 
     /// Asks the process to stop (SIGTERM), waits up to `grace`, then kills.
     pub fn terminate(&mut self, grace: Duration) {
+        self.sigterm();
+        let _ = self.wait_exit(grace);
+    }
+
+    /// Sends SIGTERM (asks the process to stop) and returns at once.
+    pub fn sigterm(&self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status();
-        let until = Instant::now() + grace;
-        while Instant::now() < until {
-            if !self.is_running() {
-                return;
+    }
+
+    /// Waits up to `limit` for the process to exit and returns its exit
+    /// status; `None` (after killing it) if it did not exit in time.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let until = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= until {
+                self.kill();
+                return None;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        self.kill();
     }
 
     /// The last `lines` lines of the server's log.
