@@ -3,6 +3,7 @@
 //! and the takeover time measured (`--ignored`). The scenarios are the
 //! same for every backend (`tenure_tests::failover`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tenure_tests::failover::{self, FailoverEnv, StoreKind};
@@ -22,16 +23,34 @@ async fn survivor_takes_over_a_sigkilled_worker_and_the_returning_worker_gets_it
     failover::sigkill_takeover_and_return(&env(server.connect_string())).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tasks_run_once_again_after_the_server_restarts_on_its_data() {
-    let server = std::sync::Arc::new(tokio::task::spawn_blocking(ZkServer::start).await.unwrap());
+/// Crashes the private server, keeps it down for `down`, starts it again
+/// on its data, under two running workers.
+async fn restart_under_workers(down: Duration) {
+    let server = tokio::task::spawn_blocking(ZkServer::start).await;
+    let server = Arc::new(server.expect("starting a private ZooKeeper server"));
     let restart = server.clone();
-    failover::server_fault(&env(server.connect_string()), "server restart", move || {
+    let what = format!("a server restart after {down:?} down");
+    failover::server_fault(&env(server.connect_string()), &what, move || {
         restart.stop();
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(down);
         restart.start_again();
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_run_once_again_after_the_server_restarts_on_its_data() {
+    restart_under_workers(Duration::from_millis(500)).await;
+}
+
+/// The workers stop every handler when the connection drops; their
+/// client gives the old session up and opens a new one once the server is
+/// back, and the old sessions, restored by the server with a fresh
+/// timeout, hold the workers' names and records one more session timeout
+/// before the tasks are claimed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_run_once_again_after_the_server_is_down_longer_than_the_session_timeout() {
+    restart_under_workers(SESSION + Duration::from_secs(1)).await;
 }
 
 /// Repeats the SIGKILL takeover and prints median, minimum and maximum:
