@@ -130,6 +130,12 @@ impl History {
             .collect()
     }
 
+    /// Whether any handler of `worker` runs now, by the history.
+    pub fn runs_on(&self, worker: &WorkerId) -> bool {
+        let s = self.state.lock().unwrap();
+        s.running.values().flatten().any(|(w, _)| w == worker)
+    }
+
     /// The entries so far.
     pub fn entries(&self) -> Vec<Entry> {
         self.state.lock().unwrap().entries.clone()
@@ -138,6 +144,20 @@ impl History {
     /// A handler that records into this history and runs until cancelled.
     pub fn handler(
         &self,
+    ) -> impl Fn(TaskContext) -> futures::future::BoxFuture<'static, tenure_core::HandlerResult>
+    + Send
+    + Sync
+    + 'static {
+        self.slow_handler(std::time::Duration::ZERO)
+    }
+
+    /// A handler that records into this history, runs until cancelled and
+    /// then takes `stop_delay` (tokio time) to stop, as a handler cleaning
+    /// up would. A delay beyond the worker's stop timeout makes the runner
+    /// drop the handler's future.
+    pub fn slow_handler(
+        &self,
+        stop_delay: std::time::Duration,
     ) -> impl Fn(TaskContext) -> futures::future::BoxFuture<'static, tenure_core::HandlerResult>
     + Send
     + Sync
@@ -154,6 +174,9 @@ impl History {
                     token: ctx.token(),
                 };
                 ctx.cancelled().await;
+                if !stop_delay.is_zero() {
+                    tokio::time::sleep(stop_delay).await;
+                }
                 Ok(())
             })
         }

@@ -15,15 +15,18 @@ use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Worker, Worke
 use tenure_memory::{MemoryServer, MemoryStore};
 
 pub use history::History;
-pub use step::{Step, steps};
+pub use step::{Schedule, Step, schedules, steps};
 
 /// The session timeout of simulated workers.
 pub const SESSION: Duration = Duration::from_secs(2);
 
-/// How long after the last fault heals everything must have settled: the
-/// session timeout (a crashed worker's session must end) plus a bound for
-/// the leader round and the claims.
-pub const SETTLE: Duration = Duration::from_secs(4);
+/// How long after the last fault heals everything must have settled. A
+/// crashed worker's session ends within the session timeout; a watch event
+/// lost before the heal (`DropWatches`) is healed by the periodic re-read,
+/// every 12 heartbeats = twice the session timeout (leader and workers
+/// alike). Plus a bound for delayed events still in flight, the leader
+/// round and the claims.
+pub const SETTLE: Duration = Duration::from_secs(2 * SESSION.as_secs() + 1);
 
 struct Slot {
     id: WorkerId,
@@ -34,7 +37,16 @@ struct Live {
     store: MemoryStore,
     worker: Worker,
     run: tokio::task::JoinHandle<tenure_core::Result<()>>,
-    suspended: bool,
+    cut: Option<Cut>,
+}
+
+/// How a worker's connection is cut.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// The client knows (state `Suspended`).
+    Suspended,
+    /// The client does not know (requests hang, state stays connected).
+    Partitioned,
 }
 
 /// A simulated cluster.
@@ -46,11 +58,17 @@ pub struct Sim {
     slots: Vec<Slot>,
     tasks: BTreeMap<TaskId, bool>,
     log: Vec<String>,
+    stop_delay: Duration,
 }
 
 impl Sim {
     /// A cluster with `workers` worker slots (none started).
     pub async fn new(workers: usize) -> Self {
+        Self::with_stop_delay(workers, Duration::ZERO).await
+    }
+
+    /// A cluster whose handlers take `stop_delay` to stop once cancelled.
+    pub async fn with_stop_delay(workers: usize, stop_delay: Duration) -> Self {
         let server = MemoryServer::new();
         let store = server.connect(SESSION).await.expect("admin connects");
         let root = Path::new("/sim").unwrap();
@@ -70,6 +88,7 @@ impl Sim {
                 .collect(),
             tasks: BTreeMap::new(),
             log: Vec::new(),
+            stop_delay,
         }
     }
 
@@ -92,7 +111,7 @@ impl Sim {
         let worker = Worker::builder(as_dyn(&store), "sim")
             .root(self.root.clone())
             .id(slot.id.as_str())
-            .handler(self.history.handler())
+            .handler(self.history.slow_handler(self.stop_delay))
             .build()
             .expect("valid worker");
         let run = worker.spawn();
@@ -100,7 +119,7 @@ impl Sim {
             store,
             worker,
             run,
-            suspended: false,
+            cut: None,
         });
     }
 
@@ -116,12 +135,47 @@ impl Sim {
 
     async fn leave(&mut self, i: usize) {
         if let Some(live) = self.slots[i].running.take() {
-            if live.suspended {
+            if live.cut.is_some() {
                 live.store.resume();
             }
             live.worker.shutdown().await;
             let _ = live.run.await;
             let _ = tenure_core::CoordinationStore::close(&live.store).await;
+        }
+    }
+
+    /// The server ends the worker's session as early as the runtime's
+    /// safety argument allows. A real server ends a session only after it
+    /// has not heard from the client for the session timeout, and the
+    /// runtime stops its handlers before that (ARCHITECTURE.md, "Why two
+    /// runners are impossible", 3); an instant expiry of a session whose
+    /// handlers still run is outside that model. So: cut the connection
+    /// (the worker is told and fences), wait until its handlers are gone
+    /// (by the history, at most 2 s), end the session, restore the
+    /// connection as it was. A silently partitioned worker cannot be told,
+    /// so its session ends only by timing out.
+    async fn expire(&mut self, i: usize) {
+        let id = self.slots[i].id.clone();
+        let Some(live) = &self.slots[i].running else {
+            return;
+        };
+        let cut = live.cut;
+        match cut {
+            Some(Cut::Partitioned) => return,
+            Some(Cut::Suspended) => {}
+            None => live.store.suspend(),
+        }
+        for _ in 0..200 {
+            if !self.history.runs_on(&id) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(live) = &self.slots[i].running {
+            live.store.expire_session();
+            if cut.is_none() {
+                live.store.resume();
+            }
         }
     }
 
@@ -159,24 +213,30 @@ impl Sim {
             Step::Leave(w) => self.leave(self.slot(w)).await,
             Step::Suspend(w) => {
                 let i = self.slot(w);
-                if let Some(live) = &mut self.slots[i].running {
+                if let Some(live) = &mut self.slots[i].running
+                    && live.cut.is_none()
+                {
                     live.store.suspend();
-                    live.suspended = true;
+                    live.cut = Some(Cut::Suspended);
+                }
+            }
+            Step::Partition(w) => {
+                let i = self.slot(w);
+                if let Some(live) = &mut self.slots[i].running
+                    && live.cut.is_none()
+                {
+                    live.store.partition();
+                    live.cut = Some(Cut::Partitioned);
                 }
             }
             Step::Resume(w) => {
                 let i = self.slot(w);
                 if let Some(live) = &mut self.slots[i].running {
                     live.store.resume();
-                    live.suspended = false;
+                    live.cut = None;
                 }
             }
-            Step::Expire(w) => {
-                let i = self.slot(w);
-                if let Some(live) = &self.slots[i].running {
-                    live.store.expire_session();
-                }
-            }
+            Step::Expire(w) => self.expire(self.slot(w)).await,
             Step::DelayWatches(w, ms) => {
                 let i = self.slot(w);
                 if let Some(live) = &self.slots[i].running {
@@ -206,7 +266,7 @@ impl Sim {
                 live.store.resume();
                 live.store.delay_watches(Duration::ZERO);
                 live.store.drop_watches(false);
-                live.suspended = false;
+                live.cut = None;
             }
         }
         tokio::time::sleep(SETTLE).await;

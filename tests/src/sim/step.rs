@@ -25,7 +25,11 @@ pub enum Step {
     /// Cut its connection (the session ends after the timeout unless
     /// resumed).
     Suspend(u8),
-    /// Restore its connection.
+    /// Cut its connection silently (a partition the client library does
+    /// not notice: requests hang, the state stays connected; the server
+    /// ends the session after the timeout unless resumed).
+    Partition(u8),
+    /// Restore its connection (after a suspension or a partition).
     Resume(u8),
     /// End its session now.
     Expire(u8),
@@ -52,6 +56,7 @@ pub fn steps(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Ve
         1 => w.clone().prop_map(Step::Crash),
         1 => w.clone().prop_map(Step::Leave),
         1 => w.clone().prop_map(Step::Suspend),
+        1 => w.clone().prop_map(Step::Partition),
         1 => w.clone().prop_map(Step::Resume),
         1 => w.clone().prop_map(Step::Expire),
         1 => (w.clone(), 0u16..1500).prop_map(|(w, ms)| Step::DelayWatches(w, ms)),
@@ -59,4 +64,25 @@ pub fn steps(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Ve
         4 => (0u16..3000).prop_map(Step::Advance),
     ];
     proptest::collection::vec(step, 1..max_len)
+}
+
+/// A schedule: the steps, and how long every handler takes to stop once
+/// cancelled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// The handlers' stop delay in ms: zero, within the worker's stop
+    /// timeout (a handler that cleans up), or beyond it (the runner drops
+    /// the future).
+    pub stop_delay_ms: u16,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+/// A generator of [`Schedule`]s; see [`steps`].
+pub fn schedules(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Schedule> {
+    let stop_delay = prop_oneof![2 => Just(0u16), 2 => 1u16..400, 1 => 400u16..1000];
+    (stop_delay, steps(tasks, workers, max_len)).prop_map(|(stop_delay_ms, steps)| Schedule {
+        stop_delay_ms,
+        steps,
+    })
 }

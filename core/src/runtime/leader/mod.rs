@@ -19,7 +19,7 @@ use tracing::{debug, info};
 use crate::error::{Error, Result};
 use crate::runtime::events::{WorkerEvent, WorkerEventKind};
 use crate::runtime::records::{LeaderRecord, decode_counter, encode};
-use crate::runtime::worker::Inner;
+use crate::runtime::worker::{Inner, RESYNC_EVERY, retry_pause};
 use crate::store::{CreateMode, SessionId, SessionState};
 
 use plan::LeaderState;
@@ -67,11 +67,16 @@ async fn elect(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken)
             match node {
                 Some(n) if n.ephemeral_owner == Some(session) => {}
                 Some(_) => {
+                    // Try again when the leader's node goes, the session
+                    // changes, or at the re-read period in case the watch
+                    // event was lost.
                     let mut events = inner.store.session_events();
+                    let resync = inner.timing.heartbeat * RESYNC_EVERY;
                     tokio::select! {
                         _ = stop.cancelled() => {}
                         _ = watch => {}
                         _ = events.changed() => {}
+                        _ = tokio::time::sleep(resync) => {}
                     }
                     return Ok(());
                 }
@@ -121,7 +126,8 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
     let _ = inner
         .events
         .send(WorkerEvent::now(WorkerEventKind::Leading { term }));
-    let mut state = LeaderState::new(term, term_version);
+    let resync = inner.timing.heartbeat * RESYNC_EVERY;
+    let mut state = LeaderState::new(term, term_version, resync);
     let mut events = inner.store.session_events();
     let mut failures = 0u32;
     loop {
@@ -138,7 +144,7 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
                 failures = failures.saturating_add(1);
                 debug!(error = %e, "leader round failed; retrying");
                 state.invalidate();
-                let pause = Duration::from_millis(20u64 << failures.min(5));
+                let pause = retry_pause(failures, Duration::from_secs(1));
                 tokio::select! {
                     _ = stop.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(pause) => {}

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -27,10 +28,14 @@ pub(super) struct LeaderState {
     pub published: Option<BTreeMap<WorkerId, TargetRecord>>,
     pub published_open: Option<crate::runtime::records::OpenRecord>,
     recheck_at: Option<Instant>,
+    /// Every input is re-read at this period even without a watch firing
+    /// (heals a lost watch event).
+    resync_every: Duration,
+    resync_at: Option<Instant>,
 }
 
 impl LeaderState {
-    pub fn new(term: u64, term_version: Version) -> Self {
+    pub fn new(term: u64, term_version: Version, resync_every: Duration) -> Self {
         LeaderState {
             term,
             term_version,
@@ -41,6 +46,8 @@ impl LeaderState {
             published: None,
             published_open: None,
             recheck_at: None,
+            resync_every,
+            resync_at: None,
         }
     }
 
@@ -53,9 +60,12 @@ impl LeaderState {
         self.published_open = None;
     }
 
-    /// Resolves when an input changed or a recheck is due.
+    /// Resolves when an input changed or a recheck or re-read is due.
     pub fn changed(&mut self) -> impl Future<Output = ()> + '_ {
-        let recheck = self.recheck_at;
+        let recheck = match (self.recheck_at, self.resync_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let mut sleep = recheck.map(|at| Box::pin(tokio::time::sleep_until(at)));
         futures::future::poll_fn(move |cx| {
             if let Some(s) = sleep.as_mut()
@@ -96,6 +106,12 @@ impl LeaderState {
     pub async fn round(&mut self, inner: &Inner) -> Result<()> {
         let store = &*inner.store;
         let layout = &inner.layout;
+        if self.resync_at.is_none_or(|at| Instant::now() >= at) {
+            self.workers = None;
+            self.tasks = None;
+            self.owners = None;
+            self.resync_at = Some(Instant::now() + self.resync_every);
+        }
         if self.workers.is_none() {
             let (records, watch) = view::workers(store, layout, true).await?;
             self.workers = watch.map(|w| (records, w));

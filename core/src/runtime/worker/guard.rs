@@ -93,7 +93,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
             SessionState::Expired(_) | SessionState::Closed => Some(StopReason::SessionLost),
         };
         if let Some(reason) = risk {
-            let running = !inner.runner.running().is_empty();
+            let running = inner.runner.any_unstopped();
             if running {
                 warn!(?state, ?reason, "session at risk: stopping every handler");
             }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, info_span};
+use tracing::{Instrument, debug, info_span};
 
 pub use builder::WorkerBuilder;
 
@@ -27,6 +27,7 @@ use crate::store::{DynStore, StoreExt};
 use crate::strategy::Strategy;
 
 use liveness::Liveness;
+pub(crate) use reconcile::RESYNC_EVERY;
 use runner::Runner;
 
 /// A member of a cluster that runs tasks.
@@ -157,8 +158,8 @@ impl Worker {
         // Tell `shutdown` and `kill` that the run is over, even if it panics.
         let _finished = Finished(inner.clone());
         async move {
-            for path in inner.layout.skeleton() {
-                inner.store.create_all(path).await?;
+            if !create_layout(&inner).await? {
+                return Ok(()); // asked to stop before the layout could be made
             }
             let stop_background = CancellationToken::new();
             let guard =
@@ -167,13 +168,28 @@ impl Worker {
                 crate::runtime::leader::campaign(inner.clone(), stop_background.clone())
                     .in_current_span(),
             );
-            let result = reconcile::Reconciler::new(inner.clone(), exits).run().await;
+            // A kill is a crash: it does not wait for a store request in
+            // flight (which may hang on a silently cut connection).
+            let result = tokio::select! {
+                r = reconcile::Reconciler::new(inner.clone(), exits).run() => r,
+                _ = inner.kill.cancelled() => Ok(()),
+            };
+            stop_background.cancel();
             if inner.kill.is_cancelled() {
                 inner.runner.abort_all();
+                guard.abort();
+                leader.abort();
             }
-            stop_background.cancel();
             let _ = guard.await;
-            let _ = leader.await;
+            // The leader's requests are not timed: one may hang on a cut
+            // connection. It gets as long as the session could last.
+            let leader_abort = leader.abort_handle();
+            if tokio::time::timeout(inner.timing.session_timeout, leader)
+                .await
+                .is_err()
+            {
+                leader_abort.abort();
+            }
             inner
                 .runner
                 .stop_all(crate::runtime::events::StopReason::Shutdown)
@@ -211,11 +227,53 @@ impl Worker {
     }
 }
 
+/// Creates the cluster layout. A worker may start while its connection is
+/// down (or its session is being renewed): it retries with backoff until
+/// the store answers, or until it is asked to stop (returns false).
+async fn create_layout(inner: &Inner) -> Result<bool> {
+    let mut failures = 0u32;
+    loop {
+        let attempt = async {
+            for path in inner.layout.skeleton() {
+                inner.store.create_all(path).await?;
+            }
+            Ok(())
+        };
+        let made: Result<()> = tokio::select! {
+            made = attempt => made,
+            _ = inner.shutdown.cancelled() => return Ok(false),
+            _ = inner.kill.cancelled() => return Ok(false),
+        };
+        match made {
+            Ok(()) => return Ok(true),
+            Err(e) if e.is_retryable() || matches!(e, Error::SessionExpired { .. }) => {
+                debug!(error = %e, "creating the cluster layout failed; retrying");
+            }
+            Err(e) => return Err(e),
+        }
+        failures = failures.saturating_add(1);
+        tokio::select! {
+            _ = inner.shutdown.cancelled() => return Ok(false),
+            _ = inner.kill.cancelled() => return Ok(false),
+            _ = tokio::time::sleep(retry_pause(failures, inner.timing.heartbeat)) => {}
+        }
+    }
+}
+
+/// The pause after `failures` failed attempts in a row: 40 ms doubling, at
+/// most `cap`.
+pub(crate) fn retry_pause(failures: u32, cap: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_millis(20u64 << failures.min(5)).min(cap)
+}
+
 /// Marks the run finished when dropped.
 struct Finished(Arc<Inner>);
 
 impl Drop for Finished {
     fn drop(&mut self) {
-        let _ = self.0.finished.send(true);
+        // `send` would drop the value when nobody is subscribed (a run that
+        // ends before `kill` or `shutdown` is called); `send_replace` always
+        // stores it, so a later waiter sees it.
+        self.0.finished.send_replace(true);
     }
 }

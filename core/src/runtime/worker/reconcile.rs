@@ -24,8 +24,8 @@ use crate::runtime::events::StopReason;
 use crate::runtime::records::{
     OpenRecord, OwnerRecord, TargetRecord, TaskRecord, WorkerRecord, decode, encode, now_ms,
 };
-use crate::runtime::worker::Inner;
 use crate::runtime::worker::runner::Exited;
+use crate::runtime::worker::{Inner, retry_pause};
 use crate::store::{CreateMode, SessionId, SessionState, Version, Watch, WatchEvent};
 
 /// A task this worker holds an ownership record for.
@@ -33,7 +33,14 @@ pub(super) struct Held {
     pub token: u64,
     pub record_version: Version,
     pub task_version: u64,
-    pub payload: Arc<[u8]>,
+    /// The task version the target last asked for, once acted on: a
+    /// target that lags behind the task node (the leader has not seen the
+    /// change yet) is acted on once, not on every pass.
+    pub target_version: Option<u64>,
+    /// `None` until the task has been read after the claim (a claim whose
+    /// follow-up read failed is still tracked, so it is never forgotten
+    /// while its record holds the task).
+    pub payload: Option<Arc<[u8]>>,
     /// Whether a handler already ran with `token`: every handler start gets
     /// a token of its own, so a restart re-confirms the claim first.
     pub used: bool,
@@ -46,8 +53,9 @@ struct Restart {
 }
 
 /// Every this many heartbeats, everything is re-read even without a watch
-/// firing (heals a lost watch event).
-const RESYNC_EVERY: u32 = 12;
+/// firing (heals a lost watch event). The leader re-reads its inputs at the
+/// same period.
+pub(crate) const RESYNC_EVERY: u32 = 12;
 
 pub(crate) struct Reconciler {
     pub(super) inner: Arc<Inner>,
@@ -95,8 +103,8 @@ impl Reconciler {
                     failures = failures.saturating_add(1);
                     debug!(error = %e, "reconcile step failed; retrying");
                     self.forget_watches();
-                    let pause = Duration::from_millis(20u64 << failures.min(5));
-                    tokio::time::sleep(pause.min(self.inner.timing.heartbeat)).await;
+                    let pause = retry_pause(failures, self.inner.timing.heartbeat);
+                    tokio::time::sleep(pause).await;
                 }
             }
             self.wait().await;
@@ -161,11 +169,13 @@ impl Reconciler {
         self.desired.clear();
         self.open = OpenRecord::default();
         self.forget_watches();
-        if self.register_watch.is_some() {
+        if self.register_watch.is_some() && Instant::now() < self.next_heartbeat {
             // The earlier registration has not gone yet (`wait` clears the
-            // watch when it fires).
+            // watch when it fires, and the heartbeat tick tries again in
+            // case its event was lost).
             return Ok(false);
         }
+        let waited = self.register_watch.take().is_some();
         let inner = self.inner.clone();
         let record = WorkerRecord {
             session: session.0,
@@ -185,8 +195,14 @@ impl Reconciler {
                 match node {
                     Some(n) if n.ephemeral_owner == Some(session) => {}
                     Some(_) => {
-                        warn!(worker = %inner.id, "worker name still registered by an earlier session; waiting for it to end");
+                        if !waited {
+                            warn!(worker = %inner.id, "worker name still registered by an earlier session; waiting for it to end");
+                        }
                         self.register_watch = Some(watch);
+                        // No heartbeat runs until registered: without this
+                        // the overdue tick would wake `wait` at once, in a
+                        // loop that never lets the earlier session end.
+                        self.next_heartbeat = Instant::now() + inner.timing.heartbeat;
                         return Ok(false);
                     }
                     None => return Ok(false), // gone meanwhile: retry at once
@@ -321,33 +337,44 @@ impl Reconciler {
             .collect();
         for task in unwanted {
             inner.runner.stop(&task, StopReason::Unassigned).await;
-            if let Some(h) = self.held.remove(&task) {
+            if let Some(h) = self.held.get(&task) {
+                let (token, version) = (h.token, h.record_version);
+                // Forgotten only once released: a record left behind would
+                // hold the task until the session ends.
                 self.timed(
                     session,
-                    claim::release(&*inner.store, &inner.layout, &task, h.record_version),
+                    claim::release(&*inner.store, &inner.layout, &task, version),
                 )
                 .await?;
-                info!(task = %task, token = h.token, "released");
+                self.held.remove(&task);
+                info!(task = %task, token, "released");
             }
             self.restarts.remove(&task);
         }
-        // Restart handlers whose task changed.
-        let changed: Vec<TaskId> = self
+        // Restart handlers whose task changed: the target names a version
+        // other than the one the handler runs with. The task node is the
+        // truth (the target may lag behind it), so the handler restarts
+        // only if the node's version differs from the handler's.
+        let changed: Vec<(TaskId, u64)> = self
             .held
             .iter()
-            .filter(|(t, h)| wanted.get(*t).is_some_and(|v| *v != h.task_version))
-            .map(|(t, _)| t.clone())
+            .filter_map(|(t, h)| {
+                let v = *wanted.get(t)?;
+                let stale = v != h.task_version && h.target_version != Some(v);
+                (stale || h.payload.is_none()).then(|| (t.clone(), v))
+            })
             .collect();
-        for task in changed {
-            inner.runner.stop(&task, StopReason::Updated).await;
-            match self.read_task(session, &task).await? {
-                Some((payload, version)) => {
-                    if let Some(h) = self.held.get_mut(&task) {
-                        h.payload = payload;
-                        h.task_version = version;
-                    }
+        for (task, target_version) in changed {
+            let Some((payload, version)) = self.read_task(session, &task).await? else {
+                continue; // removed: the next target drops it
+            };
+            if let Some(h) = self.held.get_mut(&task) {
+                h.target_version = Some(target_version);
+                if version != h.task_version || h.payload.is_none() {
+                    inner.runner.stop(&task, StopReason::Updated).await;
+                    h.payload = Some(payload);
+                    h.task_version = version;
                 }
-                None => continue, // removed: the next target drops it
             }
         }
         // Claim what is wanted and not held.
@@ -382,7 +409,8 @@ impl Reconciler {
                 self.reconfirm_one(session, &task).await?;
             }
             if let Some(h) = self.held.get_mut(&task)
-                && inner.runner.start(&task, h.payload.clone(), h.token)
+                && let Some(payload) = h.payload.clone()
+                && inner.runner.start(&task, payload, h.token)
             {
                 h.used = true;
             }
@@ -399,22 +427,8 @@ impl Reconciler {
             .await?;
         match result {
             Ok(c) => {
-                let Some((payload, version)) = self.read_task(session, task).await? else {
-                    claim::release(&*inner.store, &inner.layout, task, c.record_version).await?;
-                    return Ok(());
-                };
                 info!(task = %task, token = c.token, "claimed");
-                self.held.insert(
-                    task.clone(),
-                    Held {
-                        token: c.token,
-                        record_version: c.record_version,
-                        task_version: version,
-                        payload,
-                        used: false,
-                    },
-                );
-                Ok(())
+                self.hold(session, task, c).await
             }
             Err(ClaimError::Owned) => {
                 let (node, watch) = self
@@ -453,20 +467,45 @@ impl Reconciler {
                 claim::reclaim(&*inner.store, &inner.layout, task, &inner.id, session, held),
             )
             .await?;
-        if let Some(c) = renewed
-            && let Some((payload, version)) = self.read_task(session, task).await?
-        {
+        if let Some(c) = renewed {
             info!(task = %task, token = c.token, "re-adopted own claim");
-            self.held.insert(
-                task.clone(),
-                Held {
-                    token: c.token,
-                    record_version: c.record_version,
-                    task_version: version,
-                    payload,
-                    used: false,
-                },
-            );
+            self.hold(session, task, c).await?;
+        }
+        Ok(())
+    }
+
+    /// Tracks a claim just made, then reads the task. The claim is tracked
+    /// first so that a failed read cannot make the worker forget a record
+    /// that holds the task (the next pass reads it again). A task removed
+    /// meanwhile is released.
+    async fn hold(&mut self, session: SessionId, task: &TaskId, c: claim::Claim) -> Result<()> {
+        self.held.insert(
+            task.clone(),
+            Held {
+                token: c.token,
+                record_version: c.record_version,
+                task_version: 0,
+                target_version: None,
+                payload: None,
+                used: false,
+            },
+        );
+        match self.read_task(session, task).await? {
+            Some((payload, version)) => {
+                if let Some(h) = self.held.get_mut(task) {
+                    h.payload = Some(payload);
+                    h.task_version = version;
+                }
+            }
+            None => {
+                let inner = self.inner.clone();
+                self.timed(
+                    session,
+                    claim::release(&*inner.store, &inner.layout, task, c.record_version),
+                )
+                .await?;
+                self.held.remove(task);
+            }
         }
         Ok(())
     }
@@ -495,10 +534,16 @@ impl Reconciler {
     /// exponential backoff (100 ms doubling up to 30 s) while the task is
     /// still ours.
     async fn note_exit(&mut self, exit: Exited) {
-        self.inner
+        let by_itself = self
+            .inner
             .runner
             .reap(&exit.task, exit.token, StopReason::Exited)
             .await;
+        if !by_itself {
+            // The runtime stopped it (update, unassignment, fence): the
+            // next start is not a restart after a failure.
+            return;
+        }
         let now = Instant::now();
         let r = self.restarts.entry(exit.task.clone()).or_insert(Restart {
             attempts: 0,
@@ -533,6 +578,17 @@ impl Reconciler {
         }
         let mut session = self.inner.store.session_events();
         session.borrow_and_update();
+        // A handler still stopping (fenced by the guard) keeps its task
+        // from starting again: wake when it is gone.
+        let stops_pending = self.inner.runner.any_stopping();
+        let runner = &self.inner.runner;
+        let stops_done = async {
+            if stops_pending {
+                runner.stops_done().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         let woke = {
             let owner_watches = &mut self.owner_watches;
             let fired_owner = futures::future::poll_fn(|cx| {
@@ -548,6 +604,7 @@ impl Reconciler {
                 _ = self.inner.kill.cancelled() => Woke::Other,
                 _ = session.changed() => Woke::Other,
                 _ = tokio::time::sleep_until(wake) => Woke::Other,
+                _ = stops_done => Woke::Other,
                 _ = opt_watch(&mut self.target_watch) => Woke::Target,
                 _ = opt_watch(&mut self.open_watch) => Woke::Open,
                 _ = opt_watch(&mut self.register_watch) => Woke::Register,

@@ -1,11 +1,12 @@
 //! The handlers a worker is running: start, stop within a deadline, fence.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinHandle;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::{AbortHandle, JoinHandle};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, info_span, warn};
 
@@ -17,6 +18,14 @@ struct Running {
     token: u64,
     cancel: CancellationToken,
     join: JoinHandle<()>,
+}
+
+/// A handler being stopped: out of the running set, but its tokio task may
+/// still run (cancelled, within its stop timeout).
+struct Stopping {
+    task: TaskId,
+    token: u64,
+    abort: AbortHandle,
 }
 
 /// A handler that ended by itself.
@@ -33,6 +42,10 @@ pub(crate) struct Runner {
     handler: Arc<dyn TaskHandler>,
     stop_timeout: Duration,
     running: Mutex<BTreeMap<TaskId, Running>>,
+    /// Handlers being stopped, by a serial number of the stop. A task with
+    /// a handler here is not started again until that handler is gone.
+    stopping: watch::Sender<BTreeMap<u64, Stopping>>,
+    next_stop: AtomicU64,
     fenced: Mutex<bool>,
     events: broadcast::Sender<WorkerEvent>,
     exits: mpsc::UnboundedSender<Exited>,
@@ -51,6 +64,8 @@ impl Runner {
             handler,
             stop_timeout,
             running: Mutex::new(BTreeMap::new()),
+            stopping: watch::Sender::new(BTreeMap::new()),
+            next_stop: AtomicU64::new(0),
             fenced: Mutex::new(false),
             events,
             exits,
@@ -59,14 +74,15 @@ impl Runner {
     }
 
     /// Starts the handler of `task` unless the runner is fenced or the task
-    /// already runs. Returns whether it started.
+    /// already runs (or an earlier handler of it is still stopping).
+    /// Returns whether it started.
     pub fn start(&self, task: &TaskId, payload: Arc<[u8]>, token: u64) -> bool {
         let fenced = lock(&self.fenced);
         if *fenced {
             return false;
         }
         let mut running = lock(&self.running);
-        if running.contains_key(task) {
+        if running.contains_key(task) || self.is_stopping(task) {
             return false;
         }
         let cancel = CancellationToken::new();
@@ -110,37 +126,80 @@ impl Runner {
 
     /// Whether `task`'s handler runs (or is still stopping).
     pub fn is_running(&self, task: &TaskId) -> bool {
-        lock(&self.running).contains_key(task)
+        lock(&self.running).contains_key(task) || self.is_stopping(task)
     }
 
-    /// The running tasks and their tokens.
+    fn is_stopping(&self, task: &TaskId) -> bool {
+        self.stopping.borrow().values().any(|s| s.task == *task)
+    }
+
+    /// Whether a handler runs that no stop has begun on.
+    pub fn any_unstopped(&self) -> bool {
+        !lock(&self.running).is_empty()
+    }
+
+    /// The tasks whose handlers run (including those still stopping) and
+    /// their tokens.
     pub fn running(&self) -> BTreeMap<TaskId, u64> {
-        lock(&self.running)
-            .iter()
-            .map(|(t, r)| (t.clone(), r.token))
-            .collect()
+        let mut out: BTreeMap<TaskId, u64> = self
+            .stopping
+            .borrow()
+            .values()
+            .map(|s| (s.task.clone(), s.token))
+            .collect();
+        out.extend(
+            lock(&self.running)
+                .iter()
+                .map(|(t, r)| (t.clone(), r.token)),
+        );
+        out
     }
 
     /// Stops `task`'s handler: cancels it, waits up to the stop timeout,
-    /// then drops its future, and waits until it is gone.
+    /// then drops its future, and waits until it is gone. Also waits for a
+    /// stop of it already under way (by the guard's fence), so that when
+    /// this returns no handler of `task` runs here.
     pub async fn stop(&self, task: &TaskId, reason: StopReason) {
         let entry = lock(&self.running).remove(task);
         if let Some(r) = entry {
             self.finish(task, r, reason).await;
         }
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping
+            .wait_for(|s| s.values().all(|s| s.task != *task))
+            .await;
+    }
+
+    /// Whether a handler is being stopped.
+    pub fn any_stopping(&self) -> bool {
+        !self.stopping.borrow().is_empty()
+    }
+
+    /// Resolves once no handler is stopping (at once if none is).
+    pub async fn stops_done(&self) {
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping.wait_for(BTreeMap::is_empty).await;
     }
 
     /// Forgets a handler that ended by itself (after an [`Exited`]).
-    pub async fn reap(&self, task: &TaskId, token: u64, reason: StopReason) {
+    /// Returns false if it was no longer running (the runtime had stopped
+    /// it), true if it ended by itself. Its tokio task sends the
+    /// [`Exited`] just before it ends, so it may still be finishing:
+    /// `finish` waits for it.
+    pub async fn reap(&self, task: &TaskId, token: u64, reason: StopReason) -> bool {
         let entry = {
             let mut running = lock(&self.running);
             match running.get(task) {
-                Some(r) if r.token == token && r.join.is_finished() => running.remove(task),
+                Some(r) if r.token == token => running.remove(task),
                 _ => None,
             }
         };
-        if let Some(r) = entry {
-            self.finish(task, r, reason).await;
+        match entry {
+            Some(r) => {
+                self.finish(task, r, reason).await;
+                true
+            }
+            None => false,
         }
     }
 
@@ -161,7 +220,8 @@ impl Runner {
         *lock(&self.fenced)
     }
 
-    /// Stops every handler, all at once.
+    /// Stops every handler, all at once; returns when none runs (including
+    /// those another caller was already stopping).
     pub async fn stop_all(&self, reason: StopReason) {
         let all: Vec<(TaskId, Running)> = std::mem::take(&mut *lock(&self.running))
             .into_iter()
@@ -170,10 +230,11 @@ impl Runner {
             .into_iter()
             .map(|(task, r)| async move { self.finish(&task, r, reason).await });
         futures::future::join_all(stops).await;
+        self.stops_done().await;
     }
 
     /// Drops every handler at once, without cancellation or waiting (a
-    /// simulated crash).
+    /// simulated crash), including those being stopped.
     pub fn abort_all(&self) {
         *lock(&self.fenced) = true;
         for (task, r) in std::mem::take(&mut *lock(&self.running)) {
@@ -182,9 +243,27 @@ impl Runner {
                 .events
                 .send(WorkerEvent::stopped(task, r.token, StopReason::SessionLost));
         }
+        for s in self.stopping.borrow().values() {
+            s.abort.abort();
+        }
     }
 
     async fn finish(&self, task: &TaskId, r: Running, reason: StopReason) {
+        let key = self.next_stop.fetch_add(1, Ordering::Relaxed);
+        self.stopping.send_modify(|s| {
+            s.insert(
+                key,
+                Stopping {
+                    task: task.clone(),
+                    token: r.token,
+                    abort: r.join.abort_handle(),
+                },
+            );
+        });
+        // Leaves the stopping set when the stop ends, or when this future
+        // is dropped half-way (the worker is being killed): then the
+        // handler is dropped too, never left running unwatched.
+        let _stopped = StopDone { runner: self, key };
         r.cancel.cancel();
         let mut join = r.join;
         let forced = tokio::time::timeout(self.stop_timeout, &mut join)
@@ -199,6 +278,21 @@ impl Runner {
         let _ = self
             .events
             .send(WorkerEvent::stopped(task.clone(), r.token, reason));
+    }
+}
+
+struct StopDone<'a> {
+    runner: &'a Runner,
+    key: u64,
+}
+
+impl Drop for StopDone<'_> {
+    fn drop(&mut self) {
+        self.runner.stopping.send_modify(|s| {
+            if let Some(s) = s.remove(&self.key) {
+                s.abort.abort();
+            }
+        });
     }
 }
 
