@@ -25,6 +25,7 @@ macro_rules! cli_suite {
             worker_refuses_a_grace_that_does_not_fit_the_session,
             watch_follows_status_and_events_until_told_to_stop,
             json_documents_keep_their_documented_keys,
+            json_logs_carry_the_worker_and_task_spans,
         );
     };
     (@tests $target:expr; $($name:ident),* $(,)?) => {
@@ -633,4 +634,49 @@ pub fn json_documents_keep_their_documented_keys(t: &Target) {
     assert_eq!(keys(&workers), set(&["cluster", "schema", "workers"]));
     assert_eq!(keys(&workers["workers"][0]), set(&worker_keys));
     drop(w);
+}
+
+/// `--log-format json`: every line on standard error is one JSON object,
+/// and the lines of a supervised command carry the `worker` span and the
+/// `task` span with the task's name and fencing token.
+pub fn json_logs_carry_the_worker_and_task_spans(t: &Target) {
+    let c = t.cluster("jsonlog");
+    let w = c.worker("logger", &["--log-format", "json"], "sleep 30");
+    c.ok(&["tasks", "add", "logged"]);
+    let started = |log: &str| log.contains("command started");
+    expect_within(Duration::from_secs(20), "the command starts", &[&w], || {
+        started(&w.log())
+    });
+    let log = w.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "command started")
+        .unwrap_or_else(|| panic!("no start line in {log}"));
+    let spans = line["spans"].as_array().unwrap();
+    let named = |name: &str| {
+        spans
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} span in {line}"))
+    };
+    assert_eq!(named("worker")["worker"], "logger", "{line}");
+    let task = named("task");
+    assert_eq!(task["task"], "logged", "{line}");
+    let token = task["token"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no token in {task}"));
+    assert_eq!(
+        c.task("logged").unwrap()["token"],
+        token,
+        "the span names the claim's token"
+    );
+    assert!(
+        line["fields"]["pid"].is_u64() || line["span"]["pid"].is_u64(),
+        "{line}"
+    );
 }
