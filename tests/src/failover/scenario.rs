@@ -173,23 +173,21 @@ impl Scenario {
         for process in self.workers.values() {
             process.sigterm();
         }
-        let mut workers = std::mem::take(&mut self.workers);
         let mut failures = Vec::new();
         tokio::task::block_in_place(|| {
-            for (name, process) in &mut workers {
+            for (name, process) in &mut self.workers {
                 match process.wait_exit(EXIT_LIMIT) {
                     Some(status) if status.success() => {}
-                    other => failures.push(format!(
-                        "{name} did not exit gracefully ({other:?}); its output:\n{}",
-                        process.output_tail(40)
-                    )),
+                    other => failures.push(format!("{name} did not exit gracefully: {other:?}")),
                 }
             }
         });
         if !failures.is_empty() {
             self.fail(&failures.join("\n"));
         }
+        // The outputs stay readable (for a failed check) until here.
         let runs = self.check(true);
+        self.workers.clear();
         let _ = self.admin_store.close().await;
         runs
     }
@@ -201,7 +199,7 @@ impl Scenario {
         for (name, process) in &self.workers {
             outputs.push_str(&format!(
                 "--- {name} output:\n{}\n",
-                process.output_tail(30)
+                process.output_tail(60)
             ));
         }
         panic!(
