@@ -264,8 +264,11 @@ impl Hub {
                 compacted = response.compact_revision(),
                 "watch start revision compacted; firing so the caller re-reads"
             );
+            // A children watch is two etcd watches (the range and the
+            // node's own deletion); whichever meets the compaction first
+            // tells the caller to re-read its children.
             let event = match self.entries.get(&id).map(|e| e.spec.filter) {
-                Some(Filter::Children) => WatchEvent::ChildrenChanged,
+                Some(Filter::Children | Filter::NodeDeleted) => WatchEvent::ChildrenChanged,
                 _ => WatchEvent::Changed,
             };
             return self.fire(group, event).await;

@@ -95,20 +95,25 @@ async fn lease_expiry_removes_ephemerals_after_the_ttl() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suspension_is_detected_within_the_probe_time() {
     let backend = EtcdBackend::shared().await;
+    // Worst case two renewal periods (min(TTL/3, 1 s)): the keep-alive sent
+    // just before the cut is answered, the next one is overdue a period
+    // after it is sent; plus scheduling slack on a loaded machine.
     for (ttl, bound) in [
-        (Duration::from_secs(1), Duration::from_millis(800)),
+        (Duration::from_secs(2), Duration::from_millis(1650)),
         (Duration::from_secs(10), Duration::from_millis(2500)),
     ] {
         let c = backend.connect(ttl).await.unwrap();
-        let s = c.store.live_session().unwrap();
         let mut took = Vec::new();
         for _ in 0..3 {
+            let s = c.store.live_session().unwrap();
             c.control.suspend().await.unwrap();
             took.push(wait_for_state(&c, LONG, |st| st == SessionState::Suspended(s)).await);
             let err = c.store.get(&Path::root()).await.unwrap_err();
             assert!(err.is_retryable(), "{err:?}");
             c.control.resume().await.unwrap();
-            wait_for_state(&c, LONG, |st| st == SessionState::Connected(s)).await;
+            // Detection takes up to 2/3 of a short TTL, so the lease may
+            // run out before the resumed keep-alive: then a new one follows.
+            wait_for_state(&c, LONG, |st| matches!(st, SessionState::Connected(_))).await;
         }
         eprintln!("TTL {ttl:?}: suspension detected after {took:?}");
         assert!(took.iter().all(|t| *t <= bound), "{took:?} over {bound:?}");
