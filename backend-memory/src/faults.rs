@@ -1,5 +1,5 @@
 //! Fault hooks for simulation tests: end a session, cut a connection, delay
-//! or drop watch events, and count requests.
+//! or drop watch events, lose the answers of writes, and count requests.
 //!
 //! Every hook acts at once and is deterministic under
 //! `tokio::time::pause()`: the only timers are tokio timers (the server's
@@ -12,7 +12,8 @@ use crate::client::ClientId;
 use crate::counts::OpCounts;
 use crate::server::MemoryServer;
 use crate::session::ExpiryTimer;
-use crate::store::MemoryStore;
+use crate::store::{LostAnswers, MemoryStore};
+use tenure_core::Path;
 
 impl MemoryStore {
     /// The server ends this client's session now, as if it had timed out:
@@ -91,6 +92,21 @@ impl MemoryStore {
     /// as if the notification were lost on the way.
     pub fn drop_watches(&self, on: bool) {
         self.with_faults(|f| f.drop = on);
+    }
+
+    /// Loses the answers of the next `count` writes (create, set, delete,
+    /// or a multi writing at least one node) at or under `under`: the
+    /// server handles each as usual (a successful write stays applied,
+    /// watches fire), and the client gets
+    /// [`ConnectionLost`](tenure_core::Error::ConnectionLost) instead of
+    /// the answer, as when a connection drops after the server applied a
+    /// request. The session and the connection stay as they are. A `count`
+    /// of zero switches it off. Reads and other paths are not affected.
+    pub fn lose_answers(&self, under: &Path, count: u32) {
+        self.set_lost_answers(Some(LostAnswers {
+            under: under.clone(),
+            count,
+        }));
     }
 
     /// The requests this client sent to the server so far.

@@ -6,7 +6,8 @@
 //! [`MemoryStore`] is one client of it and implements
 //! [`CoordinationStore`](tenure_core::CoordinationStore). The fault hooks on
 //! [`MemoryStore`] end a session, cut a connection (reported, or silently
-//! as a partition), delay or drop watch events and count requests; every timer runs on tokio time, so a test
+//! as a partition), delay or drop watch events, lose the answers of
+//! writes that were applied, and count requests; every timer runs on tokio time, so a test
 //! under `tokio::time::pause()` replays the same history every time.
 //!
 //! | module | what it holds |

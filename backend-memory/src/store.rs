@@ -1,7 +1,7 @@
 //! A client of the in-memory server: the [`CoordinationStore`] it offers.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -39,6 +39,15 @@ struct ClientHandle {
     state: watch::Sender<SessionState>,
     /// False while silently partitioned.
     reachable: watch::Receiver<bool>,
+    /// Writes whose answer is lost (see [`MemoryStore::lose_answers`]).
+    lost_answers: Mutex<Option<LostAnswers>>,
+}
+
+/// Answers still to lose: of the next `count` writes under `under`.
+#[derive(Clone, Debug)]
+pub(crate) struct LostAnswers {
+    pub(crate) under: Path,
+    pub(crate) count: u32,
 }
 
 impl Drop for ClientHandle {
@@ -64,6 +73,7 @@ impl MemoryStore {
                 max_payload,
                 state,
                 reachable,
+                lost_answers: Mutex::new(None),
             }),
         }
     }
@@ -75,6 +85,37 @@ impl MemoryStore {
 
     pub(crate) fn id(&self) -> ClientId {
         self.inner.id
+    }
+
+    pub(crate) fn set_lost_answers(&self, lost: Option<LostAnswers>) {
+        *self
+            .inner
+            .lost_answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = lost.filter(|l| l.count > 0);
+    }
+
+    /// The answer of a write to `paths`, as the client sees it: lost (the
+    /// write stays applied) while [`MemoryStore::lose_answers`] says so.
+    fn answer<T>(&self, paths: &[&Path], result: Result<T>) -> Result<T> {
+        let mut lost = self
+            .inner
+            .lost_answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some(l) = lost.as_mut() else {
+            return result;
+        };
+        if !paths.iter().any(|p| p.starts_with(&l.under)) {
+            return result;
+        }
+        l.count -= 1;
+        if l.count == 0 {
+            *lost = None;
+        }
+        Err(Error::ConnectionLost {
+            detail: "the answer was lost after the server handled the request".into(),
+        })
     }
 
     fn check_payload(&self, data: &[u8]) -> Result<()> {
@@ -137,7 +178,8 @@ impl CoordinationStore for MemoryStore {
     async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
         self.check_payload(data)?;
         self.round_trip().await?;
-        self.inner.server.create(self.inner.id, path, data, mode)
+        let result = self.inner.server.create(self.inner.id, path, data, mode);
+        self.answer(&[path], result)
     }
 
     async fn get(&self, path: &Path) -> Result<Option<Node>> {
@@ -153,12 +195,14 @@ impl CoordinationStore for MemoryStore {
     async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
         self.check_payload(data)?;
         self.round_trip().await?;
-        self.inner.server.set(self.inner.id, path, data, expected)
+        let result = self.inner.server.set(self.inner.id, path, data, expected);
+        self.answer(&[path], result)
     }
 
     async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
         self.round_trip().await?;
-        self.inner.server.delete(self.inner.id, path, expected)
+        let result = self.inner.server.delete(self.inner.id, path, expected);
+        self.answer(&[path], result)
     }
 
     async fn children(&self, path: &Path) -> Result<Vec<Name>> {
@@ -178,7 +222,17 @@ impl CoordinationStore for MemoryStore {
             }
         }
         self.round_trip().await?;
-        self.inner.server.multi(self.inner.id, ops)
+        let result = self.inner.server.multi(self.inner.id, ops);
+        let written: Vec<&Path> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Create { path, .. } | Op::Set { path, .. } | Op::Delete { path, .. } => {
+                    Some(path)
+                }
+                _ => None,
+            })
+            .collect();
+        self.answer(&written, result)
     }
 
     async fn close(&self) -> Result<()> {

@@ -1,7 +1,8 @@
 //! Property tests of the runtime on the memory backend under paused time:
 //! generated schedules of task changes, worker joins, crashes and graceful
 //! leaves, suspended connections, silent partitions, expired sessions,
-//! delayed and dropped watch events, with handlers that stop at once,
+//! delayed and dropped watch events, lost answers of ownership writes
+//! (applied by the server, never answered), with handlers that stop at once,
 //! within the stop timeout or only when dropped. After every step no task
 //! may have two running handlers and fencing tokens must increase (checked
 //! from the handlers' own history); after the faults heal every unpaused

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use tenure_core::{CoordinationStore, CreateMode, Error, SessionState, WatchEvent};
+use tenure_core::{CoordinationStore, CreateMode, Error, Op, SessionState, WatchEvent};
 use tokio::time::Instant;
 
 use super::{TIMEOUT, advance, connect, ephemeral, fired, p, session};
@@ -219,4 +219,61 @@ async fn requests_are_counted_per_client_and_for_the_server() {
     assert_eq!(b.op_counts().multis, 1);
     assert_eq!(server.op_counts().total(), 5);
     assert_eq!((server.op_counts() - ca).mutations(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn lost_answers_apply_the_write_and_fail_only_the_matching_ones() {
+    let server = MemoryServer::new();
+    let a = connect(&server).await;
+    let s = session(&a);
+    for path in ["/o", "/x"] {
+        a.create(&p(path), b"", CreateMode::Persistent)
+            .await
+            .unwrap();
+    }
+    let (_, mut w) = a.children_and_watch(&p("/o")).await.unwrap();
+
+    a.lose_answers(&p("/o"), 2);
+    // Reads and writes elsewhere are answered.
+    assert!(a.get(&p("/o")).await.unwrap().is_some());
+    a.create(&p("/x/1"), b"", CreateMode::Persistent)
+        .await
+        .unwrap();
+    // A create under the path: applied, answer lost.
+    let lost = a.create(&p("/o/1"), b"e", CreateMode::Ephemeral(s)).await;
+    assert!(
+        matches!(lost, Err(Error::ConnectionLost { .. })),
+        "{lost:?}"
+    );
+    let node = a.get(&p("/o/1")).await.unwrap().expect("applied");
+    assert_eq!(node.ephemeral_owner, Some(s));
+    assert_eq!(fired(&mut w).await, Some(WatchEvent::ChildrenChanged));
+    // A multi writing under it (checking elsewhere): applied, answer lost.
+    let ops = [
+        Op::Check {
+            path: p("/x"),
+            version: None,
+        },
+        Op::Set {
+            path: p("/o/1"),
+            data: b"f".to_vec(),
+            version: None,
+        },
+    ];
+    let lost = a.multi(&ops).await;
+    assert!(
+        matches!(lost, Err(Error::ConnectionLost { .. })),
+        "{lost:?}"
+    );
+    assert_eq!(a.get(&p("/o/1")).await.unwrap().unwrap().data, b"f");
+    // Two answers lost: the next write is answered, and nothing else
+    // changed about the client.
+    a.delete(&p("/o/1"), None).await.unwrap();
+    assert_eq!(a.session_state(), SessionState::Connected(s));
+    // Zero switches it off.
+    a.lose_answers(&p("/o"), 1);
+    a.lose_answers(&p("/o"), 0);
+    a.create(&p("/o/2"), b"", CreateMode::Persistent)
+        .await
+        .unwrap();
 }

@@ -58,6 +58,14 @@ impl Timing {
         self.stop_timeout + self.safety_margin
     }
 
+    /// The longest a graceful shutdown takes, even if the store stops
+    /// answering: the handoff timeout (leaving and waiting for the leader),
+    /// the stop timeout (handlers), one heartbeat for the releases and one
+    /// for the leader to resign. Scheduling delays come on top.
+    pub fn shutdown_bound(&self) -> Duration {
+        self.handoff_timeout + self.stop_timeout + self.heartbeat * 2
+    }
+
     /// Checks that handlers can be stopped in time: heartbeat, suspend
     /// grace, stop timeout and safety margin must fit in the session timeout.
     ///

@@ -1,8 +1,9 @@
 //! Deterministic simulation of a cluster on the memory backend under paused
 //! tokio time: a schedule of steps (tasks added, paused, removed; workers
 //! joining, crashing, leaving; connections suspended; watch events delayed
-//! or dropped; time passing) applied to real workers, with the history of
-//! handler starts and stops checked after every step.
+//! or dropped; answers of ownership writes lost; time passing) applied to
+//! real workers, with the history of handler starts and stops checked after
+//! every step.
 
 pub mod history;
 mod step;
@@ -133,9 +134,12 @@ impl Sim {
         }
     }
 
+    /// A graceful shutdown. A suspended worker is resumed first; a silently
+    /// partitioned one is not (its shutdown must return in bounded time
+    /// anyway, its handlers stopped).
     async fn leave(&mut self, i: usize) {
         if let Some(live) = self.slots[i].running.take() {
-            if live.cut.is_some() {
+            if live.cut == Some(Cut::Suspended) {
                 live.store.resume();
             }
             live.worker.shutdown().await;
@@ -250,8 +254,22 @@ impl Sim {
                     live.store.drop_watches(on);
                 }
             }
+            Step::LoseAnswer(w) => {
+                let i = self.slot(w);
+                let owners = self.owners();
+                if let Some(live) = &self.slots[i].running {
+                    live.store.lose_answers(&owners, 1);
+                }
+            }
             Step::Advance(ms) => tokio::time::sleep(Duration::from_millis(u64::from(ms))).await,
         }
+    }
+
+    fn owners(&self) -> Path {
+        Layout::at(self.root.clone())
+            .expect("valid root")
+            .owners()
+            .clone()
     }
 
     fn slot(&self, w: u8) -> usize {
@@ -261,8 +279,10 @@ impl Sim {
     /// Heals every fault and lets the cluster settle.
     pub async fn heal(&mut self) {
         self.log.push("heal".into());
+        let owners = self.owners();
         for slot in &mut self.slots {
             if let Some(live) = &mut slot.running {
+                live.store.lose_answers(&owners, 0);
                 live.store.resume();
                 live.store.delay_watches(Duration::ZERO);
                 live.store.drop_watches(false);

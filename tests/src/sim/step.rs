@@ -37,6 +37,10 @@ pub enum Step {
     DelayWatches(u8, u16),
     /// Drop (or stop dropping) its watch events.
     DropWatches(u8, bool),
+    /// Lose the answer of its next write of an ownership record (a claim,
+    /// reclaim or release): the server applies it, the worker gets
+    /// `ConnectionLost`.
+    LoseAnswer(u8),
     /// Let this many ms pass.
     Advance(u16),
 }
@@ -60,7 +64,8 @@ pub fn steps(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Ve
         1 => w.clone().prop_map(Step::Resume),
         1 => w.clone().prop_map(Step::Expire),
         1 => (w.clone(), 0u16..1500).prop_map(|(w, ms)| Step::DelayWatches(w, ms)),
-        1 => (w, any::<bool>()).prop_map(|(w, on)| Step::DropWatches(w, on)),
+        1 => (w.clone(), any::<bool>()).prop_map(|(w, on)| Step::DropWatches(w, on)),
+        1 => w.prop_map(Step::LoseAnswer),
         4 => (0u16..3000).prop_map(Step::Advance),
     ];
     proptest::collection::vec(step, 1..max_len)

@@ -58,6 +58,9 @@ impl Inner {
 
 pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
     let mut events = inner.store.session_events();
+    // A lifted fence lets handlers start: re-check at once, or a guard
+    // that last saw a risk would sleep a heartbeat past the stop instant.
+    let mut unfences = inner.runner.unfences();
     let mut suspended_since: Option<Instant> = None;
     loop {
         let state = *events.borrow_and_update();
@@ -118,6 +121,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
                 }
             }
             _ = sleep => {}
+            _ = unfences.changed() => {}
         }
     }
 }

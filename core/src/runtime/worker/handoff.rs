@@ -1,12 +1,18 @@
 //! Graceful shutdown: leave, let the leader move the tasks, release them.
+//!
+//! Bounded even when the store stops answering: leaving and waiting for
+//! the leader take at most the handoff timeout, stopping the handlers at
+//! most the stop timeout, the releases at most one heartbeat. A record not
+//! released is freed when the session ends, after the guard has stopped
+//! the handlers (as for any cut connection).
 
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::warn;
 
-use crate::runtime::claim;
 use crate::runtime::events::StopReason;
 use crate::runtime::records::{TargetRecord, decode};
 use crate::runtime::worker::reconcile::Reconciler;
+use crate::store::SessionId;
 
 impl Reconciler {
     /// Hands every task off: deletes the registration (so the leader plans
@@ -16,24 +22,50 @@ impl Reconciler {
     /// claim at once.
     pub(super) async fn handoff(&mut self) {
         let inner = self.inner.clone();
-        let Some(session) = inner.liveness.session() else {
-            inner.runner.stop_all(StopReason::Shutdown).await;
+        let session = inner.liveness.session();
+        if let Some(session) = session {
+            let deadline = Instant::now() + inner.timing.handoff_timeout;
+            if tokio::time::timeout_at(deadline, self.leave(session))
+                .await
+                .is_err()
+            {
+                warn!(
+                    "handoff timeout: the leader did not reassign the tasks in time; releasing them anyway"
+                );
+            }
+        }
+        inner.runner.stop_all(StopReason::Shutdown).await;
+        if session.is_none() && self.held.is_empty() {
             return;
-        };
+        }
+        let releases = self.release_all(session);
+        if tokio::time::timeout(inner.timing.heartbeat, releases)
+            .await
+            .is_err()
+        {
+            warn!(
+                "the store did not answer the releases in time; the tasks are freed when the session ends"
+            );
+        }
+    }
+
+    /// Deletes the registration and waits until the target is empty. The
+    /// caller bounds it.
+    async fn leave(&mut self, session: SessionId) {
+        let inner = self.inner.clone();
         let me = inner.layout.worker(&inner.id);
         if let Ok(Some(node)) = inner.store.get(&me).await
             && node.ephemeral_owner == Some(session)
         {
             let _ = inner.store.delete(&me, Some(node.version)).await;
         }
-        let deadline = Instant::now() + inner.timing.handoff_timeout;
         while !self.held.is_empty() {
             let Ok((node, watch)) = inner
                 .store
                 .get_and_watch(&inner.layout.target(&inner.id))
                 .await
             else {
-                break;
+                return;
             };
             let empty = match node {
                 None => true,
@@ -42,24 +74,9 @@ impl Reconciler {
                 }
             };
             if empty {
-                break;
+                return;
             }
-            if tokio::time::timeout_at(deadline, watch).await.is_err() {
-                warn!(
-                    "handoff timeout: the leader did not reassign the tasks in time; releasing them anyway"
-                );
-                break;
-            }
-        }
-        inner.runner.stop_all(StopReason::Shutdown).await;
-        for (task, held) in std::mem::take(&mut self.held) {
-            if let Err(e) =
-                claim::release(&*inner.store, &inner.layout, &task, held.record_version).await
-            {
-                warn!(task = %task, error = %e, "could not release; it is freed when the session ends");
-            } else {
-                info!(task = %task, token = held.token, "handed off");
-            }
+            let _ = watch.await;
         }
     }
 }

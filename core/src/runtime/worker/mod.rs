@@ -7,6 +7,7 @@ mod handoff;
 mod liveness;
 mod reconcile;
 mod runner;
+mod unsure;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -55,8 +56,8 @@ pub(crate) struct Inner {
     pub shutdown: CancellationToken,
     /// Requests an abrupt stop (a simulated crash).
     pub kill: CancellationToken,
-    /// True once `run` has finished.
-    pub finished: watch::Sender<bool>,
+    /// Whether the run has not begun, is under way, or is over.
+    pub run_state: watch::Sender<RunState>,
     pub exits: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<runner::Exited>>>,
 }
 
@@ -89,7 +90,7 @@ impl Worker {
     ) -> Self {
         let (events, _) = broadcast::channel(1024);
         let (runner, exits) = Runner::new(id.clone(), handler, timing.stop_timeout, events.clone());
-        let (finished, _) = watch::channel(false);
+        let (run_state, _) = watch::channel(RunState::NotStarted);
         Worker {
             inner: Arc::new(Inner {
                 store,
@@ -104,7 +105,7 @@ impl Worker {
                 events,
                 shutdown: CancellationToken::new(),
                 kill: CancellationToken::new(),
-                finished,
+                run_state,
                 exits: Mutex::new(Some(exits)),
             }),
         }
@@ -146,17 +147,33 @@ impl Worker {
     /// tasks are taken over when the session ends); prefer
     /// [`Worker::shutdown`].
     pub async fn run(&self) -> Result<()> {
-        let exits = self
-            .inner
-            .exits
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let begun = self.begin()?;
+        self.run_begun(begun).await
+    }
+
+    /// Marks the run begun (so that `shutdown` and `kill` wait for it) and
+    /// takes what only one run may have.
+    fn begin(&self) -> Result<Begun> {
+        let mut exits = self.inner.exits.lock().unwrap_or_else(|p| p.into_inner());
+        let taken = exits
             .take()
             .ok_or_else(|| Error::InvalidInput(format!("worker {} already ran", self.inner.id)))?;
+        self.inner.run_state.send_replace(RunState::Running);
+        Ok(Begun {
+            exits: taken,
+            _finished: Finished(self.inner.clone()),
+        })
+    }
+
+    async fn run_begun(&self, begun: Begun) -> Result<()> {
+        // `begun` marks the run finished when dropped (also on a panic, or
+        // if the future is dropped before it is first polled).
+        let Begun { exits, _finished } = begun;
         let span = info_span!("worker", worker = %self.inner.id);
         let inner = self.inner.clone();
-        // Tell `shutdown` and `kill` that the run is over, even if it panics.
-        let _finished = Finished(inner.clone());
+        if inner.shutdown.is_cancelled() || inner.kill.is_cancelled() {
+            return Ok(()); // stopped before it started
+        }
         async move {
             if !create_layout(&inner).await? {
                 return Ok(()); // asked to stop before the layout could be made
@@ -182,12 +199,15 @@ impl Worker {
             }
             let _ = guard.await;
             // The leader's requests are not timed: one may hang on a cut
-            // connection. It gets as long as the session could last.
+            // connection. It gets one heartbeat to finish its round and
+            // resign; if it is cut off, its `leader` node goes with the
+            // session.
             let leader_abort = leader.abort_handle();
-            if tokio::time::timeout(inner.timing.session_timeout, leader)
+            if tokio::time::timeout(inner.timing.heartbeat, leader)
                 .await
                 .is_err()
             {
+                debug!("the leader did not resign in time; its node goes with the session");
                 leader_abort.abort();
             }
             inner
@@ -204,27 +224,57 @@ impl Worker {
     /// dropped at once, nothing is released or handed off, and the
     /// worker's records stay in the store until its session ends. For
     /// simulations and tests; use [`Worker::shutdown`] otherwise.
+    ///
+    /// Returns at once if the worker never ran (a later [`Worker::run`]
+    /// then returns at once) or its run already ended.
     pub async fn kill(&self) {
         self.inner.kill.cancel();
-        let mut finished = self.inner.finished.subscribe();
-        let _ = finished.wait_for(|done| *done).await;
+        self.wait_not_running().await;
     }
 
-    /// Runs the worker on a tokio task.
+    /// Runs the worker on a tokio task. The run counts as begun when this
+    /// returns: a [`Worker::shutdown`] called right after waits for it.
     pub fn spawn(&self) -> tokio::task::JoinHandle<Result<()>> {
         let me = self.clone();
-        tokio::spawn(async move { me.run().await })
+        match self.begin() {
+            Ok(begun) => tokio::spawn(async move { me.run_begun(begun).await }),
+            Err(e) => tokio::spawn(async move { Err(e) }),
+        }
     }
 
     /// Shuts down gracefully: the worker leaves the cluster, waits for the
     /// leader to move its tasks elsewhere (at most the handoff timeout),
     /// stops its handlers, releases its tasks so the new owners can claim
     /// them, and resigns leadership. Waits until [`Worker::run`] returns.
+    ///
+    /// Bounded even if the store stops answering (a silent partition): it
+    /// returns within [`Timing::shutdown_bound`] (handoff timeout + stop
+    /// timeout + two heartbeats, plus scheduling delays). Tasks it could
+    /// not release are taken over by other workers when its session ends;
+    /// its handlers are stopped before that, as always.
+    ///
+    /// Returns at once if the worker never ran (a later [`Worker::run`]
+    /// then returns at once) or its run already ended.
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();
-        let mut finished = self.inner.finished.subscribe();
-        let _ = finished.wait_for(|done| *done).await;
+        self.wait_not_running().await;
     }
+
+    async fn wait_not_running(&self) {
+        let mut state = self.inner.run_state.subscribe();
+        let _ = state.wait_for(|s| *s != RunState::Running).await;
+    }
+}
+
+/// Where a worker is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunState {
+    /// `run` or `spawn` was never called.
+    NotStarted,
+    /// The run is under way.
+    Running,
+    /// The run is over.
+    Finished,
 }
 
 /// Creates the cluster layout. A worker may start while its connection is
@@ -239,8 +289,13 @@ async fn create_layout(inner: &Inner) -> Result<bool> {
             }
             Ok(())
         };
+        // Bounded: a request hung on a cut connection is retried.
+        let attempt = tokio::time::timeout(inner.timing.session_timeout, attempt);
         let made: Result<()> = tokio::select! {
-            made = attempt => made,
+            made = attempt => made.unwrap_or_else(|_| Err(Error::Timeout {
+                operation: "creating the cluster layout".into(),
+                after: inner.timing.session_timeout,
+            })),
             _ = inner.shutdown.cancelled() => return Ok(false),
             _ = inner.kill.cancelled() => return Ok(false),
         };
@@ -266,6 +321,12 @@ pub(crate) fn retry_pause(failures: u32, cap: std::time::Duration) -> std::time:
     std::time::Duration::from_millis(20u64 << failures.min(5)).min(cap)
 }
 
+/// A run that has begun: what only one run may have.
+struct Begun {
+    exits: tokio::sync::mpsc::UnboundedReceiver<runner::Exited>,
+    _finished: Finished,
+}
+
 /// Marks the run finished when dropped.
 struct Finished(Arc<Inner>);
 
@@ -274,6 +335,6 @@ impl Drop for Finished {
         // `send` would drop the value when nobody is subscribed (a run that
         // ends before `kill` or `shutdown` is called); `send_replace` always
         // stores it, so a later waiter sees it.
-        self.0.finished.send_replace(true);
+        self.0.run_state.send_replace(RunState::Finished);
     }
 }

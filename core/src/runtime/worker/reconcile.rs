@@ -61,6 +61,12 @@ pub(crate) struct Reconciler {
     pub(super) inner: Arc<Inner>,
     exits: mpsc::UnboundedReceiver<Exited>,
     pub(super) held: BTreeMap<TaskId, Held>,
+    /// Tasks whose ownership record may be ours although not in `held`: a
+    /// claim or reclaim whose answer never came (lost, timed out, or the
+    /// request was abandoned), or a claim forgotten on re-registration.
+    /// Each is read and, if it is a record of this worker's session,
+    /// released (see `unsure.rs`).
+    pub(super) unsure: BTreeSet<TaskId>,
     desired: BTreeMap<TaskId, u64>,
     open: OpenRecord,
     target_watch: Option<Watch>,
@@ -78,6 +84,7 @@ impl Reconciler {
             inner,
             exits,
             held: BTreeMap::new(),
+            unsure: BTreeSet::new(),
             desired: BTreeMap::new(),
             open: OpenRecord::default(),
             target_watch: None,
@@ -96,7 +103,15 @@ impl Reconciler {
             if self.inner.kill.is_cancelled() {
                 return Ok(());
             }
-            match self.step().await {
+            // A shutdown does not wait for a step (whose requests may hang
+            // on a cut connection): a claim or reclaim abandoned half-way
+            // is in `unsure`, which the handoff resolves.
+            let shutdown = self.inner.shutdown.clone();
+            let stepped = tokio::select! {
+                r = self.step() => r,
+                _ = shutdown.cancelled() => break,
+            };
+            match stepped {
                 Ok(()) => failures = 0,
                 Err(Error::Closed) => return Err(Error::Closed),
                 Err(e) => {
@@ -104,7 +119,10 @@ impl Reconciler {
                     debug!(error = %e, "reconcile step failed; retrying");
                     self.forget_watches();
                     let pause = retry_pause(failures, self.inner.timing.heartbeat);
-                    tokio::time::sleep(pause).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
                 }
             }
             self.wait().await;
@@ -140,23 +158,34 @@ impl Reconciler {
             self.reconfirm(session).await?;
             self.inner.runner.unfence();
         }
+        self.settle_unsure(session).await?;
         self.refresh_wanted(session).await?;
         self.converge(session).await
     }
 
+    /// A store call bounded by the session timeout (a request hung on a
+    /// cut connection fails with [`Error::Timeout`]).
+    pub(super) async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let after = self.inner.timing.session_timeout;
+        tokio::time::timeout(after, call)
+            .await
+            .map_err(|_| Error::Timeout {
+                operation: "store request".into(),
+                after,
+            })?
+    }
+
     /// A store call whose answer proves the session alive at its send time.
-    async fn timed<T>(
+    pub(super) async fn timed<T>(
         &self,
         session: SessionId,
         call: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let sent = Instant::now();
-        let out = tokio::time::timeout(self.inner.timing.session_timeout, call)
-            .await
-            .map_err(|_| Error::Timeout {
-                operation: "store request".into(),
-                after: self.inner.timing.session_timeout,
-            })??;
+        let out = self.bounded(call).await?;
         self.inner.liveness.answered(session, sent);
         Ok(out)
     }
@@ -165,7 +194,10 @@ impl Reconciler {
     /// name is still held by an earlier session (it waits for it to end).
     async fn register(&mut self, session: SessionId) -> Result<bool> {
         self.inner.runner.fence(StopReason::SessionLost).await;
-        self.held.clear();
+        // Records of this session stay in the store (a registration
+        // deleted by hand): released by `settle_unsure` once registered.
+        let forgotten = std::mem::take(&mut self.held);
+        self.unsure.extend(forgotten.into_keys());
         self.desired.clear();
         self.open = OpenRecord::default();
         self.forget_watches();
@@ -184,14 +216,17 @@ impl Reconciler {
             since_ms: now_ms(),
         };
         let path = inner.layout.worker(&inner.id);
-        match inner
-            .store
-            .create(&path, &encode(&record)?, CreateMode::Ephemeral(session))
+        match self
+            .bounded(
+                inner
+                    .store
+                    .create(&path, &encode(&record)?, CreateMode::Ephemeral(session)),
+            )
             .await
         {
             Ok(_) => {}
             Err(Error::AlreadyExists { .. }) => {
-                let (node, watch) = inner.store.get_and_watch(&path).await?;
+                let (node, watch) = self.bounded(inner.store.get_and_watch(&path)).await?;
                 match node {
                     Some(n) if n.ephemeral_owner == Some(session) => {}
                     Some(_) => {
@@ -251,12 +286,16 @@ impl Reconciler {
     }
 
     /// Gives a held claim a new token by compare-and-set, or forgets it if
-    /// the record is no longer ours.
+    /// the record is no longer at the version held (it may still be ours,
+    /// changed by a reclaim whose answer was lost: it stays unsure).
     async fn reconfirm_one(&mut self, session: SessionId, task: &TaskId) -> Result<()> {
         let Some(held_version) = self.held.get(task).map(|h| h.record_version) else {
             return Ok(());
         };
         let inner = self.inner.clone();
+        // Unsure until answered: the reclaim may apply and its answer be
+        // lost, or this future be dropped by a shutdown.
+        self.unsure.insert(task.clone());
         let renewed = self
             .timed(
                 session,
@@ -272,6 +311,7 @@ impl Reconciler {
             .await?;
         match renewed {
             Some(c) => {
+                self.unsure.remove(task);
                 if let Some(h) = self.held.get_mut(task) {
                     h.token = c.token;
                     h.record_version = c.record_version;
@@ -420,11 +460,17 @@ impl Reconciler {
 
     async fn try_claim(&mut self, session: SessionId, task: &TaskId, open: bool) -> Result<()> {
         let inner = self.inner.clone();
+        // Unsure until answered: the claim may apply and its answer be
+        // lost, or this future be dropped by a shutdown.
+        self.unsure.insert(task.clone());
         let result = self
             .timed(session, async {
                 Ok(claim::claim(&*inner.store, &inner.layout, task, &inner.id, session).await)
             })
             .await?;
+        if !matches!(result, Err(ClaimError::Store(_))) {
+            self.unsure.remove(task);
+        }
         match result {
             Ok(c) => {
                 info!(task = %task, token = c.token, "claimed");
@@ -440,9 +486,12 @@ impl Reconciler {
                 if let Some(node) = node {
                     let record: OwnerRecord = decode("ownership", &node.data)?;
                     if record.worker == inner.id && node.ephemeral_owner == Some(session) {
-                        // Our own record (the registration was lost and
-                        // redone in the same session): adopt it by CAS.
-                        return self.adopt(session, task, node.version).await;
+                        // Our own record that we do not hold (an answer
+                        // lost before it could be tracked): released at
+                        // once, then claimed afresh.
+                        self.unsure.insert(task.clone());
+                        self.next_heartbeat = self.next_heartbeat.min(Instant::now());
+                        return Ok(());
                     }
                     if !open {
                         // Wait for the current owner to let go.
@@ -457,21 +506,6 @@ impl Reconciler {
             Err(ClaimError::NoTask) => Ok(()),
             Err(ClaimError::Store(e)) => Err(e),
         }
-    }
-
-    async fn adopt(&mut self, session: SessionId, task: &TaskId, held: Version) -> Result<()> {
-        let inner = self.inner.clone();
-        let renewed = self
-            .timed(
-                session,
-                claim::reclaim(&*inner.store, &inner.layout, task, &inner.id, session, held),
-            )
-            .await?;
-        if let Some(c) = renewed {
-            info!(task = %task, token = c.token, "re-adopted own claim");
-            self.hold(session, task, c).await?;
-        }
-        Ok(())
     }
 
     /// Tracks a claim just made, then reads the task. The claim is tracked

@@ -47,6 +47,9 @@ pub(crate) struct Runner {
     stopping: watch::Sender<BTreeMap<u64, Stopping>>,
     next_stop: AtomicU64,
     fenced: Mutex<bool>,
+    /// Counts the lifts of the fence, so the guard re-checks the stop
+    /// instant when handlers may start again.
+    unfenced: watch::Sender<u64>,
     events: broadcast::Sender<WorkerEvent>,
     exits: mpsc::UnboundedSender<Exited>,
 }
@@ -67,6 +70,7 @@ impl Runner {
             stopping: watch::Sender::new(BTreeMap::new()),
             next_stop: AtomicU64::new(0),
             fenced: Mutex::new(false),
+            unfenced: watch::Sender::new(0),
             events,
             exits,
         };
@@ -213,6 +217,12 @@ impl Runner {
     /// Allows handlers to start again.
     pub fn unfence(&self) {
         *lock(&self.fenced) = false;
+        self.unfenced.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes whenever the fence is lifted.
+    pub fn unfences(&self) -> watch::Receiver<u64> {
+        self.unfenced.subscribe()
     }
 
     /// Whether the runner is fenced.

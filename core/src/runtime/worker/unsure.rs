@@ -1,0 +1,109 @@
+//! Claims whose outcome the worker does not know.
+//!
+//! A claim (or reclaim) can be applied by the server while its answer never
+//! reaches the worker: the connection drops after the server applied the
+//! multi, the request times out, or a shutdown abandons it. The worker then
+//! does not know it holds the task, and the record would hold the task
+//! until the session ends. So every claim and reclaim marks its task
+//! *unsure* before it is sent and clears the mark only on a definite
+//! answer; a re-registration marks every claim it forgets. Before each
+//! pass the reconciler reads the record of every unsure task it does not
+//! hold: a record of this worker under its current session is released
+//! (compare-and-set on the version read), anything else is left alone. A
+//! task still wanted is then claimed afresh, with a new token
+//! (ARCHITECTURE.md, "Why nothing is stranded").
+
+use tracing::{info, warn};
+
+use crate::error::Result;
+use crate::ids::TaskId;
+use crate::runtime::claim;
+use crate::runtime::events::StopReason;
+use crate::runtime::records::{OwnerRecord, decode};
+use crate::runtime::worker::reconcile::Reconciler;
+use crate::store::{SessionId, Version};
+
+impl Reconciler {
+    /// Releases every record of this worker's session that it does not
+    /// hold; forgets the unsure tasks whose record is not such a record.
+    pub(super) async fn settle_unsure(&mut self, session: SessionId) -> Result<()> {
+        let tasks: Vec<TaskId> = self.unsure.iter().cloned().collect();
+        for task in tasks {
+            if self.held.contains_key(&task) {
+                // Tracked: a later reclaim that fails marks it again.
+                self.unsure.remove(&task);
+                continue;
+            }
+            if let Some(version) = self.stray_record(session, &task).await? {
+                // No handler runs under a record that is not held; make
+                // sure (a no-op unless one is still stopping).
+                self.inner.runner.stop(&task, StopReason::Unassigned).await;
+                let inner = self.inner.clone();
+                self.timed(
+                    session,
+                    claim::release(&*inner.store, &inner.layout, &task, version),
+                )
+                .await?;
+                info!(task = %task, "released a claim whose answer was lost");
+            }
+            self.unsure.remove(&task);
+        }
+        Ok(())
+    }
+
+    /// The version of `task`'s ownership record if it is this worker's,
+    /// under `session`.
+    async fn stray_record(&self, session: SessionId, task: &TaskId) -> Result<Option<Version>> {
+        let inner = &self.inner;
+        let node = self
+            .timed(session, inner.store.get(&inner.layout.owner(task)))
+            .await?;
+        Ok(match node {
+            Some(n) if n.ephemeral_owner == Some(session) => {
+                let record: OwnerRecord = decode("ownership", &n.data)?;
+                (record.worker == inner.id).then_some(n.version)
+            }
+            _ => None,
+        })
+    }
+
+    /// At shutdown, after the handlers stopped: releases every record held
+    /// and every stray one of `session`, all at once. The caller bounds it.
+    pub(super) async fn release_all(&mut self, session: Option<SessionId>) {
+        let inner = self.inner.clone();
+        let held = std::mem::take(&mut self.held);
+        let unsure: Vec<TaskId> = std::mem::take(&mut self.unsure)
+            .into_iter()
+            .filter(|t| !held.contains_key(t))
+            .collect();
+        let this = &*self;
+        let releases = held.into_iter().map(|(task, h)| {
+            let inner = inner.clone();
+            async move {
+                match claim::release(&*inner.store, &inner.layout, &task, h.record_version).await {
+                    Ok(()) => info!(task = %task, token = h.token, "handed off"),
+                    Err(e) => {
+                        warn!(task = %task, error = %e, "could not release; it is freed when the session ends");
+                    }
+                }
+            }
+        });
+        let strays = unsure.into_iter().map(|task| async move {
+            let Some(session) = session else { return };
+            if let Ok(Some(version)) = this.stray_record(session, &task).await {
+                let inner = &this.inner;
+                match claim::release(&*inner.store, &inner.layout, &task, version).await {
+                    Ok(()) => info!(task = %task, "released a claim whose answer was lost"),
+                    Err(e) => {
+                        warn!(task = %task, error = %e, "could not release; it is freed when the session ends");
+                    }
+                }
+            }
+        });
+        futures::future::join(
+            futures::future::join_all(releases),
+            futures::future::join_all(strays),
+        )
+        .await;
+    }
+}
