@@ -1,6 +1,8 @@
 //! How store traffic grows, counted on the memory server under paused
 //! tokio time: reads and watches grow with workers + tasks, not workers ×
-//! tasks, and a moved task costs a small constant number of writes.
+//! tasks, an idle cluster reads each task about once a minute (the leader's
+//! periodic re-read) and writes nothing, and a moved task costs a small
+//! constant number of writes.
 
 #![allow(clippy::unwrap_used)]
 
@@ -90,6 +92,22 @@ async fn reads_and_watches_grow_with_workers_plus_tasks_not_their_product() {
             "{what} at 8x40: {actual}, linear model says {predicted:.0}"
         );
     }
+    // Idle, each task costs about two reads a minute: the leader's periodic
+    // re-read (default every 60 s) of its task node and its ownership
+    // record; between re-reads the leader reads only what its watches
+    // report changed. (Before: 30 a task a minute, a re-read every 2 s by
+    // the leader and by the workers.)
+    let idle_per_task = (more_tasks.idle.reads as f64 - small.idle.reads as f64) / 30.0;
+    assert!(
+        idle_per_task <= 3.0,
+        "{idle_per_task} idle reads per task per minute"
+    );
+    // Idle, nobody writes: workers that do not lead wait on a watch of the
+    // `leader` node instead of retrying its creation (before: one failing
+    // create every 4 s per worker).
+    for c in [&small, &double, &quad, &more_tasks] {
+        assert_eq!(c.idle.mutations(), 0, "{c:?}");
+    }
     // No worker watches every task: four times the tasks on the same
     // workers arm no more watches; each worker arms the same few.
     assert_eq!(more_tasks.watches, small.watches);
@@ -127,4 +145,31 @@ async fn writes_per_moved_task_are_a_small_constant() {
     let marginal = (w20 - w10) as f64 / (m20 - m10) as f64;
     assert!(marginal <= 2.0, "{marginal} writes per extra moved task");
     assert!(w20 <= 2 * m20 as u64 + 10, "{w20} writes for {m20} moves");
+}
+
+/// Reads over the second after one task's payload changed, in a settled
+/// cluster of two workers and `tasks` tasks.
+async fn reads_for_an_update(tasks: usize) -> u64 {
+    let mut c = Cluster::new().await;
+    c.add_tasks(tasks).await;
+    c.join("W0").await;
+    c.join("W1").await;
+    c.wait_all_running(tasks, SESSION * 4).await;
+    tokio::time::sleep(SESSION).await;
+    let before = c.server.op_counts();
+    let spec = tenure_core::TaskSpec::new("T0").unwrap().payload("v2");
+    c.admin.update_task(spec).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let reads = (c.server.op_counts() - before).reads;
+    c.stop().await;
+    reads
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_leader_reads_only_the_task_that_changed() {
+    let (r10, r40) = (reads_for_an_update(10).await, reads_for_an_update(40).await);
+    println!("one update: {r10} reads with 10 tasks, {r40} with 40");
+    // The admin's reads, the leader's folder node and that one task, the
+    // owner's target and task, heartbeats: none of it grows with the tasks.
+    assert!(r40 <= r10 + 2, "{r10} reads with 10 tasks, {r40} with 40");
 }

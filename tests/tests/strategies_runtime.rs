@@ -349,3 +349,55 @@ async fn throttled_moves_at_most_its_cap_per_round() {
     assert!(held_back, "no round held a move back");
     c.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn delayed_ages_survive_a_leader_change() {
+    const WINDOW: Duration = Duration::from_secs(30);
+    let mut c = Cluster::new(|| Box::new(Delayed::new(Sticky, WINDOW))).await;
+    for w in ["W0", "W1", "W2"] {
+        c.join(w).await;
+    }
+    // Every worker is old.
+    tokio::time::sleep(WINDOW).await;
+    settle().await;
+    c.check_settled(&Sticky).await;
+    // The leader dies; its tasks are taken over at once (orphans).
+    let old_leader = c.leader().await;
+    c.crash(old_leader.as_str()).await;
+    tokio::time::sleep(SESSION + Duration::from_secs(1)).await;
+    let leader = c.leader().await;
+    assert_ne!(leader, old_leader);
+    let other = c
+        .members
+        .keys()
+        .find(|w| **w != leader)
+        .unwrap()
+        .to_string();
+    assert_eq!(c.running().len(), TASKS);
+    // Unbalance the survivors: remove every task of the non-leader. The new
+    // leader still knows it is old and moves tasks to it at once, well
+    // within the window a newly joined worker waits.
+    let gone: Vec<TaskId> = c
+        .running()
+        .into_iter()
+        .filter(|(_, w)| w.as_str() == other)
+        .map(|(t, _)| t)
+        .collect();
+    for t in &gone {
+        c.admin.remove_task(t).await.unwrap();
+    }
+    let left = TASKS - gone.len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(c.running().len(), left);
+    assert_eq!(c.on(&other), left / 2, "{:?}", c.running());
+    assert_eq!(c.on(leader.as_str()), left - left / 2);
+    // A genuinely new worker is still held back for the window.
+    c.join("W3").await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(c.on("W3"), 0, "{:?}", c.running());
+    tokio::time::sleep(WINDOW).await;
+    settle().await;
+    assert!(c.on("W3") >= 1, "{:?}", c.running());
+    assert_eq!(c.running().len(), left);
+    c.shutdown().await;
+}

@@ -118,6 +118,53 @@ pub struct TargetRecord {
     pub term: u64,
     /// Task → task node version.
     pub tasks: BTreeMap<TaskId, u64>,
+    /// When a leader first saw the worker (milliseconds since the Unix
+    /// epoch, that leader's clock), so that a later leader keeps the
+    /// worker's age. Only affects when tasks move (the `Delayed` window),
+    /// never who may run one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_ms: Option<u64>,
+    /// The worker's session when it was first seen: a later leader trusts
+    /// `seen_ms` only for a registration under that same session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_session: Option<u64>,
+}
+
+/// The `tasks` folder node: every admin change of a task rewrites it by
+/// compare-and-set in the same multi, counting the change and naming the
+/// task, so the leader (watching this one node) reads only the tasks that
+/// changed since its last read. Empty data (older admins) means "unknown".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TasksRecord {
+    /// How many changes were counted so far.
+    pub changes: u64,
+    /// The tasks of the last changes, oldest first: the last one is change
+    /// number `changes`. At most [`TasksRecord::RECENT`].
+    #[serde(default)]
+    pub recent: Vec<TaskId>,
+}
+
+impl TasksRecord {
+    /// How many recent changes are kept.
+    pub const RECENT: usize = 64;
+
+    /// Counts a change of `task`.
+    pub fn note(&mut self, task: TaskId) {
+        self.changes += 1;
+        self.recent.push(task);
+        if self.recent.len() > Self::RECENT {
+            let excess = self.recent.len() - Self::RECENT;
+            self.recent.drain(..excess);
+        }
+    }
+
+    /// The tasks changed after change number `seen`, or `None` if the
+    /// record no longer names them all (or the count went backwards).
+    pub fn changed_since(&self, seen: u64) -> Option<&[TaskId]> {
+        let missed = usize::try_from(self.changes.checked_sub(seen)?).ok()?;
+        let start = self.recent.len().checked_sub(missed)?;
+        Some(&self.recent[start..])
+    }
 }
 
 /// A task that any eligible worker may claim, as listed in `open`.
@@ -167,4 +214,31 @@ pub(crate) fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str) -> TaskId {
+        TaskId::new(name).unwrap()
+    }
+
+    #[test]
+    fn the_tasks_record_names_recent_changes_and_admits_when_it_cannot() {
+        let mut r = TasksRecord::default();
+        r.note(t("A"));
+        r.note(t("B"));
+        assert_eq!(r.changed_since(0), Some(&[t("A"), t("B")][..]));
+        assert_eq!(r.changed_since(1), Some(&[t("B")][..]));
+        assert_eq!(r.changed_since(2), Some(&[][..]));
+        // The count went back (a rewrite by an older admin, say).
+        assert_eq!(r.changed_since(3), None);
+        for _ in 0..TasksRecord::RECENT {
+            r.note(t("C"));
+        }
+        assert_eq!(r.recent.len(), TasksRecord::RECENT);
+        assert_eq!(r.changed_since(1), None);
+        assert_eq!(r.changed_since(2).map(<[TaskId]>::len), Some(64));
+    }
 }

@@ -37,6 +37,14 @@ pub struct Timing {
     /// Pause before a leader round, to coalesce bursts of changes.
     /// Default: 20 ms.
     pub debounce: Duration,
+    /// How often the leader re-reads all its inputs (every worker, task and
+    /// ownership record) although no watch fired, and how often a worker
+    /// waiting for the `leader` node to go looks at it again: both heal a
+    /// lost watch event, so this bounds how long one can delay a
+    /// reassignment. Between re-reads the leader reads only what its
+    /// watches report changed. Default: 60 s, at least twice the session
+    /// timeout.
+    pub leader_resync: Duration,
 }
 
 impl Timing {
@@ -50,6 +58,7 @@ impl Timing {
             heartbeat: session_timeout / 6,
             handoff_timeout: session_timeout * 2,
             debounce: Duration::from_millis(20),
+            leader_resync: Duration::from_secs(60).max(session_timeout * 2),
         }
     }
 
@@ -85,6 +94,11 @@ impl Timing {
         }
         if self.heartbeat.is_zero() {
             return Err(Error::InvalidInput("heartbeat must be positive".into()));
+        }
+        if self.leader_resync.is_zero() {
+            return Err(Error::InvalidInput(
+                "leader re-read period must be positive".into(),
+            ));
         }
         Ok(())
     }

@@ -21,13 +21,21 @@ pub use step::{Schedule, Step, schedules, steps};
 /// The session timeout of simulated workers.
 pub const SESSION: Duration = Duration::from_secs(2);
 
+/// How often simulated leaders re-read all their inputs without a watch
+/// firing ([`WorkerBuilder::leader_resync`](tenure_core::WorkerBuilder::leader_resync)):
+/// twice the session timeout, the workers' own re-read period, instead of
+/// the default 60 s, so that [`SETTLE`] stays short. A lost watch event
+/// delays a reassignment by up to this period.
+pub const LEADER_RESYNC: Duration = Duration::from_secs(2 * SESSION.as_secs());
+
 /// How long after the last fault heals everything must have settled. A
 /// crashed worker's session ends within the session timeout; a watch event
 /// lost before the heal (`DropWatches`) is healed by the periodic re-read,
-/// every 12 heartbeats = twice the session timeout (leader and workers
-/// alike). Plus a bound for delayed events still in flight, the leader
-/// round and the claims.
-pub const SETTLE: Duration = Duration::from_secs(2 * SESSION.as_secs() + 1);
+/// every 12 heartbeats = twice the session timeout for workers, every
+/// [`LEADER_RESYNC`] (as long) for the leader and for a worker waiting on
+/// the `leader` node. Plus a bound for delayed events still in flight, the
+/// leader round and the claims.
+pub const SETTLE: Duration = Duration::from_secs(LEADER_RESYNC.as_secs() + 1);
 
 struct Slot {
     id: WorkerId,
@@ -113,6 +121,7 @@ impl Sim {
             .root(self.root.clone())
             .id(slot.id.as_str())
             .handler(self.history.slow_handler(self.stop_delay))
+            .leader_resync(LEADER_RESYNC)
             .build()
             .expect("valid worker");
         let run = worker.spawn();

@@ -1,17 +1,21 @@
 //! The admin handle: add, update, pause, resume and remove tasks; list
 //! workers, tasks, owners and targets; follow ownership events.
 //!
-//! Every change of a task is one atomic multi that also touches the `tasks`
-//! folder node, so the leader notices any change with one watch.
+//! Every change of a task is one atomic multi that also rewrites the `tasks`
+//! folder node by compare-and-set (counting the change and naming the task,
+//! [`TasksRecord`]), so the leader notices any change with one watch and
+//! reads only the tasks that changed.
 
 mod events;
 mod spec;
 mod status;
 
+use std::future::Future;
+
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{TaskRecord, decode, encode};
+use crate::runtime::records::{TaskRecord, TasksRecord, decode, encode};
 use crate::store::{CreateMode, DynStore, Op, Path, StoreExt, Version};
 
 pub use spec::TaskSpec;
@@ -24,8 +28,11 @@ pub struct Admin {
     layout: Layout,
 }
 
-/// How many times a read-modify-write of a task retries a lost race.
-const CAS_RETRIES: usize = 8;
+/// How many times a read-modify-write of a task retries a lost race. Every
+/// change also rewrites the `tasks` folder node by compare-and-set, so
+/// concurrent admins changing different tasks race there too; a lost race
+/// means another change succeeded.
+const CAS_RETRIES: usize = 32;
 
 impl Admin {
     /// An admin handle for `cluster` (at `/tenure/<cluster>`), creating the
@@ -79,12 +86,22 @@ impl Admin {
         Ok(data)
     }
 
-    fn bump(&self) -> Op {
-        Op::Set {
-            path: self.layout.tasks().clone(),
-            data: Vec::new(),
-            version: None,
-        }
+    /// The write of the `tasks` folder node that counts a change of `task`,
+    /// by compare-and-set on the version just read.
+    async fn bump(&self, task: &TaskId) -> Result<Op> {
+        let path = self.layout.tasks();
+        let node = self.store.get(path).await?.ok_or_else(|| Error::NotFound {
+            path: path.to_string(),
+        })?;
+        // Unreadable (or empty, from an older admin): start counting again;
+        // the leader sees the count go back and re-reads every task.
+        let mut record: TasksRecord = decode("tasks", &node.data).unwrap_or_default();
+        record.note(task.clone());
+        Ok(Op::Set {
+            path: path.clone(),
+            data: encode(&record)?,
+            version: Some(node.version),
+        })
     }
 
     /// Adds a task; it starts on a worker as soon as the leader places it.
@@ -95,15 +112,16 @@ impl Admin {
     pub async fn add_task(&self, spec: TaskSpec) -> Result<()> {
         let record = spec.to_record(false);
         let data = self.encode_task(&spec, &record)?;
-        let ops = [
-            Op::Create {
-                path: self.layout.task(&spec.id),
-                data,
+        let path = self.layout.task(&spec.id);
+        self.change(&spec.id, || {
+            let op = Op::Create {
+                path: path.clone(),
+                data: data.clone(),
                 mode: CreateMode::Persistent,
-            },
-            self.bump(),
-        ];
-        self.store.multi(&ops).await.map(drop)
+            };
+            async move { Ok(op) }
+        })
+        .await
     }
 
     /// Replaces a task's payload, weight, tags and pinning (its pause state
@@ -151,20 +169,16 @@ impl Admin {
     /// # Errors
     /// [`Error::UnknownTask`]; store errors.
     pub async fn remove_task(&self, id: &TaskId) -> Result<()> {
-        let ops = [
-            Op::Delete {
-                path: self.layout.task(id),
+        let path = self.layout.task(id);
+        self.change(id, || {
+            let op = Op::Delete {
+                path: path.clone(),
                 version: None,
-            },
-            self.bump(),
-        ];
-        match self.store.multi(&ops).await {
-            Ok(_) => Ok(()),
-            Err(Error::NotFound { .. }) => Err(Error::UnknownTask {
-                task: id.to_string(),
-            }),
-            Err(e) => Err(e),
-        }
+            };
+            async move { Ok(op) }
+        })
+        .await
+        .map_err(|e| unknown(id, e))
     }
 
     /// Reads a task record and its version.
@@ -183,29 +197,45 @@ impl Admin {
         id: &TaskId,
         change: impl Fn(&TaskRecord) -> Result<Vec<u8>>,
     ) -> Result<()> {
-        for _ in 0..CAS_RETRIES {
+        let change = &change;
+        self.change(id, || async move {
             let (old, version) = self.read_task(id).await?;
-            let ops = [
-                Op::Set {
-                    path: self.layout.task(id),
-                    data: change(&old)?,
-                    version: Some(version),
-                },
-                self.bump(),
-            ];
+            Ok(Op::Set {
+                path: self.layout.task(id),
+                data: change(&old)?,
+                version: Some(version),
+            })
+        })
+        .await
+        .map_err(|e| unknown(id, e))
+    }
+
+    /// One change of task `id`: the write `task_op` makes, in one multi with
+    /// the rewrite of the `tasks` node; both are made again while a
+    /// compare-and-set loses a race.
+    async fn change<F>(&self, id: &TaskId, task_op: impl Fn() -> F) -> Result<()>
+    where
+        F: Future<Output = Result<Op>>,
+    {
+        for _ in 0..CAS_RETRIES {
+            let ops = [task_op().await?, self.bump(id).await?];
             match self.store.multi(&ops).await {
-                Ok(_) => return Ok(()),
                 Err(Error::VersionConflict { .. }) => continue,
-                Err(Error::NotFound { .. }) => {
-                    return Err(Error::UnknownTask {
-                        task: id.to_string(),
-                    });
-                }
-                Err(e) => return Err(e),
+                other => return other.map(drop),
             }
         }
         Err(Error::VersionConflict {
             path: self.layout.task(id).to_string(),
         })
+    }
+}
+
+/// A missing task node means an unknown task.
+fn unknown(id: &TaskId, e: Error) -> Error {
+    match e {
+        Error::NotFound { .. } => Error::UnknownTask {
+            task: id.to_string(),
+        },
+        e => e,
     }
 }

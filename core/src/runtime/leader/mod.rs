@@ -1,14 +1,17 @@
 //! Leader election through the store, and the leader's loop.
 //!
 //! Every worker campaigns: the one that creates the ephemeral `leader` node
-//! leads; the others watch that node and try again when it goes. A new
+//! leads; the others watch that node (reading it, never retrying the
+//! create while it exists) and try again when it goes. A new
 //! leader increments the `term` counter by compare-and-set and checks the
 //! counter's version in every write it makes, so a deposed leader (whose
 //! session ended while it was still computing) can never overwrite the
 //! targets of its successor.
 
+mod ages;
 mod plan;
 mod publish;
+mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +22,7 @@ use tracing::{debug, info};
 use crate::error::{Error, Result};
 use crate::runtime::events::{WorkerEvent, WorkerEventKind};
 use crate::runtime::records::{LeaderRecord, decode_counter, encode};
-use crate::runtime::worker::{Inner, RESYNC_EVERY, retry_pause};
+use crate::runtime::worker::{Inner, retry_pause};
 use crate::store::{CreateMode, SessionId, SessionState};
 
 use plan::LeaderState;
@@ -49,41 +52,43 @@ pub(crate) async fn campaign(inner: Arc<Inner>, stop: CancellationToken) {
     }
 }
 
+/// One election attempt: read the `leader` node (arming a watch); while
+/// another session holds it, wait for it to change (or the session to
+/// change, or the slow re-read timer in case the watch event was lost) and
+/// return; when it is absent, create it and lead.
 async fn elect(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) -> Result<()> {
     let path = inner.layout.leader();
-    let record = LeaderRecord {
-        worker: inner.id.clone(),
-        session: session.0,
-        term: 0,
-    };
-    match inner
-        .store
-        .create(path, &encode(&record)?, CreateMode::Ephemeral(session))
-        .await
-    {
-        Ok(_) => {}
-        Err(Error::AlreadyExists { .. }) => {
-            let (node, watch) = inner.store.get_and_watch(path).await?;
-            match node {
-                Some(n) if n.ephemeral_owner == Some(session) => {}
-                Some(_) => {
-                    // Try again when the leader's node goes, the session
-                    // changes, or at the re-read period in case the watch
-                    // event was lost.
-                    let mut events = inner.store.session_events();
-                    let resync = inner.timing.heartbeat * RESYNC_EVERY;
-                    tokio::select! {
-                        _ = stop.cancelled() => {}
-                        _ = watch => {}
-                        _ = events.changed() => {}
-                        _ = tokio::time::sleep(resync) => {}
-                    }
-                    return Ok(());
-                }
-                None => return Ok(()),
+    let mut events = inner.store.session_events();
+    events.borrow_and_update();
+    let (node, watch) = inner.store.get_and_watch(path).await?;
+    match node {
+        Some(n) if n.ephemeral_owner == Some(session) => {}
+        Some(_) => {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = watch => {}
+                _ = events.changed() => {}
+                _ = tokio::time::sleep(inner.timing.leader_resync) => {}
+            }
+            return Ok(());
+        }
+        None => {
+            let record = LeaderRecord {
+                worker: inner.id.clone(),
+                session: session.0,
+                term: 0,
+            };
+            match inner
+                .store
+                .create(path, &encode(&record)?, CreateMode::Ephemeral(session))
+                .await
+            {
+                Ok(_) => {}
+                // Someone else won: wait on the node in the next attempt.
+                Err(Error::AlreadyExists { .. }) => return Ok(()),
+                Err(e) => return Err(e),
             }
         }
-        Err(e) => return Err(e),
     }
     let result = lead(inner, session, stop).await;
     resign(inner, session).await;
@@ -126,8 +131,7 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
     let _ = inner
         .events
         .send(WorkerEvent::now(WorkerEventKind::Leading { term }));
-    let resync = inner.timing.heartbeat * RESYNC_EVERY;
-    let mut state = LeaderState::new(term, term_version, resync);
+    let mut state = LeaderState::new(term, term_version, inner.timing.leader_resync);
     let mut events = inner.store.session_events();
     let mut failures = 0u32;
     loop {

@@ -7,10 +7,13 @@ use std::task::Poll;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tracing::debug;
 
 use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
-use crate::runtime::records::{OwnerRecord, TargetRecord, TaskRecord, WorkerRecord};
+use crate::runtime::leader::ages::Ages;
+use crate::runtime::leader::tasks::TaskView;
+use crate::runtime::records::{OwnerRecord, TargetRecord, WorkerRecord};
 use crate::runtime::view::{self, Records};
 use crate::runtime::worker::Inner;
 use crate::store::{Version, Watch};
@@ -21,9 +24,10 @@ pub(super) struct LeaderState {
     pub term: u64,
     pub term_version: Version,
     workers: Option<(Records<WorkerId, WorkerRecord>, Watch)>,
-    tasks: Option<(Records<TaskId, TaskRecord>, Watch, Watch)>,
+    /// The tasks; refreshed by what changed when its watch fired.
+    tasks: Option<TaskView>,
     owners: Option<(Records<TaskId, OwnerRecord>, Watch)>,
-    first_seen: BTreeMap<WorkerId, Instant>,
+    pub ages: Ages,
     /// What is in the store now: `None` until read after election.
     pub published: Option<BTreeMap<WorkerId, TargetRecord>>,
     pub published_open: Option<crate::runtime::records::OpenRecord>,
@@ -42,7 +46,7 @@ impl LeaderState {
             workers: None,
             tasks: None,
             owners: None,
-            first_seen: BTreeMap::new(),
+            ages: Ages::default(),
             published: None,
             published_open: None,
             recheck_at: None,
@@ -80,12 +84,8 @@ impl LeaderState {
                     self.workers = None;
                 }
             }
-            if let Some((_, a, b)) = &mut self.tasks {
-                let f = Pin::new(a).poll(cx).is_ready() | Pin::new(b).poll(cx).is_ready();
-                if f {
-                    self.tasks = None;
-                }
-                fired |= f;
+            if let Some(tasks) = &mut self.tasks {
+                fired |= tasks.poll_fired(cx).is_ready();
             }
             if let Some((_, w)) = &mut self.owners {
                 let f = Pin::new(w).poll(cx).is_ready();
@@ -116,31 +116,36 @@ impl LeaderState {
             let (records, watch) = view::workers(store, layout, true).await?;
             self.workers = watch.map(|w| (records, w));
         }
-        if self.tasks.is_none() {
-            // The folder's own version changes with every admin change
-            // (pause, payload, weight); its children with add and remove.
-            let (_, revision) = store.get_and_watch(layout.tasks()).await?;
-            let (records, watch) = view::tasks(store, layout, true).await?;
-            self.tasks = watch.map(|w| (records, w, revision));
+        match &mut self.tasks {
+            None => self.tasks = Some(TaskView::read(store, layout).await?),
+            Some(tasks) => {
+                let refresh = tasks.refresh(store, layout).await?;
+                debug!(?refresh, "tasks refreshed");
+            }
         }
         if self.owners.is_none() {
             let (records, watch) = view::owners(store, layout, true).await?;
             self.owners = watch.map(|w| (records, w));
         }
-        let (Some((workers, _)), Some((tasks, _, _)), Some((owners, _))) =
+        self.load_published(inner).await?;
+        let (Some((workers, _)), Some(tasks), Some((owners, _))) =
             (&self.workers, &self.tasks, &self.owners)
         else {
             return Ok(());
         };
+        let tasks = &tasks.records;
         let now = Instant::now();
-        self.first_seen.retain(|w, _| workers.contains_key(w));
+        let ages = self.ages.update(
+            workers.iter().map(|(id, (rec, _))| (id, rec)),
+            self.published.as_ref(),
+        );
         let live: Vec<WorkerInfo> = workers
             .iter()
             .map(|(id, (rec, _))| WorkerInfo {
                 id: id.clone(),
                 capacity: rec.capacity.max(1),
                 tags: rec.tags.clone(),
-                age: now - *self.first_seen.entry(id.clone()).or_insert(now),
+                age: ages.get(id).copied().unwrap_or_default(),
             })
             .collect();
         let task_infos: Vec<TaskInfo> = tasks

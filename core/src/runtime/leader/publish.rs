@@ -23,27 +23,19 @@ impl LeaderState {
         tasks: &[TaskInfo],
         versions: &BTreeMap<TaskId, u64>,
     ) -> Result<()> {
-        let store = &*inner.store;
         let layout = &inner.layout;
-        if self.published.is_none() {
-            let existing = view::targets(store, layout).await?;
-            self.published = Some(existing.into_iter().map(|(w, (rec, _))| (w, rec)).collect());
-        }
-        if self.published_open.is_none() {
-            let open = match store.get(layout.open()).await? {
-                Some(n) if !n.data.is_empty() => decode("open", &n.data).unwrap_or_default(),
-                _ => OpenRecord::default(),
-            };
-            self.published_open = Some(open);
-        }
+        self.load_published(inner).await?;
         let mut wanted: BTreeMap<WorkerId, TargetRecord> = live
             .iter()
             .map(|w| {
+                let seen = self.ages.get(w);
                 (
                     w.clone(),
                     TargetRecord {
                         term: self.term,
                         tasks: BTreeMap::new(),
+                        seen_ms: seen.map(|s| s.ms),
+                        seen_session: seen.map(|s| s.session),
                     },
                 )
             })
@@ -68,7 +60,11 @@ impl LeaderState {
         }
         for (worker, rec) in wanted {
             let old = published.get(&worker);
-            if old.is_some_and(|o| o.tasks == rec.tasks) {
+            if old.is_some_and(|o| {
+                o.tasks == rec.tasks
+                    && o.seen_ms == rec.seen_ms
+                    && o.seen_session == rec.seen_session
+            }) {
                 continue;
             }
             let data = encode(&rec)?;
@@ -107,6 +103,25 @@ impl LeaderState {
         {
             self.write(inner, layout.open(), Some(encode(&open)?), true)
                 .await?;
+            self.published_open = Some(open);
+        }
+        Ok(())
+    }
+
+    /// Reads the published targets and open list once after election (or
+    /// after an error).
+    pub(super) async fn load_published(&mut self, inner: &Inner) -> Result<()> {
+        let store = &*inner.store;
+        let layout = &inner.layout;
+        if self.published.is_none() {
+            let existing = view::targets(store, layout).await?;
+            self.published = Some(existing.into_iter().map(|(w, (rec, _))| (w, rec)).collect());
+        }
+        if self.published_open.is_none() {
+            let open = match store.get(layout.open()).await? {
+                Some(n) if !n.data.is_empty() => decode("open", &n.data).unwrap_or_default(),
+                _ => OpenRecord::default(),
+            };
             self.published_open = Some(open);
         }
         Ok(())

@@ -26,6 +26,7 @@ pub struct WorkerBuilder {
     stop_timeout: Option<Duration>,
     suspend_grace: Option<Duration>,
     handoff_timeout: Option<Duration>,
+    leader_resync: Option<Duration>,
 }
 
 impl WorkerBuilder {
@@ -42,6 +43,7 @@ impl WorkerBuilder {
             stop_timeout: None,
             suspend_grace: None,
             handoff_timeout: None,
+            leader_resync: None,
         }
     }
 
@@ -104,6 +106,17 @@ impl WorkerBuilder {
         self
     }
 
+    /// How often the leader re-reads all its inputs although no watch fired,
+    /// and a waiting worker looks at the `leader` node again (default: 60 s,
+    /// at least twice the session timeout; see
+    /// [`Timing::leader_resync`]). It bounds how long a lost watch event can
+    /// delay a reassignment; shorter costs one read per task and worker
+    /// every period.
+    pub fn leader_resync(mut self, period: Duration) -> Self {
+        self.leader_resync = Some(period);
+        self
+    }
+
     /// Keeps the cluster at `root` instead of `/tenure/<cluster>` (tests use
     /// one root each).
     pub fn root(mut self, root: Path) -> Self {
@@ -148,6 +161,9 @@ impl WorkerBuilder {
         }
         if let Some(h) = self.handoff_timeout {
             timing.handoff_timeout = h;
+        }
+        if let Some(r) = self.leader_resync {
+            timing.leader_resync = r;
         }
         timing.validate()?;
         Ok(Worker::new(

@@ -28,7 +28,6 @@ use crate::store::{DynStore, StoreExt};
 use crate::strategy::Strategy;
 
 use liveness::Liveness;
-pub(crate) use reconcile::RESYNC_EVERY;
 use runner::Runner;
 
 /// A member of a cluster that runs tasks.

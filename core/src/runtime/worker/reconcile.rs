@@ -53,8 +53,8 @@ struct Restart {
 }
 
 /// Every this many heartbeats, everything is re-read even without a watch
-/// firing (heals a lost watch event). The leader re-reads its inputs at the
-/// same period.
+/// firing (heals a lost watch event). The leader's period is
+/// [`Timing::leader_resync`](crate::Timing::leader_resync).
 pub(crate) const RESYNC_EVERY: u32 = 12;
 
 pub(crate) struct Reconciler {
