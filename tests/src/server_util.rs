@@ -297,6 +297,82 @@ impl ServerProcess {
     }
 }
 
+/// A server that can be killed and started again on the same data: at most
+/// one [`ServerProcess`] at a time, under a name and with one log file.
+#[derive(Debug)]
+pub struct RestartableProcess {
+    name: String,
+    log: PathBuf,
+    current: Mutex<Option<ServerProcess>>,
+}
+
+impl RestartableProcess {
+    /// Not started yet; its output will be appended to `log`.
+    pub fn new(name: String, log: PathBuf) -> Self {
+        RestartableProcess {
+            name,
+            log,
+            current: Mutex::new(None),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<ServerProcess>> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts `command()` unless the process runs already; does not wait
+    /// for it to serve. Panics when it cannot be started.
+    pub fn launch(&self, command: impl FnOnce() -> Command) {
+        let mut current = self.lock();
+        if let Some(p) = current.as_mut()
+            && p.is_running()
+        {
+            return;
+        }
+        let started = ServerProcess::spawn(&self.name, &command(), &self.log)
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.name));
+        *current = Some(started);
+    }
+
+    /// Waits up to `limit` until `ready` holds (see
+    /// [`ServerProcess::wait_ready`]); returns how long it took. Panics with
+    /// the log's tail if it never does.
+    pub fn wait_ready(&self, what: &str, limit: Duration, ready: impl FnMut() -> bool) -> Duration {
+        let mut current = self.lock();
+        let process = current
+            .as_mut()
+            .unwrap_or_else(|| panic!("{} is not started", self.name));
+        process
+            .wait_ready(what, limit, ready)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Kills the process (SIGKILL, as a crash) and reaps it.
+    pub fn stop(&self) {
+        if let Some(mut p) = self.lock().take() {
+            p.kill();
+        }
+    }
+
+    /// Whether the process runs.
+    pub fn is_running(&self) -> bool {
+        self.lock().as_mut().is_some_and(ServerProcess::is_running)
+    }
+
+    /// The process id, while started.
+    pub fn pid(&self) -> Option<u32> {
+        self.lock().as_ref().map(ServerProcess::pid)
+    }
+
+    /// The last `lines` lines of the log, while started.
+    pub fn log_tail(&self, lines: usize) -> String {
+        self.lock()
+            .as_ref()
+            .map(|p| p.log_tail(lines))
+            .unwrap_or_default()
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();

@@ -13,10 +13,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::server_util::{ServerProcess, free_port, require_program, scratch_dir, tcp_request};
+use crate::server_util::{
+    RestartableProcess, free_port, require_program, scratch_dir, tcp_request,
+};
 
 /// The shortest lease TTL the servers grant (1.5 × the election timeout,
 /// rounded up to whole seconds).
@@ -36,12 +38,11 @@ struct Ports {
 /// data, so it can start again where it was.
 #[derive(Debug)]
 pub struct EtcdServer {
-    name: String,
     member: String,
     dir: tempfile::TempDir,
     ports: Ports,
     initial_cluster: String,
-    process: Mutex<Option<ServerProcess>>,
+    process: RestartableProcess,
 }
 
 impl EtcdServer {
@@ -69,13 +70,14 @@ impl EtcdServer {
 
     fn configure(member: &str, ports: Ports, initial_cluster: String) -> EtcdServer {
         let dir = scratch_dir(&format!("etcd-{member}"));
+        let name = format!("etcd member {member} on port {}", ports.client);
+        let process = RestartableProcess::new(name, dir.path().join("server.log"));
         EtcdServer {
-            name: format!("etcd member {member} on port {}", ports.client),
             member: member.to_string(),
             dir,
             ports,
             initial_cluster,
-            process: Mutex::new(None),
+            process,
         }
     }
 
@@ -111,26 +113,11 @@ impl EtcdServer {
     /// Starts the process (again, on the same ports and data) without
     /// waiting for it to serve.
     fn launch(&self) {
-        let mut process = self.process.lock().unwrap();
-        if let Some(p) = process.as_mut()
-            && p.is_running()
-        {
-            return;
-        }
-        let log = self.dir.path().join("server.log");
-        let started = ServerProcess::spawn(&self.name, &self.command(), &log)
-            .unwrap_or_else(|e| panic!("starting {}: {e}", self.name));
-        *process = Some(started);
+        self.process.launch(|| self.command());
     }
 
     fn wait(&self, what: &str, ready: impl FnMut() -> bool) -> Duration {
-        let mut process = self.process.lock().unwrap();
-        let process = process
-            .as_mut()
-            .unwrap_or_else(|| panic!("{} is not started", self.name));
-        process
-            .wait_ready(what, START_LIMIT, ready)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.process.wait_ready(what, START_LIMIT, ready)
     }
 
     /// Starts the member again on its data (after [`stop`](Self::stop))
@@ -143,18 +130,12 @@ impl EtcdServer {
     /// Kills the member (SIGKILL, as a crash) and waits for the process to
     /// exit; its data stays.
     pub fn stop(&self) {
-        if let Some(mut p) = self.process.lock().unwrap().take() {
-            p.kill();
-        }
+        self.process.stop();
     }
 
     /// Whether the process runs.
     pub fn is_running(&self) -> bool {
-        self.process
-            .lock()
-            .unwrap()
-            .as_mut()
-            .is_some_and(ServerProcess::is_running)
+        self.process.is_running()
     }
 
     /// Whether `/health` on the client port answers healthy (the member has
@@ -190,12 +171,7 @@ impl EtcdServer {
 
     /// The last `lines` lines of the member's log.
     pub fn log_tail(&self, lines: usize) -> String {
-        self.process
-            .lock()
-            .unwrap()
-            .as_ref()
-            .map(|p| p.log_tail(lines))
-            .unwrap_or_default()
+        self.process.log_tail(lines)
     }
 }
 

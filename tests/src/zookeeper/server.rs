@@ -12,11 +12,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::server_util::{
-    ServerProcess, free_port, require_file, require_program, scratch_dir, tcp_request,
+    RestartableProcess, free_port, require_file, require_program, scratch_dir, tcp_request,
 };
 
 /// The server's tick.
@@ -45,10 +45,9 @@ struct Peer {
 /// keeps the data, so it can start again where it was.
 #[derive(Debug)]
 pub struct ZkServer {
-    name: String,
     dir: tempfile::TempDir,
     port: u16,
-    process: Mutex<Option<ServerProcess>>,
+    process: RestartableProcess,
 }
 
 impl ZkServer {
@@ -96,15 +95,12 @@ impl ZkServer {
             }
         }
         std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
-        ZkServer {
-            name: match peer {
-                Some(p) => format!("ZooKeeper member {} on port {port}", p.id),
-                None => format!("ZooKeeper on port {port}"),
-            },
-            dir,
-            port,
-            process: Mutex::new(None),
-        }
+        let name = match peer {
+            Some(p) => format!("ZooKeeper member {} on port {port}", p.id),
+            None => format!("ZooKeeper on port {port}"),
+        };
+        let process = RestartableProcess::new(name, dir.path().join("server.log"));
+        ZkServer { dir, port, process }
     }
 
     fn command(&self) -> Command {
@@ -130,27 +126,12 @@ impl ZkServer {
     /// Starts the process (again, on the same port and data) without
     /// waiting for it to serve.
     fn launch(&self) {
-        let mut process = self.process.lock().unwrap();
-        if let Some(p) = process.as_mut()
-            && p.is_running()
-        {
-            return;
-        }
-        let log = self.dir.path().join("server.log");
-        let started = ServerProcess::spawn(&self.name, &self.command(), &log)
-            .unwrap_or_else(|e| panic!("starting {}: {e}", self.name));
-        *process = Some(started);
+        self.process.launch(|| self.command());
     }
 
     /// Waits until `ready` holds, failing with the log's tail.
     fn wait(&self, what: &str, ready: impl FnMut() -> bool) -> Duration {
-        let mut process = self.process.lock().unwrap();
-        let process = process
-            .as_mut()
-            .unwrap_or_else(|| panic!("{} is not started", self.name));
-        process
-            .wait_ready(what, START_LIMIT, ready)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.process.wait_ready(what, START_LIMIT, ready)
     }
 
     /// Starts the server again on its data (after [`stop`](Self::stop)) and
@@ -164,27 +145,17 @@ impl ZkServer {
 
     /// Kills the server (SIGKILL, as a crash); its data stays.
     pub fn stop(&self) {
-        if let Some(mut p) = self.process.lock().unwrap().take() {
-            p.kill();
-        }
+        self.process.stop();
     }
 
     /// The process id, while started.
     pub fn pid(&self) -> Option<u32> {
-        self.process
-            .lock()
-            .unwrap()
-            .as_ref()
-            .map(ServerProcess::pid)
+        self.process.pid()
     }
 
     /// Whether the process runs.
     pub fn is_running(&self) -> bool {
-        self.process
-            .lock()
-            .unwrap()
-            .as_mut()
-            .is_some_and(ServerProcess::is_running)
+        self.process.is_running()
     }
 
     /// The client address.
