@@ -2,12 +2,15 @@
 //! of workers that die, hands tasks off gracefully.
 
 mod builder;
+mod converge;
 mod guard;
 mod handoff;
 mod liveness;
 mod reconcile;
+mod registration;
 mod runner;
 mod unsure;
+mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

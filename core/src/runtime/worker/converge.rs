@@ -1,0 +1,261 @@
+//! Converging: release what is no longer wanted here, restart handlers
+//! whose task changed, claim what is wanted, start what is held.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use tokio::time::Instant;
+use tracing::info;
+
+use crate::error::Result;
+use crate::ids::TaskId;
+use crate::runtime::claim::{self, ClaimError};
+use crate::runtime::events::StopReason;
+use crate::runtime::records::{OpenRecord, OwnerRecord, TargetRecord, TaskRecord, decode};
+use crate::runtime::worker::reconcile::{Held, Reconciler};
+use crate::store::SessionId;
+
+impl Reconciler {
+    /// Re-reads the target and the open list if their watches fired.
+    pub(super) async fn refresh_wanted(&mut self, session: SessionId) -> Result<()> {
+        let inner = self.inner.clone();
+        if self.target_watch.is_none() {
+            let path = inner.layout.target(&inner.id);
+            let (node, watch) = self
+                .timed(session, inner.store.get_and_watch(&path))
+                .await?;
+            self.desired = match node {
+                Some(n) => decode::<TargetRecord>("target", &n.data)?.tasks,
+                None => BTreeMap::new(),
+            };
+            self.target_watch = Some(watch);
+        }
+        if self.open_watch.is_none() {
+            let (node, watch) = self
+                .timed(session, inner.store.get_and_watch(inner.layout.open()))
+                .await?;
+            self.open = match node {
+                Some(n) if !n.data.is_empty() => decode("open", &n.data)?,
+                _ => OpenRecord::default(),
+            };
+            self.open_watch = Some(watch);
+        }
+        Ok(())
+    }
+
+    /// Task → the task version wanted here.
+    pub(super) fn wanted(&self) -> BTreeMap<TaskId, u64> {
+        let mut wanted = self.desired.clone();
+        for (task, open) in &self.open.tasks {
+            let eligible = open.pinned.as_ref().is_none_or(|p| *p == self.inner.id)
+                && open.tags.iter().all(|t| self.inner.tags.contains(t));
+            if eligible {
+                wanted.entry(task.clone()).or_insert(open.version);
+            }
+        }
+        wanted
+    }
+
+    pub(super) async fn converge(&mut self, session: SessionId) -> Result<()> {
+        let wanted = self.wanted();
+        let inner = self.inner.clone();
+        // Release what is no longer wanted here.
+        let unwanted: Vec<TaskId> = self
+            .held
+            .keys()
+            .filter(|t| !wanted.contains_key(*t))
+            .cloned()
+            .collect();
+        for task in unwanted {
+            inner.runner.stop(&task, StopReason::Unassigned).await;
+            if let Some(h) = self.held.get(&task) {
+                let (token, version) = (h.token, h.record_version);
+                // Forgotten only once released: a record left behind would
+                // hold the task until the session ends.
+                self.timed(
+                    session,
+                    claim::release(&*inner.store, &inner.layout, &task, version),
+                )
+                .await?;
+                self.held.remove(&task);
+                info!(task = %task, token, "released");
+            }
+            self.restarts.remove(&task);
+        }
+        // Restart handlers whose task changed: the target names a version
+        // other than the one the handler runs with. The task node is the
+        // truth (the target may lag behind it), so the handler restarts
+        // only if the node's version differs from the handler's.
+        let changed: Vec<(TaskId, u64)> = self
+            .held
+            .iter()
+            .filter_map(|(t, h)| {
+                let v = *wanted.get(t)?;
+                let stale = v != h.task_version && h.target_version != Some(v);
+                (stale || h.payload.is_none()).then(|| (t.clone(), v))
+            })
+            .collect();
+        for (task, target_version) in changed {
+            let Some((payload, version)) = self.read_task(session, &task).await? else {
+                continue; // removed: the next target drops it
+            };
+            if let Some(h) = self.held.get_mut(&task) {
+                h.target_version = Some(target_version);
+                if version != h.task_version || h.payload.is_none() {
+                    inner.runner.stop(&task, StopReason::Updated).await;
+                    h.payload = Some(payload);
+                    h.task_version = version;
+                }
+            }
+        }
+        // Claim what is wanted and not held.
+        let open_only: BTreeSet<&TaskId> = wanted
+            .keys()
+            .filter(|t| !self.desired.contains_key(*t))
+            .collect();
+        let to_claim: Vec<TaskId> = wanted
+            .keys()
+            .filter(|t| !self.held.contains_key(*t) && !self.owner_watches.contains_key(*t))
+            .cloned()
+            .collect();
+        for task in to_claim {
+            let open = open_only.contains(&task);
+            self.try_claim(session, &task, open).await?;
+        }
+        self.owner_watches.retain(|t, _| wanted.contains_key(t));
+        // Start handlers that are not running.
+        let now = Instant::now();
+        let idle: Vec<TaskId> = self
+            .held
+            .keys()
+            .filter(|t| !inner.runner.is_running(t))
+            .filter(|t| self.restarts.get(*t).is_none_or(|r| now >= r.not_before))
+            .cloned()
+            .collect();
+        for task in idle {
+            if !inner.session_safe() {
+                break;
+            }
+            if self.held.get(&task).is_some_and(|h| h.used) {
+                self.reconfirm_one(session, &task).await?;
+            }
+            if let Some(h) = self.held.get_mut(&task)
+                && let Some(payload) = h.payload.clone()
+                && inner.runner.start(&task, payload, h.token)
+            {
+                h.used = true;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn try_claim(
+        &mut self,
+        session: SessionId,
+        task: &TaskId,
+        open: bool,
+    ) -> Result<()> {
+        let inner = self.inner.clone();
+        // Unsure until answered: the claim may apply and its answer be
+        // lost, or this future be dropped by a shutdown.
+        self.unsure.insert(task.clone());
+        let result = self
+            .timed(session, async {
+                Ok(claim::claim(&*inner.store, &inner.layout, task, &inner.id, session).await)
+            })
+            .await?;
+        if !matches!(result, Err(ClaimError::Store(_))) {
+            self.unsure.remove(task);
+        }
+        match result {
+            Ok(c) => {
+                info!(task = %task, token = c.token, "claimed");
+                self.hold(session, task, c).await
+            }
+            Err(ClaimError::Owned) => {
+                let (node, watch) = self
+                    .timed(
+                        session,
+                        inner.store.get_and_watch(&inner.layout.owner(task)),
+                    )
+                    .await?;
+                if let Some(node) = node {
+                    let record: OwnerRecord = decode("ownership", &node.data)?;
+                    if record.worker == inner.id && node.ephemeral_owner == Some(session) {
+                        // Our own record that we do not hold (an answer
+                        // lost before it could be tracked): released at
+                        // once, then claimed afresh.
+                        self.unsure.insert(task.clone());
+                        self.next_heartbeat = self.next_heartbeat.min(Instant::now());
+                        return Ok(());
+                    }
+                    if !open {
+                        // Wait for the current owner to let go.
+                        self.owner_watches.insert(task.clone(), watch);
+                    }
+                } else {
+                    // Released meanwhile: a zero-delay wake-up retries.
+                    self.next_heartbeat = self.next_heartbeat.min(Instant::now());
+                }
+                Ok(())
+            }
+            Err(ClaimError::NoTask) => Ok(()),
+            Err(ClaimError::Store(e)) => Err(e),
+        }
+    }
+
+    /// Tracks a claim just made, then reads the task. The claim is tracked
+    /// first so that a failed read cannot make the worker forget a record
+    /// that holds the task (the next pass reads it again). A task removed
+    /// meanwhile is released.
+    pub(super) async fn hold(
+        &mut self,
+        session: SessionId,
+        task: &TaskId,
+        c: claim::Claim,
+    ) -> Result<()> {
+        self.held.insert(
+            task.clone(),
+            Held {
+                token: c.token,
+                record_version: c.record_version,
+                task_version: 0,
+                target_version: None,
+                payload: None,
+                used: false,
+            },
+        );
+        match self.read_task(session, task).await? {
+            Some((payload, version)) => {
+                if let Some(h) = self.held.get_mut(task) {
+                    h.payload = Some(payload);
+                    h.task_version = version;
+                }
+            }
+            None => {
+                let inner = self.inner.clone();
+                self.timed(
+                    session,
+                    claim::release(&*inner.store, &inner.layout, task, c.record_version),
+                )
+                .await?;
+                self.held.remove(task);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn read_task(
+        &self,
+        session: SessionId,
+        task: &TaskId,
+    ) -> Result<Option<(Arc<[u8]>, u64)>> {
+        let inner = &self.inner;
+        let node = self
+            .timed(session, inner.store.get(&inner.layout.task(task)))
+            .await?;
+        let Some(node) = node else { return Ok(None) };
+        let record: TaskRecord = decode("task", &node.data)?;
+        Ok(Some((record.payload_bytes()?.into(), node.version.0)))
+    }
+}

@@ -1,0 +1,150 @@
+//! Registering under a session, proving it alive, and re-confirming held
+//! claims after a fence.
+
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::error::{Error, Result};
+use crate::ids::TaskId;
+use crate::runtime::claim;
+use crate::runtime::events::StopReason;
+use crate::runtime::records::{OpenRecord, WorkerRecord, encode, now_ms};
+use crate::runtime::worker::reconcile::{RESYNC_EVERY, Reconciler};
+use crate::store::{CreateMode, SessionId};
+
+impl Reconciler {
+    /// Registers this worker under a new session. Returns false when the
+    /// name is still held by an earlier session (it waits for it to end).
+    pub(super) async fn register(&mut self, session: SessionId) -> Result<bool> {
+        self.inner.runner.fence(StopReason::SessionLost).await;
+        // Records of this session stay in the store (a registration
+        // deleted by hand): released by `settle_unsure` once registered.
+        let forgotten = std::mem::take(&mut self.held);
+        self.unsure.extend(forgotten.into_keys());
+        self.desired.clear();
+        self.open = OpenRecord::default();
+        self.forget_watches();
+        if self.register_watch.is_some() && Instant::now() < self.next_heartbeat {
+            // The earlier registration has not gone yet (`wait` clears the
+            // watch when it fires, and the heartbeat tick tries again in
+            // case its event was lost).
+            return Ok(false);
+        }
+        let waited = self.register_watch.take().is_some();
+        let inner = self.inner.clone();
+        let record = WorkerRecord {
+            session: session.0,
+            capacity: inner.capacity,
+            tags: inner.tags.clone(),
+            since_ms: now_ms(),
+        };
+        let path = inner.layout.worker(&inner.id);
+        match self
+            .bounded(
+                inner
+                    .store
+                    .create(&path, &encode(&record)?, CreateMode::Ephemeral(session)),
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(Error::AlreadyExists { .. }) => {
+                let (node, watch) = self.bounded(inner.store.get_and_watch(&path)).await?;
+                match node {
+                    Some(n) if n.ephemeral_owner == Some(session) => {}
+                    Some(_) => {
+                        if !waited {
+                            warn!(worker = %inner.id, "worker name still registered by an earlier session; waiting for it to end");
+                        }
+                        self.register_watch = Some(watch);
+                        // No heartbeat runs until registered: without this
+                        // the overdue tick would wake `wait` at once, in a
+                        // loop that never lets the earlier session end.
+                        self.next_heartbeat = Instant::now() + inner.timing.heartbeat;
+                        return Ok(false);
+                    }
+                    None => return Ok(false), // gone meanwhile: retry at once
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        info!(worker = %inner.id, %session, "registered");
+        inner.liveness.set_session(Some(session));
+        self.heartbeat(session).await?;
+        inner.runner.unfence();
+        Ok(true)
+    }
+
+    /// Proves the session alive and checks the registration still exists.
+    pub(super) async fn heartbeat(&mut self, session: SessionId) -> Result<()> {
+        let path = self.inner.layout.worker(&self.inner.id);
+        let node = self.timed(session, self.inner.store.get(&path)).await?;
+        self.next_heartbeat = Instant::now() + self.inner.timing.heartbeat;
+        self.heartbeats = self.heartbeats.wrapping_add(1);
+        if self.heartbeats.is_multiple_of(RESYNC_EVERY) {
+            self.forget_watches();
+        }
+        match node {
+            Some(n) if n.ephemeral_owner == Some(session) => Ok(()),
+            // Deleted by hand, or we are shutting down: register again
+            // unless leaving.
+            _ if self.inner.shutdown.is_cancelled() => Ok(()),
+            _ => {
+                self.inner.liveness.set_session(None);
+                Err(Error::NotFound {
+                    path: path.to_string(),
+                })
+            }
+        }
+    }
+
+    /// After a fence within the same session: every record still ours gets
+    /// a new token by compare-and-set; the others are forgotten.
+    pub(super) async fn reconfirm(&mut self, session: SessionId) -> Result<()> {
+        let tasks: Vec<TaskId> = self.held.keys().cloned().collect();
+        for task in tasks {
+            self.reconfirm_one(session, &task).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives a held claim a new token by compare-and-set, or forgets it if
+    /// the record is no longer at the version held (it may still be ours,
+    /// changed by a reclaim whose answer was lost: it stays unsure).
+    pub(super) async fn reconfirm_one(&mut self, session: SessionId, task: &TaskId) -> Result<()> {
+        let Some(held_version) = self.held.get(task).map(|h| h.record_version) else {
+            return Ok(());
+        };
+        let inner = self.inner.clone();
+        // Unsure until answered: the reclaim may apply and its answer be
+        // lost, or this future be dropped by a shutdown.
+        self.unsure.insert(task.clone());
+        let renewed = self
+            .timed(
+                session,
+                claim::reclaim(
+                    &*inner.store,
+                    &inner.layout,
+                    task,
+                    &inner.id,
+                    session,
+                    held_version,
+                ),
+            )
+            .await?;
+        match renewed {
+            Some(c) => {
+                self.unsure.remove(task);
+                if let Some(h) = self.held.get_mut(task) {
+                    h.token = c.token;
+                    h.record_version = c.record_version;
+                    h.used = false;
+                }
+            }
+            None => {
+                self.held.remove(task);
+            }
+        }
+        Ok(())
+    }
+}
