@@ -8,6 +8,7 @@ use tenure_core::{Error, Path, Result};
 use tokio::time::Instant;
 
 use crate::config::EtcdConfig;
+use crate::endpoints::{self, Endpoint, Rotation};
 use crate::errors;
 use crate::keys::Keys;
 use crate::session;
@@ -20,7 +21,10 @@ use crate::store::LiveLease;
 /// [`Error::Timeout`] naming the endpoints and the last failure;
 /// [`Error::Unauthorized`] at once for refused credentials; other
 /// non-transient errors at once.
-pub(crate) async fn open(config: &EtcdConfig, keys: &Keys) -> Result<(Client, LiveLease)> {
+pub(crate) async fn open(
+    config: &EtcdConfig,
+    keys: &Keys,
+) -> Result<(Client, LiveLease, Rotation)> {
     let bound = config.connect_timeout;
     let last: Mutex<Option<String>> = Mutex::new(None);
     let attempts = async {
@@ -55,13 +59,33 @@ pub(crate) async fn open(config: &EtcdConfig, keys: &Keys) -> Result<(Client, Li
     }
 }
 
-async fn attempt(config: &EtcdConfig, keys: &Keys) -> Result<(Client, LiveLease)> {
-    let client = Client::connect(&config.endpoints, Some(options(config)?))
+/// Connects through the endpoints that accept connections (see
+/// `endpoints.rs`), creates the root node and grants a lease.
+async fn attempt(config: &EtcdConfig, keys: &Keys) -> Result<(Client, LiveLease, Rotation)> {
+    let all: Vec<Endpoint> = config
+        .endpoints
+        .iter()
+        .map(|e| Endpoint::parse(e, uses_tls(config)))
+        .collect();
+    let used = endpoints::choose(&endpoints::probe_all(&all).await);
+    let rotation = Rotation::new(all, used);
+    let client = Client::connect(rotation.used_urls(), Some(options(config)?))
         .await
         .map_err(|e| errors::map(e, None))?;
     ensure_root(&client, keys).await?;
     let lease = grant(&client, config).await?;
-    Ok((client, lease))
+    Ok((client, lease, rotation))
+}
+
+/// Whether a bare `host:port` endpoint means `https://`.
+fn uses_tls(config: &EtcdConfig) -> bool {
+    #[cfg(feature = "tls")]
+    return config.tls.is_some();
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = config;
+        false
+    }
 }
 
 fn options(config: &EtcdConfig) -> Result<ConnectOptions> {

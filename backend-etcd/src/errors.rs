@@ -86,11 +86,15 @@ fn is_too_large(message: &str) -> bool {
 /// the member could not be opened, or the member has no leader (with
 /// `require_leader`, it refuses before proposing anything).
 pub(crate) fn not_applied(err: &EtcdError) -> bool {
-    let text = err.to_string().to_lowercase();
-    text.contains("tcp connect error")
-        || text.contains("connection refused")
+    connect_failed(err)
         || matches!(err, EtcdError::GRpcStatus(s)
             if s.code() == Code::Unavailable && s.message().contains("no leader"))
+}
+
+/// Whether `err` says the connection to the member could not be opened.
+pub(crate) fn connect_failed(err: &EtcdError) -> bool {
+    let text = err.to_string().to_lowercase();
+    text.contains("tcp connect error") || text.contains("connection refused")
 }
 
 /// Whether `err` is a failure of the transport rather than an answer.

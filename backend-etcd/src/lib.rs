@@ -53,6 +53,13 @@
 //! one gRPC watch stream. A compacted start revision fires the watch (re-read
 //! and re-arm); the end of the session fires `Lost`.
 //!
+//! **Endpoints**: the client balances over every endpoint and keeps
+//! sending to one whose member is down, so the store keeps a rotation of
+//! its own: it connects through the endpoints that accept connections,
+//! drops one when a request could not connect to it, and takes it back
+//! once a probe (every second) finds it accepting again;
+//! [`EtcdStore::endpoints_in_use`] tells which are in use.
+//!
 //! **Limits**: payloads over [`limits::max_payload`] (1,507,328 bytes with
 //! etcd's default 1.5 MiB `--max-request-bytes`) are refused before
 //! sending, and so is a multi needing more than `--max-txn-ops` (128)
@@ -78,7 +85,8 @@
 //!   with their revision, writes as transactions; `plan`: ZooKeeper's rules
 //!   as comparisons; `keys`: the key layout.
 //! - `session`, `connect`: the lease, its keep-alive and renewal; opening a
-//!   store within a bound. `watch`: the shared watch stream.
+//!   store within a bound. `endpoints`: the rotation of reachable members.
+//!   `watch`: the shared watch stream.
 //! - [`limits`]: what fits in one request; `errors`: etcd's errors in
 //!   tenure's terms.
 //!
@@ -90,6 +98,7 @@
 
 pub mod config;
 mod connect;
+mod endpoints;
 mod errors;
 mod keys;
 pub mod limits;

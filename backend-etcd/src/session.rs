@@ -33,11 +33,19 @@ use etcd_client::{LeaseKeepAliveStream, LeaseKeeper};
 use tenure_core::SessionState;
 use tokio::time::{Instant, sleep_until};
 
-use crate::connect;
 use crate::store::{LiveLease, Shared};
+use crate::{connect, errors};
 
 /// The shortest pause between keep-alives, whatever the configuration.
 const MIN_PERIOD: Duration = Duration::from_millis(100);
+
+/// How many times in a row opening the keep-alive stream may fail to
+/// connect (a member down) before the session counts as suspended: each
+/// failure takes the refusing member out of the rotation first.
+const QUICK_REOPENS: u32 = 3;
+
+/// The pause before such a quick re-open.
+const REOPEN_PAUSE: Duration = Duration::from_millis(50);
 
 /// The longest default pause between keep-alives.
 const MAX_DEFAULT_PERIOD: Duration = Duration::from_secs(1);
@@ -95,6 +103,8 @@ async fn keep(shared: &Shared, lease: LiveLease) -> End {
     let mut sent: VecDeque<Instant> = VecDeque::new();
     let mut next_send = Instant::now() + period;
     let mut last_send = Instant::now();
+    // Quick re-opens in a row after a member refused the connection.
+    let mut reconnects = 0u32;
     loop {
         let overdue_at = sent.front().map(|t| *t + probe);
         tokio::select! {
@@ -117,10 +127,18 @@ async fn keep(shared: &Shared, lease: LiveLease) -> End {
                         let opening = lease_client.keep_alive(lease.id);
                         match tokio::time::timeout(probe, opening).await {
                             Ok(Ok(opened)) => {
+                                reconnects = 0;
                                 stream = Some(opened);
                                 renewed(shared, now, lease.ttl);
                             }
                             Ok(Err(e)) if is_lease_gone(&e) => return End::Expired,
+                            Ok(Err(e)) if errors::connect_failed(&e) && reconnects < QUICK_REOPENS => {
+                                // The member chosen is down: the rotation
+                                // drops it; try another at once.
+                                reconnects += 1;
+                                shared.rotation.report_trouble();
+                                next_send = now + REOPEN_PAUSE;
+                            }
                             Ok(Err(e)) => {
                                 suspend(shared, &e.to_string());
                                 next_send = now + probe;

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::EtcdConfig;
+use crate::endpoints::Rotation;
 use crate::errors;
 use crate::keys::Keys;
 use crate::watch::WatchHub;
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     /// at once, after a request failed in a way that suggests trouble.
     pub(crate) probe: Notify,
     pub(crate) hub: WatchHub,
+    /// The endpoints the client sends requests to (see `endpoints.rs`).
+    pub(crate) rotation: Arc<Rotation>,
 }
 
 /// A lease the server granted, and how long it is known to live.
@@ -101,7 +104,8 @@ impl EtcdStore {
     pub async fn connect(config: EtcdConfig) -> Result<EtcdStore> {
         config.validate()?;
         let keys = Keys::new(&config.namespace);
-        let (client, lease) = connect::open(&config, &keys).await?;
+        let (client, lease, rotation) = connect::open(&config, &keys).await?;
+        let rotation = Arc::new(rotation);
         let closed = CancellationToken::new();
         let hub = WatchHub::start(
             client.watch_client(),
@@ -118,7 +122,9 @@ impl EtcdStore {
             closed,
             probe: Notify::new(),
             hub,
+            rotation: rotation.clone(),
         });
+        tokio::spawn(rotation.maintain(shared.client.clone(), shared.closed.clone()));
         tokio::spawn(session::supervise(shared.clone(), lease));
         Ok(EtcdStore {
             handle: Arc::new(Handle { shared }),
@@ -128,6 +134,14 @@ impl EtcdStore {
     /// The configuration the store was opened with.
     pub fn config(&self) -> &EtcdConfig {
         &self.shared().config
+    }
+
+    /// The endpoints requests go to now, as URLs (`http://host:port`): the
+    /// configured ones minus those found refusing connections, which come
+    /// back once they accept again (checked every second while one is
+    /// out). Never empty.
+    pub fn endpoints_in_use(&self) -> Vec<String> {
+        self.shared().rotation.used_urls()
     }
 
     /// The live lease's id, `None` while there is none (after an expiry,
@@ -200,8 +214,8 @@ impl Shared {
     ///
     /// Within the timeout the request is sent again after a failure that
     /// proves it was not applied (the connection to the chosen member could
-    /// not be opened — the client balances over every endpoint, dead ones
-    /// included —, or the member has no leader), and, when `retry` is
+    /// not be opened — the rotation then drops the endpoints that refuse —,
+    /// or the member has no leader), and, when `retry` is
     /// [`Retry::Idempotent`], after any transport failure.
     pub(crate) async fn call<T, F, Fut>(
         &self,
@@ -231,6 +245,9 @@ impl Shared {
             };
             let again =
                 errors::not_applied(&e) || (retry == Retry::Idempotent && errors::is_transport(&e));
+            if errors::connect_failed(&e) {
+                self.rotation.report_trouble();
+            }
             if again && Instant::now() + RETRY_PAUSE < deadline {
                 tracing::debug!(error = %e, "etcd request failed before it applied; sending it again");
                 tokio::time::sleep(RETRY_PAUSE).await;
