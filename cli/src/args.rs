@@ -1,12 +1,14 @@
 //! The command line: options shared by every subcommand, and the
 //! subcommands.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tenure_strategies::StrategyKind;
 
 use crate::duration;
 
@@ -346,13 +348,52 @@ pub struct WorkerArgs {
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
 
-    /// The load strategy; every worker of a cluster should use the same
-    #[arg(long, value_name = "NAME", default_value = "sticky")]
-    pub strategy: String,
+    /// How the leader places tasks on workers; give every worker of a
+    /// cluster the same --strategy, --rebalance-delay and --max-moves
+    ///
+    /// The leader is one of the workers and places every task with its own
+    /// strategy, so workers started with different ones make the placement
+    /// change whenever the leadership does. ElasticJob's names (ROUND_ROBIN,
+    /// AVG_ALLOCATION, ODEVITY) are accepted too.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "sticky",
+        value_parser = StrategyParser,
+        help_heading = "Placement"
+    )]
+    pub strategy: StrategyKind,
+
+    /// Give running tasks to a newly joined worker only once it has been up
+    /// this long (Helix's delayed rebalance)
+    ///
+    /// A worker that restarts within the window causes no handoffs. The
+    /// tasks of a worker that left, and new tasks, are still placed at once.
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse, help_heading = "Placement")]
+    pub rebalance_delay: Option<Duration>,
+
+    /// Move at most N running tasks to another worker per placement round
+    ///
+    /// The others follow in later rounds (a round comes after each change,
+    /// and a second after moves were held back). The tasks of a worker that
+    /// left, and new tasks, are never held back; with 0, running tasks never
+    /// move.
+    #[arg(long, value_name = "N", help_heading = "Placement")]
+    pub max_moves: Option<usize>,
 
     /// How long a command has to exit after SIGTERM before SIGKILL
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration::parse)]
-    pub grace: Duration,
+    /// [default: 2s, less if the session is too short for it]
+    ///
+    /// A command must be gone before the session could expire, so the grace
+    /// plus 500ms (for the kill) must stay below the session timeout minus
+    /// a sixth (the heartbeat) and a tenth (a safety margin), about 73% of
+    /// it: the grace can be up to 966ms for a 2s session, 6.8s for 10s. A
+    /// --grace that does not fit the session the server granted is refused.
+    /// Without --grace the worker takes 2s, or if that does not fit, three
+    /// quarters of the largest grace that fits (720ms for a 2s session,
+    /// 170ms for 1s).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub grace: Option<Duration>,
 
     /// The first delay before restarting a command that exited by itself;
     /// it doubles after each quick exit
@@ -384,6 +425,64 @@ pub struct WorkerArgs {
     /// The command to run for each owned task, after `--`
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+/// Parses `--strategy` with [`StrategyKind`]'s own parser (whose error
+/// lists the names), and offers the built-ins to `--help`.
+#[derive(Clone, Copy, Debug)]
+struct StrategyParser;
+
+impl TypedValueParser for StrategyParser {
+    type Value = StrategyKind;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<StrategyKind, clap::Error> {
+        let parse = |text: &str| {
+            text.parse::<StrategyKind>().map_err(|e| match e {
+                tenure_core::Error::InvalidInput(reason) => reason,
+                other => other.to_string(),
+            })
+        };
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(StrategyKind::ALL.into_iter().map(|kind| {
+            PossibleValue::new(kind.name()).help(describe(kind))
+        })))
+    }
+}
+
+/// What each strategy does, for `--help`.
+fn describe(kind: StrategyKind) -> &'static str {
+    match kind {
+        StrategyKind::Sticky => {
+            "keeps tasks where they run and moves the fewest needed to balance the load by capacity"
+        }
+        StrategyKind::FirstCome => {
+            "never rebalances: a free task goes to the first eligible worker that claims it"
+        }
+        StrategyKind::RoundRobin => {
+            "ElasticJob's ROUND_ROBIN: tasks by name in even blocks over the workers by name, \
+             the list rotated by the cluster name's hash; ignores where tasks run"
+        }
+        StrategyKind::Average => {
+            "ElasticJob's AVG_ALLOCATION: tasks by name in even blocks over the workers by name; \
+             ignores where tasks run"
+        }
+        StrategyKind::Odevity => {
+            "ElasticJob's ODEVITY: as average, the worker list reversed if the cluster name's \
+             hash is even; ignores where tasks run"
+        }
+        StrategyKind::ConsistentHash => {
+            "rendezvous hashing weighted by capacity: balanced only statistically, but a worker \
+             that joins or leaves moves only the tasks it gains or had"
+        }
+    }
 }
 
 /// The hidden `__child` subcommand.
@@ -423,6 +522,121 @@ mod tests {
             panic!("not a worker")
         };
         assert_eq!(w.command, ["sh", "-c", "x"]);
+    }
+
+    fn worker(args: &[&str]) -> Result<WorkerArgs, clap::Error> {
+        let line = ["tenure", "worker", "--id", "a"]
+            .iter()
+            .chain(args)
+            .chain(&["--", "true"]);
+        match Cli::try_parse_from(line)?.command {
+            Command::Worker(w) => Ok(w),
+            other => panic!("not a worker: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_built_in_strategy_is_accepted_by_name() {
+        for kind in StrategyKind::ALL {
+            let w = worker(&["--strategy", kind.name()]).unwrap();
+            assert_eq!(w.strategy, kind);
+        }
+        let aliases = [
+            ("ROUND_ROBIN", StrategyKind::RoundRobin),
+            ("AVG_ALLOCATION", StrategyKind::Average),
+            ("ODEVITY", StrategyKind::Odevity),
+            ("Consistent_Hash", StrategyKind::ConsistentHash),
+        ];
+        for (name, kind) in aliases {
+            assert_eq!(worker(&["--strategy", name]).unwrap().strategy, kind);
+        }
+    }
+
+    #[test]
+    fn worker_defaults_are_sticky_without_wrappers_and_no_given_grace() {
+        let w = worker(&[]).unwrap();
+        assert_eq!(w.strategy, StrategyKind::Sticky);
+        assert_eq!(w.rebalance_delay, None);
+        assert_eq!(w.max_moves, None);
+        assert_eq!(
+            w.grace, None,
+            "the default is chosen once the session is known"
+        );
+    }
+
+    #[test]
+    fn an_unknown_strategy_is_refused_with_the_list_of_names() {
+        let err = worker(&["--strategy", "fastest"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "unknown strategy \"fastest\"; choose one of: sticky, first-come, round-robin, \
+                 average, odevity, consistent-hash"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("invalid input:"), "{text}");
+    }
+
+    #[test]
+    fn placement_options_parse_and_bad_values_are_refused() {
+        let w = worker(&[
+            "--strategy",
+            "round-robin",
+            "--rebalance-delay",
+            "1.5s",
+            "--max-moves",
+            "2",
+            "--grace",
+            "300ms",
+        ])
+        .unwrap();
+        assert_eq!(w.strategy, StrategyKind::RoundRobin);
+        assert_eq!(w.rebalance_delay, Some(Duration::from_millis(1500)));
+        assert_eq!(w.max_moves, Some(2));
+        assert_eq!(w.grace, Some(Duration::from_millis(300)));
+        assert_eq!(worker(&["--max-moves", "0"]).unwrap().max_moves, Some(0));
+        let bad: [&[&str]; 4] = [
+            &["--max-moves=-1"],
+            &["--max-moves", "many"],
+            &["--rebalance-delay", "soon"],
+            &["--grace", "2x"],
+        ];
+        for bad in bad {
+            let err = worker(bad).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn worker_help_lists_every_strategy_and_the_placement_options() {
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("worker")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        // Lines wrap with the terminal's width.
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for kind in StrategyKind::ALL {
+            assert!(
+                help.contains(&format!("- {}:", kind.name())),
+                "{kind}: {help}"
+            );
+        }
+        for option in ["--rebalance-delay <DURATION>", "--max-moves <N>"] {
+            assert!(help.contains(option), "{option}: {help}");
+        }
+        assert!(
+            help.contains("every worker of a cluster the same"),
+            "{help}"
+        );
+        assert!(help.contains("720ms for a 2s session"), "{help}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - `observe`: log lines and metrics of the running worker.
 
 mod child;
+mod grace;
 mod observe;
 mod restart;
 pub mod shim;
@@ -16,10 +17,10 @@ mod spawner;
 mod supervise;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use tenure_core::strategy::{Sticky, Strategy};
-use tenure_core::{Admin, DynStore, Timing, Worker};
+use tenure_core::strategy::Strategy;
+use tenure_core::{Admin, DynStore, Worker};
+use tenure_strategies::StrategyOptions;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing::{error, info, warn};
 
@@ -31,9 +32,6 @@ use crate::observe::metered::Metered;
 use crate::observe::metrics;
 use restart::RestartPolicy;
 use supervise::Supervisor;
-
-/// Time allowed, on top of `--grace`, for a command to die after SIGKILL.
-const KILL_ALLOWANCE: Duration = Duration::from_millis(500);
 
 /// The long help of `tenure worker`.
 pub const LONG_ABOUT: &str = "\
@@ -59,6 +57,11 @@ exit within a minute of starting, up to --max-restart-delay; after
 --crash-loop-after such exits in a row the task is reported as crash-looping
 (see --on-crash-loop).
 
+Which worker runs which task is decided by the leader, a worker elected
+among them, with its --strategy (default sticky: tasks stay where they run,
+the fewest move to balance the load); start every worker of a cluster with
+the same --strategy, --rebalance-delay and --max-moves.
+
 SIGTERM or SIGINT (Ctrl-C) hands every task over to other workers, stops the
 commands and exits with 0; a second one kills the commands at once. If this
 process is killed outright, its commands and their descendants are killed
@@ -74,7 +77,7 @@ pub async fn run(options: &ConnectArgs, args: WorkerArgs) -> CliResult {
         args.max_restart_delay,
         args.crash_loop_after,
     )?;
-    let strategy = strategy(&args.strategy)?;
+    let strategy = strategy(&args, &options.cluster);
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     if let Some(addr) = args.metrics_addr {
@@ -109,8 +112,16 @@ async fn serve(
     terminate: &mut Signal,
     interrupt: &mut Signal,
 ) -> CliResult {
-    let stop_timeout = args.grace + KILL_ALLOWANCE;
-    check_grace(store, args.grace, stop_timeout)?;
+    let session = store.info().session_timeout;
+    let grace = grace::resolve(session, args.grace)?;
+    if args.grace.is_none() && grace < grace::DEFAULT_GRACE {
+        info!(
+            grace = %human(grace),
+            session = %human(session),
+            "no --grace given and the default {} does not fit the session: using less",
+            human(grace::DEFAULT_GRACE)
+        );
+    }
     let admin = Admin::new(store.clone(), &options.cluster).await?;
     let supervisor = Supervisor {
         command: args.command,
@@ -120,7 +131,7 @@ async fn serve(
             .connect
             .clone()
             .unwrap_or_else(|| options.backend.default_connect().to_owned()),
-        grace: args.grace,
+        grace,
         restart,
         on_crash_loop: args.on_crash_loop,
         admin: admin.clone(),
@@ -128,9 +139,9 @@ async fn serve(
     let mut builder = Worker::builder(store.clone(), &options.cluster)
         .id(&args.id)
         .capacity(args.capacity)
-        .strategy_arc(strategy)
+        .strategy_arc(strategy.clone())
         .handler(supervisor)
-        .stop_timeout(stop_timeout);
+        .stop_timeout(grace::stop_timeout(grace));
     for tag in args.tags {
         builder = builder.tag(tag);
     }
@@ -139,7 +150,13 @@ async fn serve(
     }
     let worker = builder.build()?;
     observe::follow(&worker, store, &admin);
-    info!(worker = %worker.id(), cluster = %options.cluster, "worker starting");
+    info!(
+        worker = %worker.id(),
+        cluster = %options.cluster,
+        strategy = strategy.name(),
+        grace = %human(grace),
+        "worker starting"
+    );
     let mut running = worker.spawn();
     tokio::select! {
         ended = &mut running => {
@@ -175,30 +192,70 @@ fn impatient() -> CliError {
     CliError::Failed("interrupted during the handoff; commands killed".into())
 }
 
-/// Refuses a grace that does not fit in the session the server granted:
-/// commands must be stopped before the session could expire.
-fn check_grace(store: &DynStore, grace: Duration, stop_timeout: Duration) -> CliResult {
-    let session = store.info().session_timeout;
-    let mut timing = Timing::for_session(session);
-    timing.stop_timeout = stop_timeout;
-    timing.validate().map_err(|e| {
-        CliError::Invalid(format!(
-            "--grace {} does not fit in the session timeout of {} the server granted: \
-             commands must be stopped (grace + {}) before the session could expire; \
-             lower --grace or raise --session-timeout ({e})",
-            human(grace),
-            human(session),
-            human(KILL_ALLOWANCE)
-        ))
-    })
+/// The load strategy `args` ask for, built by `tenure-strategies` (its
+/// job name, which `round-robin` and `odevity` hash, is the cluster's name).
+fn strategy(args: &WorkerArgs, cluster: &str) -> Arc<dyn Strategy> {
+    let options = StrategyOptions {
+        job_name: cluster.to_owned(),
+        rebalance_delay: args.rebalance_delay,
+        max_moves: args.max_moves,
+        ..StrategyOptions::default()
+    };
+    Arc::from(args.strategy.build(&options))
 }
 
-/// The load strategy called `name`.
-fn strategy(name: &str) -> CliResult<Arc<dyn Strategy>> {
-    match name {
-        "sticky" => Ok(Arc::new(Sticky)),
-        other => Err(CliError::Invalid(format!(
-            "unknown strategy {other:?}; available: sticky"
-        ))),
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::args::{Cli, Command};
+
+    /// The strategy of `tenure --cluster CLUSTER worker OPTIONS`.
+    fn built_in(cluster: &str, options: &[&str]) -> Arc<dyn Strategy> {
+        let head = ["tenure", "--cluster", cluster, "worker", "--id", "a"];
+        let line = head.iter().chain(options).chain(&["--", "true"]);
+        let cli = Cli::try_parse_from(line).unwrap();
+        let Command::Worker(args) = cli.command else {
+            panic!("not a worker")
+        };
+        strategy(&args, &cli.connect.cluster)
+    }
+
+    fn built(options: &[&str]) -> Arc<dyn Strategy> {
+        built_in("c", options)
+    }
+
+    /// `round-robin` and `odevity` hash the job name: the cluster's.
+    #[test]
+    fn the_job_name_is_the_cluster_name() {
+        for name in ["round-robin", "odevity"] {
+            let built = built_in("night-jobs", &["--strategy", name, "--max-moves", "1"]);
+            let debug = format!("{built:?}");
+            assert!(debug.contains(r#"job_name: "night-jobs""#), "{debug}");
+        }
+    }
+
+    #[test]
+    fn the_options_choose_the_strategy_and_its_wrappers() {
+        assert_eq!(built(&[]).name(), "sticky");
+        assert_eq!(built(&["--strategy", "odevity"]).name(), "odevity");
+        assert_eq!(
+            built(&["--strategy", "consistent-hash", "--rebalance-delay", "30s"]).name(),
+            "delayed(consistent-hash)"
+        );
+        assert_eq!(built(&["--max-moves", "3"]).name(), "throttled(sticky)");
+        assert_eq!(
+            built(&[
+                "--strategy",
+                "round-robin",
+                "--rebalance-delay",
+                "1m",
+                "--max-moves",
+                "1"
+            ])
+            .name(),
+            "throttled(delayed(round-robin))"
+        );
     }
 }

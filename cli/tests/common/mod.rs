@@ -144,10 +144,17 @@ impl Cluster {
 
     /// Starts `tenure [OPTIONS] worker --id ID --grace 300ms EXTRA -- sh -c SCRIPT`.
     pub fn worker(&self, id: &str, extra: &[&str], script: &str) -> Proc {
+        let options = [&["--grace", "300ms"], extra].concat();
+        self.worker_with(id, &options, script)
+    }
+
+    /// Starts `tenure [OPTIONS] worker --id ID WORKER_OPTIONS -- sh -c
+    /// SCRIPT`: without the `--grace` that [`Cluster::worker`] adds.
+    pub fn worker_with(&self, id: &str, worker_options: &[&str], script: &str) -> Proc {
         let mut command = self.command();
         command
-            .args(["worker", "--id", id, "--grace", "300ms"])
-            .args(extra)
+            .args(["worker", "--id", id])
+            .args(worker_options)
             .args(["--", "sh", "-c", script]);
         Proc::start(id, command, &self.path(&format!("{id}.log")))
     }
