@@ -135,3 +135,42 @@ async fn leader_lost_mid_rebalance_strands_nothing_and_doubles_nothing() {
     );
     c.stop().await;
 }
+
+/// Handlers that take long to stop do not hold up the worker: the stops
+/// of the tasks moving away run side by side while the worker keeps
+/// proving its session alive, so the move takes one stop, not one per task,
+/// and the tasks the worker keeps are never stopped for a session at risk
+/// (nor restarted).
+#[tokio::test(start_paused = true)]
+async fn slow_stops_of_moving_tasks_run_side_by_side_and_put_nothing_at_risk() {
+    let mut c = Cluster::new().await;
+    c.add_tasks(8).await;
+    // The longest stop timeout the session allows (heartbeat + stop
+    // timeout + safety margin < session), and handlers that use most of
+    // it: one stop outlasts the time between two heartbeats' deadlines.
+    let stop = SESSION * 6 / 10;
+    let slow = c.history.slow_handler(stop - Duration::from_millis(100));
+    c.join_with("W1", |b| b.handler(slow).stop_timeout(stop))
+        .await;
+    c.wait_all_running(8, SESSION).await;
+    let mut events = c.member("W1").worker.events();
+    let before = c.running();
+    c.join("W2").await;
+    let took = c
+        .wait_until("W2 has its share", SESSION * 4, |c| c.on("W2").len() == 4)
+        .await;
+    println!("4 slow stops handed off in {took:?}");
+    assert!(took < stop + BOUND, "stops one after another: {took:?}");
+    assert_eq!(c.running().len(), 8);
+    assert_eq!(check_moved_without_overlap(&c, &before), 4);
+    while let Ok(e) = events.try_recv() {
+        if let tenure_core::WorkerEventKind::Stopped { reason, .. } = e.kind {
+            assert_eq!(
+                reason,
+                tenure_core::StopReason::Unassigned,
+                "W1 stopped a handler for another reason than the move"
+            );
+        }
+    }
+    c.stop().await;
+}

@@ -67,7 +67,13 @@ impl Reconciler {
             .cloned()
             .collect();
         for task in unwanted {
-            inner.runner.stop(&task, StopReason::Unassigned).await;
+            // Stops run side by side and in the background: the worker
+            // keeps proving its session alive while handlers stop. A task
+            // is released on the first pass after its handler is gone.
+            self.stop_in_background(&task, StopReason::Unassigned);
+            if inner.runner.is_running(&task) {
+                continue;
+            }
             if let Some(h) = self.held.get(&task) {
                 let (token, version) = (h.token, h.record_version);
                 // Forgotten only once released: a record left behind would
@@ -99,13 +105,15 @@ impl Reconciler {
             let Some((payload, version)) = self.read_task(session, &task).await? else {
                 continue; // removed: the next target drops it
             };
-            if let Some(h) = self.held.get_mut(&task) {
-                h.target_version = Some(target_version);
-                if version != h.task_version || h.payload.is_none() {
-                    inner.runner.stop(&task, StopReason::Updated).await;
-                    h.payload = Some(payload);
-                    h.task_version = version;
-                }
+            let Some(h) = self.held.get_mut(&task) else {
+                continue;
+            };
+            h.target_version = Some(target_version);
+            if version != h.task_version || h.payload.is_none() {
+                h.payload = Some(payload);
+                h.task_version = version;
+                // Started again with the new payload once stopped.
+                self.stop_in_background(&task, StopReason::Updated);
             }
         }
         // Claim what is wanted and not held.
@@ -128,7 +136,7 @@ impl Reconciler {
         let idle: Vec<TaskId> = self
             .held
             .keys()
-            .filter(|t| !inner.runner.is_running(t))
+            .filter(|t| wanted.contains_key(*t) && !inner.runner.is_running(t))
             .filter(|t| self.restarts.get(*t).is_none_or(|r| now >= r.not_before))
             .cloned()
             .collect();
@@ -257,5 +265,15 @@ impl Reconciler {
         let Some(node) = node else { return Ok(None) };
         let record: TaskRecord = decode("task", &node.data)?;
         Ok(Some((record.payload_bytes()?.into(), node.version.0)))
+    }
+
+    /// Begins stopping `task`'s handler (if it runs) on a task of its own,
+    /// so that the reconciler goes on meanwhile; the end of the stop wakes
+    /// it (see `wait.rs`).
+    fn stop_in_background(&self, task: &TaskId, reason: StopReason) {
+        if let Some(stop) = self.inner.runner.begin_stop(task, reason) {
+            let inner = self.inner.clone();
+            tokio::spawn(async move { inner.runner.complete(stop).await });
+        }
     }
 }

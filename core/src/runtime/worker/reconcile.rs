@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -68,11 +68,14 @@ pub(crate) struct Reconciler {
     pub(super) register_watch: Option<Watch>,
     pub(super) restarts: BTreeMap<TaskId, Restart>,
     pub(super) next_heartbeat: Instant,
+    /// Changes when a handler's stop ends (see `wait.rs`).
+    pub(super) stops_ended: watch::Receiver<u64>,
     pub(super) heartbeats: u32,
 }
 
 impl Reconciler {
     pub fn new(inner: Arc<Inner>, exits: mpsc::UnboundedReceiver<Exited>) -> Self {
+        let stops_ended = inner.runner.stops_ended();
         Reconciler {
             inner,
             exits,
@@ -86,6 +89,7 @@ impl Reconciler {
             register_watch: None,
             restarts: BTreeMap::new(),
             next_heartbeat: Instant::now(),
+            stops_ended,
             heartbeats: 0,
         }
     }

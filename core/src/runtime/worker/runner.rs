@@ -50,6 +50,9 @@ pub(crate) struct Runner {
     /// Counts the lifts of the fence, so the guard re-checks the stop
     /// instant when handlers may start again.
     unfenced: watch::Sender<u64>,
+    /// Counts the stops that ended, so the reconciler releases a task (or
+    /// starts it again) as soon as its handler is gone.
+    stops_ended: watch::Sender<u64>,
     events: broadcast::Sender<WorkerEvent>,
     exits: mpsc::UnboundedSender<Exited>,
 }
@@ -71,6 +74,7 @@ impl Runner {
             next_stop: AtomicU64::new(0),
             fenced: Mutex::new(false),
             unfenced: watch::Sender::new(0),
+            stops_ended: watch::Sender::new(0),
             events,
             exits,
         };
@@ -174,9 +178,19 @@ impl Runner {
             .await;
     }
 
-    /// Whether a handler is being stopped.
-    pub fn any_stopping(&self) -> bool {
-        !self.stopping.borrow().is_empty()
+    /// Begins stopping `task`'s handler without waiting for it: the handler
+    /// leaves the running set and enters the stopping set at once (so it is
+    /// not started again meanwhile); the returned stop, run to its end
+    /// (usually on a task of its own), cancels it, waits up to the stop
+    /// timeout and drops it. `None` if no handler of `task` runs.
+    pub fn begin_stop(&self, task: &TaskId, reason: StopReason) -> Option<PendingStop> {
+        let r = lock(&self.running).remove(task)?;
+        Some(self.pending(task, r, reason))
+    }
+
+    /// Changes whenever a stop ends.
+    pub fn stops_ended(&self) -> watch::Receiver<u64> {
+        self.stops_ended.subscribe()
     }
 
     /// Resolves once no handler is stopping (at once if none is).
@@ -259,6 +273,13 @@ impl Runner {
     }
 
     async fn finish(&self, task: &TaskId, r: Running, reason: StopReason) {
+        let stop = self.pending(task, r, reason);
+        self.complete(stop).await;
+    }
+
+    /// Enters a handler into the stopping set and cancels it.
+    fn pending(&self, task: &TaskId, r: Running, reason: StopReason) -> PendingStop {
+        r.cancel.cancel();
         let key = self.next_stop.fetch_add(1, Ordering::Relaxed);
         self.stopping.send_modify(|s| {
             s.insert(
@@ -270,11 +291,27 @@ impl Runner {
                 },
             );
         });
+        PendingStop {
+            key,
+            task: task.clone(),
+            running: r,
+            reason,
+        }
+    }
+
+    /// Cancels a stopping handler, waits up to the stop timeout, then drops
+    /// its future; returns once it is gone.
+    pub async fn complete(&self, stop: PendingStop) {
+        let PendingStop {
+            key,
+            task,
+            running: r,
+            reason,
+        } = stop;
         // Leaves the stopping set when the stop ends, or when this future
         // is dropped half-way (the worker is being killed): then the
         // handler is dropped too, never left running unwatched.
         let _stopped = StopDone { runner: self, key };
-        r.cancel.cancel();
         let mut join = r.join;
         let forced = tokio::time::timeout(self.stop_timeout, &mut join)
             .await
@@ -291,6 +328,15 @@ impl Runner {
     }
 }
 
+/// A handler in the stopping set whose stop has not run yet
+/// ([`Runner::begin_stop`]).
+pub(crate) struct PendingStop {
+    key: u64,
+    task: TaskId,
+    running: Running,
+    reason: StopReason,
+}
+
 struct StopDone<'a> {
     runner: &'a Runner,
     key: u64,
@@ -303,6 +349,9 @@ impl Drop for StopDone<'_> {
                 s.abort.abort();
             }
         });
+        self.runner
+            .stops_ended
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 

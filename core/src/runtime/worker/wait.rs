@@ -76,17 +76,6 @@ impl Reconciler {
         }
         let mut session = self.inner.store.session_events();
         session.borrow_and_update();
-        // A handler still stopping (fenced by the guard) keeps its task
-        // from starting again: wake when it is gone.
-        let stops_pending = self.inner.runner.any_stopping();
-        let runner = &self.inner.runner;
-        let stops_done = async {
-            if stops_pending {
-                runner.stops_done().await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        };
         let woke = {
             let owner_watches = &mut self.owner_watches;
             let fired_owner = futures::future::poll_fn(|cx| {
@@ -102,7 +91,9 @@ impl Reconciler {
                 _ = self.inner.kill.cancelled() => Woke::Other,
                 _ = session.changed() => Woke::Other,
                 _ = tokio::time::sleep_until(wake) => Woke::Other,
-                _ = stops_done => Woke::Other,
+                // A handler still stopping keeps its task from being
+                // released or started again: wake when a stop ends.
+                _ = self.stops_ended.changed() => Woke::Other,
                 _ = opt_watch(&mut self.target_watch) => Woke::Target,
                 _ = opt_watch(&mut self.open_watch) => Woke::Open,
                 _ = opt_watch(&mut self.register_watch) => Woke::Register,
