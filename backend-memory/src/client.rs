@@ -90,6 +90,9 @@ pub(crate) struct ClientEntry {
     pub(crate) state: watch::Sender<SessionState>,
     /// False while silently partitioned: requests wait for it to turn true.
     pub(crate) reachable: watch::Sender<bool>,
+    /// How often the connection dropped (a reported cut, a close): an
+    /// answer on its way when it drops is lost.
+    pub(crate) drops: u64,
     pub(crate) faults: DeliveryFaults,
     /// Events held while suspended, delivered on resume.
     pub(crate) held: Vec<(WatchSender, WatchEvent)>,
@@ -112,6 +115,7 @@ impl ClientEntry {
             ended_unseen: None,
             state: watch::Sender::new(SessionState::Connecting),
             reachable: watch::Sender::new(true),
+            drops: 0,
             faults: DeliveryFaults::default(),
             held: Vec::new(),
             dropped: Vec::new(),

@@ -1,10 +1,12 @@
 //! Fault hooks for simulation tests: end a session, cut a connection, delay
-//! or drop watch events, lose the answers of writes, and count requests.
+//! or drop watch events, lose or delay the answers of requests, and count
+//! requests.
 //!
 //! Every hook acts at once and is deterministic under
 //! `tokio::time::pause()`: the only timers are tokio timers (the server's
-//! expiry of a cut-off session, delayed watch events), run on the runtime
-//! the client was connected from.
+//! expiry of a cut-off session, delayed watch events, on the runtime the
+//! client was connected from; delayed answers, on the runtime of the
+//! request).
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use crate::client::ClientId;
 use crate::counts::OpCounts;
 use crate::server::MemoryServer;
 use crate::session::ExpiryTimer;
-use crate::store::{LostAnswers, MemoryStore};
+use crate::store::MemoryStore;
 use tenure_core::Path;
 
 impl MemoryStore {
@@ -103,10 +105,47 @@ impl MemoryStore {
     /// request. The session and the connection stay as they are. A `count`
     /// of zero switches it off. Reads and other paths are not affected.
     pub fn lose_answers(&self, under: &Path, count: u32) {
-        self.set_lost_answers(Some(LostAnswers {
-            under: under.clone(),
-            count,
-        }));
+        self.answer_faults().lose(under, count);
+    }
+
+    /// Delays the answers of this client's later requests by `delay`
+    /// (tokio time), as a slow network or a server stalled on its disk
+    /// would; [`Duration::ZERO`] switches it off. The server handles each
+    /// request at once, as usual (a write is applied and visible to other
+    /// clients, watches fire, the request is counted); only its answer
+    /// reaches the client `delay` later. So the session stays alive on the
+    /// server while the client waits, and a client that counts a session's
+    /// life from the send time of its last answered request stays
+    /// conservative.
+    ///
+    /// An answer on its way is lost, the client getting
+    /// [`ConnectionLost`](tenure_core::Error::ConnectionLost) (the request
+    /// stays applied), if meanwhile the connection is cut
+    /// ([`suspend`](Self::suspend), even if resumed since), the session
+    /// ends, or the client is closed. A
+    /// [`partition`](Self::partition) holds it further until healed, like a
+    /// request. Answers already on their way keep their delay; each takes
+    /// its own, so answers of different delays may overtake each other.
+    /// Requests refused before reaching the server (a cut connection, a
+    /// payload too large) fail at once, and watch events are not delayed
+    /// (see [`delay_watches`](Self::delay_watches)). The client's
+    /// [`session_deadline`](tenure_core::CoordinationStore::session_deadline)
+    /// is that of a healthy connection.
+    ///
+    /// Sets the delay of reads and writes alike; see
+    /// [`delay_write_answers`](Self::delay_write_answers) for writes alone.
+    pub fn delay_answers(&self, delay: Duration) {
+        self.answer_faults().delay_all(delay);
+    }
+
+    /// Delays the answers of this client's later writes (create, set,
+    /// delete, or a multi writing at least one node) by `delay`, as
+    /// [`delay_answers`](Self::delay_answers) does, leaving the delay of
+    /// reads as it is: a ZooKeeper server stalled on the fsync of its
+    /// transaction log still answers reads from memory at once.
+    /// [`Duration::ZERO`] switches it off; `delay_answers` sets both again.
+    pub fn delay_write_answers(&self, delay: Duration) {
+        self.answer_faults().delay_writes(delay);
     }
 
     /// The requests this client sent to the server so far.
@@ -155,5 +194,17 @@ impl MemoryServer {
     /// The client's current session, if any.
     pub(crate) fn session_of(&self, client: ClientId) -> Option<tenure_core::SessionId> {
         self.lock().clients.get(&client).and_then(|c| c.session)
+    }
+
+    /// The client's current session and how often its connection dropped:
+    /// an answer is delivered only if both are the same as when it left.
+    pub(crate) fn connection_of(
+        &self,
+        client: ClientId,
+    ) -> Option<(Option<tenure_core::SessionId>, u64)> {
+        self.lock()
+            .clients
+            .get(&client)
+            .map(|c| (c.session, c.drops))
     }
 }

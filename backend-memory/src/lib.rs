@@ -7,7 +7,8 @@
 //! [`CoordinationStore`](tenure_core::CoordinationStore). The fault hooks on
 //! [`MemoryStore`] end a session, cut a connection (reported, or silently
 //! as a partition), delay or drop watch events, lose the answers of
-//! writes that were applied, and count requests; every timer runs on tokio time, so a test
+//! writes that were applied, delay the answers of requests, and count
+//! requests; every timer runs on tokio time, so a test
 //! under `tokio::time::pause()` replays the same history every time.
 //!
 //! | module | what it holds |
@@ -20,10 +21,12 @@
 //! | `session` | sessions: open, cut off, expire, resume, close |
 //! | `ops`, `multi` | the requests, and atomic multi-operations |
 //! | `faults` | the fault hooks |
+//! | `answers` | answers on their way back: lost or delayed |
 //! | `config`, `counts` | [`MemoryConfig`], [`OpCounts`] |
 
 #![deny(missing_docs)]
 
+mod answers;
 mod client;
 mod config;
 mod counts;

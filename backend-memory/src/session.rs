@@ -124,6 +124,7 @@ impl State {
         if silent {
             c.reachable.send_replace(false);
         } else {
+            c.drops += 1;
             c.publish(SessionState::Suspended(session));
         }
         let (after, handle) = (c.timeout, c.handle.clone());
@@ -204,6 +205,7 @@ impl State {
         };
         let was = std::mem::replace(&mut c.link, Link::Closed);
         c.reachable.send_replace(true);
+        c.drops += 1;
         let session = c.session;
         match was {
             Link::Closed => return,

@@ -1,7 +1,7 @@
 //! A client of the in-memory server: the [`CoordinationStore`] it offers.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,6 +11,7 @@ use tenure_core::{
 };
 use tokio::sync::watch;
 
+use crate::answers::{AnswerFaults, from_server};
 use crate::client::ClientId;
 use crate::server::MemoryServer;
 
@@ -39,15 +40,9 @@ struct ClientHandle {
     state: watch::Sender<SessionState>,
     /// False while silently partitioned.
     reachable: watch::Receiver<bool>,
-    /// Writes whose answer is lost (see [`MemoryStore::lose_answers`]).
-    lost_answers: Mutex<Option<LostAnswers>>,
-}
-
-/// Answers still to lose: of the next `count` writes under `under`.
-#[derive(Clone, Debug)]
-pub(crate) struct LostAnswers {
-    pub(crate) under: Path,
-    pub(crate) count: u32,
+    /// Answers lost or delayed on their way back (see
+    /// [`MemoryStore::lose_answers`], [`MemoryStore::delay_answers`]).
+    answers: AnswerFaults,
 }
 
 impl Drop for ClientHandle {
@@ -73,7 +68,7 @@ impl MemoryStore {
                 max_payload,
                 state,
                 reachable,
-                lost_answers: Mutex::new(None),
+                answers: AnswerFaults::default(),
             }),
         }
     }
@@ -87,35 +82,31 @@ impl MemoryStore {
         self.inner.id
     }
 
-    pub(crate) fn set_lost_answers(&self, lost: Option<LostAnswers>) {
-        *self
-            .inner
-            .lost_answers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = lost.filter(|l| l.count > 0);
+    pub(crate) fn answer_faults(&self) -> &AnswerFaults {
+        &self.inner.answers
     }
 
-    /// The answer of a write to `paths`, as the client sees it: lost (the
-    /// write stays applied) while [`MemoryStore::lose_answers`] says so.
-    fn answer<T>(&self, paths: &[&Path], result: Result<T>) -> Result<T> {
-        let mut lost = self
-            .inner
-            .lost_answers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let Some(l) = lost.as_mut() else {
-            return result;
-        };
-        if !paths.iter().any(|p| p.starts_with(&l.under)) {
+    /// The server's answer to a request that wrote `written` (empty for a
+    /// read), as the client gets it: lost while
+    /// [`MemoryStore::lose_answers`] says so; held on its way for the delay
+    /// of [`MemoryStore::delay_answers`], and then lost if the connection
+    /// dropped or the session ended meanwhile, or held further while the
+    /// connection is silently partitioned.
+    async fn reply<T>(&self, written: &[&Path], result: Result<T>) -> Result<T> {
+        let result = self.inner.answers.lost_or(written, result);
+        let delay = self.inner.answers.delay_of(written);
+        if delay.is_zero() || !from_server(&result) {
             return result;
         }
-        l.count -= 1;
-        if l.count == 0 {
-            *lost = None;
+        let left_on = self.inner.server.connection_of(self.inner.id);
+        tokio::time::sleep(delay).await;
+        self.through_partition().await?;
+        if self.inner.server.connection_of(self.inner.id) != left_on {
+            return Err(Error::ConnectionLost {
+                detail: "the connection dropped while the answer was on its way".into(),
+            });
         }
-        Err(Error::ConnectionLost {
-            detail: "the answer was lost after the server handled the request".into(),
-        })
+        result
     }
 
     fn check_payload(&self, data: &[u8]) -> Result<()> {
@@ -133,6 +124,12 @@ impl MemoryStore {
     /// session ended meanwhile fails, as on a connection the server dropped.
     async fn round_trip(&self) -> Result<()> {
         tokio::task::yield_now().await;
+        self.through_partition().await
+    }
+
+    /// Passes at once unless silently partitioned; then waits for the heal,
+    /// and fails if the session ended meanwhile.
+    async fn through_partition(&self) -> Result<()> {
         let mut reachable = self.inner.reachable.clone();
         if *reachable.borrow_and_update() {
             return Ok(());
@@ -179,40 +176,44 @@ impl CoordinationStore for MemoryStore {
         self.check_payload(data)?;
         self.round_trip().await?;
         let result = self.inner.server.create(self.inner.id, path, data, mode);
-        self.answer(&[path], result)
+        self.reply(&[path], result).await
     }
 
     async fn get(&self, path: &Path) -> Result<Option<Node>> {
         self.round_trip().await?;
-        self.inner.server.get(self.inner.id, path)
+        let result = self.inner.server.get(self.inner.id, path);
+        self.reply(&[], result).await
     }
 
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         self.round_trip().await?;
-        self.inner.server.get_and_watch(self.inner.id, path)
+        let result = self.inner.server.get_and_watch(self.inner.id, path);
+        self.reply(&[], result).await
     }
 
     async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
         self.check_payload(data)?;
         self.round_trip().await?;
         let result = self.inner.server.set(self.inner.id, path, data, expected);
-        self.answer(&[path], result)
+        self.reply(&[path], result).await
     }
 
     async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
         self.round_trip().await?;
         let result = self.inner.server.delete(self.inner.id, path, expected);
-        self.answer(&[path], result)
+        self.reply(&[path], result).await
     }
 
     async fn children(&self, path: &Path) -> Result<Vec<Name>> {
         self.round_trip().await?;
-        self.inner.server.children(self.inner.id, path)
+        let result = self.inner.server.children(self.inner.id, path);
+        self.reply(&[], result).await
     }
 
     async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
         self.round_trip().await?;
-        self.inner.server.children_and_watch(self.inner.id, path)
+        let result = self.inner.server.children_and_watch(self.inner.id, path);
+        self.reply(&[], result).await
     }
 
     async fn multi(&self, ops: &[Op]) -> Result<Vec<OpResult>> {
@@ -232,7 +233,7 @@ impl CoordinationStore for MemoryStore {
                 _ => None,
             })
             .collect();
-        self.answer(&written, result)
+        self.reply(&written, result).await
     }
 
     async fn close(&self) -> Result<()> {

@@ -4,6 +4,7 @@ mod faults;
 mod lifecycle;
 mod partition;
 mod semantics;
+mod slow_answers;
 
 use std::time::Duration;
 
