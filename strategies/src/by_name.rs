@@ -21,7 +21,8 @@ pub enum StrategyKind {
     FirstCome,
     /// [`RoundRobin`], `round-robin` (also ElasticJob's `ROUND_ROBIN`).
     RoundRobin,
-    /// [`AverageAllocation`], `average` (also `AVG_ALLOCATION`).
+    /// [`AverageAllocation`], `average` (also `average-allocation` and
+    /// ElasticJob's `AVG_ALLOCATION`).
     Average,
     /// [`Odevity`], `odevity` (also `ODEVITY`).
     Odevity,
@@ -94,13 +95,14 @@ impl fmt::Display for StrategyKind {
 impl FromStr for StrategyKind {
     type Err = Error;
 
-    /// Accepts the names of [`StrategyKind::name`] and ElasticJob's type
-    /// names (`AVG_ALLOCATION`, `ODEVITY`, `ROUND_ROBIN`), ignoring case,
+    /// Accepts the names of [`StrategyKind::name`], `average-allocation`,
+    /// and ElasticJob's type names (`AVG_ALLOCATION`, `ODEVITY`,
+    /// `ROUND_ROBIN`), ignoring case,
     /// with `_` and `-` interchangeable.
     fn from_str(s: &str) -> Result<Self> {
         let key = s.trim().to_ascii_lowercase().replace('_', "-");
         let kind = match key.as_str() {
-            "avg-allocation" => Some(StrategyKind::Average),
+            "avg-allocation" | "average-allocation" => Some(StrategyKind::Average),
             _ => Self::ALL.into_iter().find(|k| k.name() == key),
         };
         kind.ok_or_else(|| {

@@ -18,6 +18,7 @@ fn every_built_in_is_found_by_its_own_name() {
 fn elastic_job_type_names_are_accepted() {
     let parse = |s: &str| s.parse::<StrategyKind>().unwrap();
     assert_eq!(parse("AVG_ALLOCATION"), StrategyKind::Average);
+    assert_eq!(parse("average-allocation"), StrategyKind::Average);
     assert_eq!(parse("ODEVITY"), StrategyKind::Odevity);
     assert_eq!(parse("ROUND_ROBIN"), StrategyKind::RoundRobin);
     assert_eq!(parse(" Consistent_Hash "), StrategyKind::ConsistentHash);
