@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used)]
 
+pub mod answers;
 pub mod backend;
 pub mod conformance;
 pub mod etcd;

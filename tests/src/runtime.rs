@@ -8,15 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tenure_core::{
-    Admin, CoordinationStore, DynStore, Layout, Path, TaskContext, TaskId, TaskSpec, Worker,
-    WorkerBuilder, WorkerId,
+    Admin, CoordinationStore, DynStore, Layout, Path, TaskContext, TaskId, TaskSpec, Timing,
+    Worker, WorkerBuilder, WorkerId,
 };
 use tenure_memory::{MemoryServer, MemoryStore};
 use tokio::time::Instant;
 
+use crate::answers::AnswerLog;
 use crate::sim::History;
 pub use crate::sim::SESSION;
 pub use crate::sim::history::Entry;
+use crate::sim::stop_instants::{self, Run};
 
 /// The payload each handler start was given, by task and token.
 type Payloads = BTreeMap<(TaskId, u64), Vec<u8>>;
@@ -97,8 +99,26 @@ impl Cluster {
         name: &str,
         configure: impl FnOnce(WorkerBuilder) -> WorkerBuilder,
     ) {
+        self.join_through(name, |s| s, configure).await;
+    }
+
+    /// Starts a worker whose requests' answers are written down, for
+    /// [`Cluster::runs_of`].
+    pub async fn join_logged(&mut self, name: &str) -> AnswerLog {
+        let log = AnswerLog::new();
+        self.join_through(name, |s| log.wrap(s), |b| b).await;
+        log
+    }
+
+    /// Starts a worker on its client wrapped by `wrap`.
+    async fn join_through(
+        &mut self,
+        name: &str,
+        wrap: impl FnOnce(DynStore) -> DynStore,
+        configure: impl FnOnce(WorkerBuilder) -> WorkerBuilder,
+    ) {
         let store = self.server.connect(SESSION).await.unwrap();
-        let builder = Worker::builder(as_dyn(&store), "rt")
+        let builder = Worker::builder(wrap(as_dyn(&store)), "rt")
             .root(self.root.clone())
             .id(name)
             .handler(self.handler());
@@ -162,6 +182,15 @@ impl Cluster {
             .filter(|(_, (w, _))| w.as_str() == worker)
             .map(|(t, _)| t)
             .collect()
+    }
+
+    /// The handler runs of `worker` (a member or not any more), each
+    /// checked against its stop instant by the answers in `log`, for the
+    /// default timing and handlers that stop at once when cancelled.
+    pub fn runs_of(&self, worker: &str, log: &AnswerLog) -> Vec<Run> {
+        let reach = stop_instants::reach(&Timing::for_session(SESSION), Duration::ZERO);
+        let worker = WorkerId::new(worker).unwrap();
+        stop_instants::runs_of(&self.history, &worker, &log.answers(), reach)
     }
 
     /// Now, in the history's milliseconds.

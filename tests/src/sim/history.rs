@@ -64,7 +64,12 @@ impl History {
     }
 
     fn now_ms(&self) -> u64 {
-        self.origin.elapsed().as_millis() as u64
+        self.ms_at(tokio::time::Instant::now())
+    }
+
+    /// An instant in the history's milliseconds.
+    pub fn ms_at(&self, at: tokio::time::Instant) -> u64 {
+        at.saturating_duration_since(self.origin).as_millis() as u64
     }
 
     /// Records a start; flags a second runner and a token that does not

@@ -1,20 +1,23 @@
 //! Deterministic simulation of a cluster on the memory backend under paused
 //! tokio time: a schedule of steps (tasks added, paused, removed; workers
 //! joining, crashing, leaving; connections suspended; watch events delayed
-//! or dropped; answers of ownership writes lost; time passing) applied to
-//! real workers, with the history of handler starts and stops checked after
-//! every step.
+//! or dropped; answers of ownership writes lost; answers delayed; time
+//! passing) applied to real workers, with the history of handler starts and
+//! stops checked after every step, and every handler run checked against
+//! its stop instant ([`stop_instants`]) by the answers its worker got.
 
 pub mod history;
 mod step;
+pub mod stop_instants;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tenure_core::strategy::{Assignment, Sticky, Strategy, StrategyInput, TaskInfo, WorkerInfo};
-use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Worker, WorkerId};
+use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Timing, Worker, WorkerId};
 use tenure_memory::{MemoryServer, MemoryStore};
 
+use crate::answers::AnswerLog;
 pub use history::History;
 pub use step::{Schedule, Step, schedules, steps};
 
@@ -40,6 +43,8 @@ pub const SETTLE: Duration = Duration::from_secs(LEADER_RESYNC.as_secs() + 1);
 struct Slot {
     id: WorkerId,
     running: Option<Live>,
+    /// The answers of every worker this slot ran.
+    answers: AnswerLog,
 }
 
 struct Live {
@@ -93,6 +98,7 @@ impl Sim {
                 .map(|i| Slot {
                     id: WorkerId::new(format!("W{i}")).unwrap(),
                     running: None,
+                    answers: AnswerLog::new(),
                 })
                 .collect(),
             tasks: BTreeMap::new(),
@@ -117,7 +123,7 @@ impl Sim {
             return;
         }
         let store = self.server.connect(SESSION).await.expect("worker connects");
-        let worker = Worker::builder(as_dyn(&store), "sim")
+        let worker = Worker::builder(slot.answers.wrap(as_dyn(&store)), "sim")
             .root(self.root.clone())
             .id(slot.id.as_str())
             .handler(self.history.slow_handler(self.stop_delay))
@@ -253,8 +259,7 @@ impl Sim {
             Step::DelayWatches(w, ms) => {
                 let i = self.slot(w);
                 if let Some(live) = &self.slots[i].running {
-                    live.store
-                        .delay_watches(Duration::from_millis(u64::from(ms)));
+                    live.store.delay_watches(millis(ms));
                 }
             }
             Step::DropWatches(w, on) => {
@@ -270,7 +275,14 @@ impl Sim {
                     live.store.lose_answers(&owners, 1);
                 }
             }
-            Step::Advance(ms) => tokio::time::sleep(Duration::from_millis(u64::from(ms))).await,
+            Step::SlowAnswers(w, reads, writes) => {
+                let i = self.slot(w);
+                if let Some(live) = &self.slots[i].running {
+                    live.store.delay_answers(millis(reads));
+                    live.store.delay_write_answers(millis(writes));
+                }
+            }
+            Step::Advance(ms) => tokio::time::sleep(millis(ms)).await,
         }
     }
 
@@ -294,6 +306,7 @@ impl Sim {
                 live.store.lose_answers(&owners, 0);
                 live.store.resume();
                 live.store.delay_watches(Duration::ZERO);
+                live.store.delay_answers(Duration::ZERO);
                 live.store.drop_watches(false);
                 live.cut = None;
             }
@@ -369,12 +382,38 @@ impl Sim {
         Ok(())
     }
 
+    /// The handler runs that went on at or past their stop instant, as
+    /// the answers each worker got allow (a handler may take its stop delay
+    /// once cancelled, up to the stop timeout).
+    pub fn late_runs(&self) -> Vec<String> {
+        let timing = Timing::for_session(SESSION);
+        let reach = stop_instants::reach(&timing, self.stop_delay.min(timing.stop_timeout));
+        self.slots
+            .iter()
+            .flat_map(|slot| {
+                stop_instants::runs_of(&self.history, &slot.id, &slot.answers.answers(), reach)
+                    .into_iter()
+                    .filter_map(|run| {
+                        let late = run.late?;
+                        Some(format!(
+                            "{} {} token {}: {late}",
+                            slot.id, run.task, run.token
+                        ))
+                    })
+            })
+            .collect()
+    }
+
     /// Stops every worker.
     pub async fn shutdown(mut self) {
         for i in 0..self.slots.len() {
             self.crash(i).await;
         }
     }
+}
+
+fn millis(ms: u16) -> Duration {
+    Duration::from_millis(u64::from(ms))
 }
 
 fn task(t: u8) -> TaskId {

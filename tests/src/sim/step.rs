@@ -41,6 +41,9 @@ pub enum Step {
     /// reclaim or release): the server applies it, the worker gets
     /// `ConnectionLost`.
     LoseAnswer(u8),
+    /// Answer its reads this many ms late, and its writes that many (0 =
+    /// at once): the server applies each request at once.
+    SlowAnswers(u8, u16, u16),
     /// Let this many ms pass.
     Advance(u16),
 }
@@ -65,10 +68,23 @@ pub fn steps(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Ve
         1 => w.clone().prop_map(Step::Expire),
         1 => (w.clone(), 0u16..1500).prop_map(|(w, ms)| Step::DelayWatches(w, ms)),
         1 => (w.clone(), any::<bool>()).prop_map(|(w, on)| Step::DropWatches(w, on)),
-        1 => w.prop_map(Step::LoseAnswer),
+        1 => w.clone().prop_map(Step::LoseAnswer),
+        2 => (w, slow_reads(), slow_writes()).prop_map(|(w, r, wr)| Step::SlowAnswers(w, r, wr)),
         4 => (0u16..3000).prop_map(Step::Advance),
     ];
     proptest::collection::vec(step, 1..max_len)
+}
+
+/// Answer delays of reads: often short, so that a compound request (a
+/// read, then a write) counted from its first send leaves little slack.
+fn slow_reads() -> impl Strategy<Value = u16> {
+    prop_oneof![1 => Just(0u16), 2 => 1u16..170, 2 => 170u16..1500]
+}
+
+/// Answer delays of writes: often close to the stop lead, where a handler
+/// starts less than a heartbeat before its stop instant.
+fn slow_writes() -> impl Strategy<Value = u16> {
+    prop_oneof![1 => Just(0u16), 2 => 900u16..1300, 2 => 1u16..1500]
 }
 
 /// A schedule: the steps, and how long every handler takes to stop once
