@@ -118,3 +118,38 @@ async fn ownership_events_tell_claims_moves_losses_and_takeovers_in_order() {
     assert!(c.running().contains_key(&task(0)));
     c.stop().await;
 }
+
+/// The observer hears of changes late (its watch events are delayed), so a
+/// handoff's release and claim both land before it reads again: the
+/// ownership record it knew was deleted and created again by another
+/// worker, and the folder lists the same names as before. The record's own
+/// watch still tells the observer to read it again: a move, not silence.
+#[tokio::test(start_paused = true)]
+async fn a_handoff_that_lands_between_two_reads_still_shows_as_a_move() {
+    let mut c = Cluster::new().await;
+    c.add_tasks(2).await;
+    c.join("W1").await;
+    c.wait_all_running(2, SESSION).await;
+    let mut events = Box::pin(c.admin.ownership_events());
+    let mut seen = Vec::new();
+    tokio::time::sleep(Duration::from_millis(10)).await; // the first read
+    c.admin_store.delay_watches(Duration::from_millis(200));
+    c.join("W2").await;
+    c.wait_until("W2 has one", SESSION, |c| c.on("W2").len() == 1)
+        .await;
+    let moved = c.on("W2")[0].to_string();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        drain(&mut events, &mut seen),
+        vec![
+            (moved.clone(), "W1".into(), 1, OwnershipChange::Released),
+            (
+                moved.clone(),
+                "W2".into(),
+                2,
+                OwnershipChange::Moved { from: from("W1") }
+            ),
+        ]
+    );
+    c.stop().await;
+}

@@ -109,11 +109,12 @@ async fn reads_and_watches_grow_with_workers_plus_tasks_not_their_product() {
         assert_eq!(c.idle.mutations(), 0, "{c:?}");
     }
     // No worker watches every task: four times the tasks on the same
-    // workers arm no more watches; each worker arms the same few.
-    assert_eq!(more_tasks.watches, small.watches);
-    let per_worker = (double.watches - small.watches) / 2;
+    // workers arm only the leader's watch on each new ownership record;
+    // each worker arms the same few.
+    assert_eq!(more_tasks.watches, small.watches + 30);
+    let per_worker = (double.watches - small.watches - 10) / 2;
     assert!(per_worker <= 3, "{per_worker} watches per worker");
-    assert_eq!(quad.watches, small.watches + 6 * per_worker);
+    assert_eq!(quad.watches, small.watches + 6 * per_worker + 30);
 }
 
 /// Requests that change the tree while a joining worker takes its share of
@@ -171,5 +172,37 @@ async fn the_leader_reads_only_the_task_that_changed() {
     println!("one update: {r10} reads with 10 tasks, {r40} with 40");
     // The admin's reads, the leader's folder node and that one task, the
     // owner's target and task, heartbeats: none of it grows with the tasks.
+    assert!(r40 <= r10 + 2, "{r10} reads with 10 tasks, {r40} with 40");
+}
+
+/// Reads over the second after one task was paused (its owner stops it and
+/// releases its ownership record), in a settled cluster of two workers and
+/// `tasks` tasks.
+async fn reads_for_a_release(tasks: usize) -> u64 {
+    let mut c = Cluster::new().await;
+    c.add_tasks(tasks).await;
+    c.join("W0").await;
+    c.join("W1").await;
+    c.wait_all_running(tasks, SESSION * 4).await;
+    tokio::time::sleep(SESSION).await;
+    let before = c.server.op_counts();
+    c.admin
+        .pause_task(&tenure_core::TaskId::new("T0").unwrap())
+        .await
+        .unwrap();
+    c.wait_until("T0 stopped", SESSION, |c| c.running().len() == tasks - 1)
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let reads = (c.server.op_counts() - before).reads;
+    c.stop().await;
+    reads
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_leader_reads_only_the_ownership_record_that_changed() {
+    let (r10, r40) = (reads_for_a_release(10).await, reads_for_a_release(40).await);
+    println!("one release: {r10} reads with 10 tasks, {r40} with 40");
+    // Before, the leader re-read every ownership record whenever one
+    // changed (40 more reads with 40 tasks).
     assert!(r40 <= r10 + 2, "{r10} reads with 10 tasks, {r40} with 40");
 }

@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::admin::Admin;
 use crate::runtime::events::{OwnershipChange, OwnershipEvent};
+use crate::runtime::owners::OwnerView;
 use crate::runtime::records::{OwnerRecord, WorkerRecord};
 use crate::runtime::view;
 
@@ -53,22 +54,35 @@ impl Admin {
         // The registrations read just before the owners read that last
         // saw each record.
         let mut registered_before = BTreeMap::new();
+        let mut owners: Option<OwnerView> = None;
         loop {
             let read = async {
                 let before = view::workers(store, &self.layout, true).await?;
-                let owners = view::owners(store, &self.layout, true).await?;
-                Ok::<_, crate::Error>((before, owners))
+                match &mut owners {
+                    None => owners = Some(OwnerView::read(store, &self.layout).await?),
+                    Some(view) => {
+                        view.refresh(store, &self.layout).await?;
+                    }
+                }
+                Ok::<_, crate::Error>(before)
             };
-            let ((before, workers_watch), (owners, watch)) = match read.await {
+            let (before, workers_watch) = match read.await {
                 Ok(x) => x,
                 Err(e) if e.is_retryable() => {
+                    owners = None;
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                     continue;
                 }
                 Err(e) => return Err(e),
             };
-            let current: BTreeMap<TaskId, OwnerRecord> =
-                owners.into_iter().map(|(t, (r, _))| (t, r)).collect();
+            let Some(view) = owners.as_mut() else {
+                continue;
+            };
+            let current: BTreeMap<TaskId, OwnerRecord> = view
+                .records
+                .iter()
+                .map(|(t, (r, _))| (t.clone(), r.clone()))
+                .collect();
             let mut events = Vec::new();
             if !first {
                 let (workers, _) = view::workers(store, &self.layout, false).await?;
@@ -132,9 +146,10 @@ impl Admin {
             previous = current;
             // Registrations are followed too, so that a worker leaving
             // before it releases is seen leaving first.
-            if let (Some(owners), Some(workers)) = (watch, workers_watch) {
+            if let Some(workers) = workers_watch {
+                let owners_changed = futures::future::poll_fn(|cx| view.poll_fired(cx));
                 tokio::select! {
-                    _ = owners => {}
+                    () = owners_changed => {}
                     _ = workers => {}
                     _ = tx.closed() => return Ok(()),
                 }

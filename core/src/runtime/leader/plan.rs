@@ -13,7 +13,8 @@ use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
 use crate::runtime::leader::tasks::TaskView;
-use crate::runtime::records::{OwnerRecord, TargetRecord, WorkerRecord};
+use crate::runtime::owners::OwnerView;
+use crate::runtime::records::{TargetRecord, WorkerRecord};
 use crate::runtime::view::{self, Records};
 use crate::runtime::worker::Inner;
 use crate::store::{Version, Watch};
@@ -26,7 +27,8 @@ pub(super) struct LeaderState {
     workers: Option<(Records<WorkerId, WorkerRecord>, Watch)>,
     /// The tasks; refreshed by what changed when its watch fired.
     tasks: Option<TaskView>,
-    owners: Option<(Records<TaskId, OwnerRecord>, Watch)>,
+    /// The ownership records; refreshed by what changed when a watch fired.
+    owners: Option<OwnerView>,
     pub ages: Ages,
     /// What is in the store now: `None` until read after election.
     pub published: Option<BTreeMap<WorkerId, TargetRecord>>,
@@ -87,12 +89,8 @@ impl LeaderState {
             if let Some(tasks) = &mut self.tasks {
                 fired |= tasks.poll_fired(cx).is_ready();
             }
-            if let Some((_, w)) = &mut self.owners {
-                let f = Pin::new(w).poll(cx).is_ready();
-                if f {
-                    self.owners = None;
-                }
-                fired |= f;
+            if let Some(owners) = &mut self.owners {
+                fired |= owners.poll_fired(cx).is_ready();
             }
             if fired {
                 Poll::Ready(())
@@ -123,12 +121,15 @@ impl LeaderState {
                 debug!(?refresh, "tasks refreshed");
             }
         }
-        if self.owners.is_none() {
-            let (records, watch) = view::owners(store, layout, true).await?;
-            self.owners = watch.map(|w| (records, w));
+        match &mut self.owners {
+            None => self.owners = Some(OwnerView::read(store, layout).await?),
+            Some(owners) => {
+                let read = owners.refresh(store, layout).await?;
+                debug!(read, "ownership records refreshed");
+            }
         }
         self.load_published(inner).await?;
-        let (Some((workers, _)), Some(tasks), Some((owners, _))) =
+        let (Some((workers, _)), Some(tasks), Some(owners)) =
             (&self.workers, &self.tasks, &self.owners)
         else {
             return Ok(());
@@ -159,6 +160,7 @@ impl LeaderState {
             })
             .collect();
         let current: Assignment = owners
+            .records
             .iter()
             .map(|(t, (rec, _))| (t.clone(), rec.worker.clone()))
             .collect();

@@ -1,0 +1,150 @@
+//! A copy of the ownership records, kept current by reading only the
+//! records that changed: the leader's input, and what the ownership event
+//! stream compares.
+//!
+//! Every claim, release and expiry changes the `owners` folder, so a
+//! leader that re-read every record on each change would read
+//! O(tasks) records per moved task. Instead it watches the folder's
+//! children (for records created and deleted) and each record it knows
+//! (for records changed, deleted, or deleted and created again by another
+//! worker between two listings, which a listing alone cannot tell). When
+//! the folder fires it lists the names (one request) and reads only the
+//! new ones; when a record's watch fires it reads that record. Each read
+//! re-arms the watch it answers for, with no gap between read and watch.
+//! Watches: one per ownership record, held by the leader (and by an
+//! observer following the ownership events), never by the other workers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tracing::warn;
+
+use crate::error::Result;
+use crate::ids::TaskId;
+use crate::runtime::layout::Layout;
+use crate::runtime::records::{OwnerRecord, decode};
+use crate::runtime::view::Records;
+use crate::store::{CoordinationStore, Node, Watch};
+
+/// The ownership records as last read, and the watches that prove them
+/// current.
+pub(crate) struct OwnerView {
+    pub records: Records<TaskId, OwnerRecord>,
+    /// The children watch on the folder; `None` once it fired.
+    folder: Option<Watch>,
+    /// A watch per record read (also for records that were missing when
+    /// read: it fires when one is created).
+    nodes: BTreeMap<TaskId, Watch>,
+    /// Records whose watch fired since the last refresh.
+    stale: BTreeSet<TaskId>,
+}
+
+impl OwnerView {
+    /// Reads every record, arming every watch.
+    pub async fn read(store: &dyn CoordinationStore, layout: &Layout) -> Result<Self> {
+        let mut view = OwnerView {
+            records: BTreeMap::new(),
+            folder: None,
+            nodes: BTreeMap::new(),
+            stale: BTreeSet::new(),
+        };
+        view.refresh(store, layout).await?;
+        Ok(view)
+    }
+
+    /// Polls the watches; `Ready` once one fired (the view is then stale
+    /// until [`OwnerView::refresh`]).
+    pub fn poll_fired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut fired = !self.stale.is_empty();
+        match &mut self.folder {
+            None => fired = true,
+            Some(w) => {
+                if Pin::new(w).poll(cx).is_ready() {
+                    self.folder = None;
+                    fired = true;
+                }
+            }
+        }
+        let stale = &mut self.stale;
+        self.nodes.retain(|task, w| {
+            if Pin::new(w).poll(cx).is_ready() {
+                stale.insert(task.clone());
+                false
+            } else {
+                true
+            }
+        });
+        if fired || !self.stale.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Brings the view up to date: lists the folder if its watch fired,
+    /// then reads every record that is new or whose watch fired. Returns
+    /// how many records were read.
+    pub async fn refresh(
+        &mut self,
+        store: &dyn CoordinationStore,
+        layout: &Layout,
+    ) -> Result<usize> {
+        if self.folder.is_none() {
+            let (names, watch) = store.children_and_watch(layout.owners()).await?;
+            let listed: BTreeSet<TaskId> = names.into_iter().map(TaskId::from).collect();
+            // Gone from the folder: forget (a watch still armed on it would
+            // fire on a new record, which the folder reports anyway).
+            self.records.retain(|t, _| listed.contains(t));
+            self.nodes.retain(|t, _| listed.contains(t));
+            self.stale.retain(|t| listed.contains(t));
+            for task in listed {
+                if !self.nodes.contains_key(&task) {
+                    self.stale.insert(task);
+                }
+            }
+            self.folder = Some(watch);
+        }
+        let stale = std::mem::take(&mut self.stale);
+        let n = stale.len();
+        let reads = stale.into_iter().map(|task| async move {
+            let answer = store.get_and_watch(&layout.owner(&task)).await;
+            (task, answer)
+        });
+        let mut failed = None;
+        for (task, answer) in futures::future::join_all(reads).await {
+            match answer {
+                Ok((node, watch)) => {
+                    self.nodes.insert(task.clone(), watch);
+                    self.update(task, node);
+                }
+                Err(e) => {
+                    // Read again next time.
+                    self.stale.insert(task);
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(n),
+        }
+    }
+
+    fn update(&mut self, task: TaskId, node: Option<Node>) {
+        let Some(node) = node else {
+            self.records.remove(&task);
+            return;
+        };
+        match decode::<OwnerRecord>("ownership", &node.data) {
+            Ok(record) => {
+                self.records.insert(task, (record, node));
+            }
+            Err(e) => {
+                warn!(task = %task, error = %e, "skipping malformed ownership record");
+                self.records.remove(&task);
+            }
+        }
+    }
+}
