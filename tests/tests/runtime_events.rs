@@ -32,6 +32,30 @@ fn from(w: &str) -> tenure_core::WorkerId {
     tenure_core::WorkerId::new(w).unwrap()
 }
 
+/// The events of a handoff of `task` from `old` to `new`, whose claim got
+/// `token`.
+fn handoff(
+    task: &str,
+    old: &str,
+    new: &str,
+    token: u64,
+) -> Vec<(String, String, u64, OwnershipChange)> {
+    vec![
+        (
+            task.into(),
+            old.into(),
+            token - 1,
+            OwnershipChange::Released,
+        ),
+        (
+            task.into(),
+            new.into(),
+            token,
+            OwnershipChange::Moved { from: from(old) },
+        ),
+    ]
+}
+
 #[tokio::test(start_paused = true)]
 async fn ownership_events_tell_claims_moves_losses_and_takeovers_in_order() {
     let mut c = Cluster::new().await;
@@ -59,15 +83,7 @@ async fn ownership_events_tell_claims_moves_losses_and_takeovers_in_order() {
     let moved = c.on("W2")[0].to_string();
     assert_eq!(
         drain(&mut events, &mut seen),
-        vec![
-            (moved.clone(), "W1".into(), 1, OwnershipChange::Released),
-            (
-                moved.clone(),
-                "W2".into(),
-                2,
-                OwnershipChange::Moved { from: from("W1") }
-            ),
-        ]
+        handoff(&moved, "W1", "W2", 2)
     );
 
     // Graceful shutdown: a release and a move, not a loss and a takeover
@@ -78,15 +94,7 @@ async fn ownership_events_tell_claims_moves_losses_and_takeovers_in_order() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert_eq!(
         drain(&mut events, &mut seen),
-        vec![
-            (moved.clone(), "W2".into(), 2, OwnershipChange::Released),
-            (
-                moved.clone(),
-                "W1".into(),
-                3,
-                OwnershipChange::Moved { from: from("W2") }
-            ),
-        ]
+        handoff(&moved, "W2", "W1", 3)
     );
     tenure_core::CoordinationStore::close(&store).await.unwrap();
 
@@ -141,15 +149,7 @@ async fn a_handoff_that_lands_between_two_reads_still_shows_as_a_move() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         drain(&mut events, &mut seen),
-        vec![
-            (moved.clone(), "W1".into(), 1, OwnershipChange::Released),
-            (
-                moved.clone(),
-                "W2".into(),
-                2,
-                OwnershipChange::Moved { from: from("W1") }
-            ),
-        ]
+        handoff(&moved, "W1", "W2", 2)
     );
     c.stop().await;
 }

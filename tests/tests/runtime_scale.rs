@@ -148,9 +148,18 @@ async fn writes_per_moved_task_are_a_small_constant() {
     assert!(w20 <= 2 * m20 as u64 + 10, "{w20} writes for {m20} moves");
 }
 
-/// Reads over the second after one task's payload changed, in a settled
-/// cluster of two workers and `tasks` tasks.
-async fn reads_for_an_update(tasks: usize) -> u64 {
+/// What one admin change does to a settled cluster.
+#[derive(Clone, Copy)]
+enum Change {
+    /// T0's payload changes: its owner restarts it.
+    Update,
+    /// T0 is paused: its owner stops it and releases its ownership record.
+    Pause,
+}
+
+/// Reads over the second after `change`, in a settled cluster of two
+/// workers and `tasks` tasks.
+async fn reads_for(change: Change, tasks: usize) -> u64 {
     let mut c = Cluster::new().await;
     c.add_tasks(tasks).await;
     c.join("W0").await;
@@ -158,8 +167,18 @@ async fn reads_for_an_update(tasks: usize) -> u64 {
     c.wait_all_running(tasks, SESSION * 4).await;
     tokio::time::sleep(SESSION).await;
     let before = c.server.op_counts();
-    let spec = tenure_core::TaskSpec::new("T0").unwrap().payload("v2");
-    c.admin.update_task(spec).await.unwrap();
+    let t0 = tenure_core::TaskId::new("T0").unwrap();
+    match change {
+        Change::Update => {
+            let spec = tenure_core::TaskSpec::new("T0").unwrap().payload("v2");
+            c.admin.update_task(spec).await.unwrap();
+        }
+        Change::Pause => {
+            c.admin.pause_task(&t0).await.unwrap();
+            c.wait_until("T0 stopped", SESSION, |c| !c.running().contains_key(&t0))
+                .await;
+        }
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let reads = (c.server.op_counts() - before).reads;
     c.stop().await;
@@ -168,39 +187,22 @@ async fn reads_for_an_update(tasks: usize) -> u64 {
 
 #[tokio::test(start_paused = true)]
 async fn the_leader_reads_only_the_task_that_changed() {
-    let (r10, r40) = (reads_for_an_update(10).await, reads_for_an_update(40).await);
+    let (r10, r40) = (
+        reads_for(Change::Update, 10).await,
+        reads_for(Change::Update, 40).await,
+    );
     println!("one update: {r10} reads with 10 tasks, {r40} with 40");
     // The admin's reads, the leader's folder node and that one task, the
     // owner's target and task, heartbeats: none of it grows with the tasks.
     assert!(r40 <= r10 + 2, "{r10} reads with 10 tasks, {r40} with 40");
 }
 
-/// Reads over the second after one task was paused (its owner stops it and
-/// releases its ownership record), in a settled cluster of two workers and
-/// `tasks` tasks.
-async fn reads_for_a_release(tasks: usize) -> u64 {
-    let mut c = Cluster::new().await;
-    c.add_tasks(tasks).await;
-    c.join("W0").await;
-    c.join("W1").await;
-    c.wait_all_running(tasks, SESSION * 4).await;
-    tokio::time::sleep(SESSION).await;
-    let before = c.server.op_counts();
-    c.admin
-        .pause_task(&tenure_core::TaskId::new("T0").unwrap())
-        .await
-        .unwrap();
-    c.wait_until("T0 stopped", SESSION, |c| c.running().len() == tasks - 1)
-        .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let reads = (c.server.op_counts() - before).reads;
-    c.stop().await;
-    reads
-}
-
 #[tokio::test(start_paused = true)]
 async fn the_leader_reads_only_the_ownership_record_that_changed() {
-    let (r10, r40) = (reads_for_a_release(10).await, reads_for_a_release(40).await);
+    let (r10, r40) = (
+        reads_for(Change::Pause, 10).await,
+        reads_for(Change::Pause, 40).await,
+    );
     println!("one release: {r10} reads with 10 tasks, {r40} with 40");
     // Before, the leader re-read every ownership record whenever one
     // changed (40 more reads with 40 tasks).
