@@ -1,0 +1,149 @@
+//! The benchmark's tables, in Markdown: times per phase, then requests per
+//! phase, each cell the median over the runs with the range in brackets.
+
+use std::fmt::Write as _;
+
+use crate::counting::Kind;
+use crate::phases::{Phase, Run, Setup};
+use crate::stats::Spread;
+
+/// Every run of one backend at one size.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    /// The backend's name.
+    pub backend: &'static str,
+    /// Sizes and timing.
+    pub setup: Setup,
+    /// The runs.
+    pub runs: Vec<Run>,
+}
+
+/// One phase of every run.
+type PhaseOf = fn(&Run) -> &Phase;
+
+/// The phases of a run, with their names in the tables.
+const PHASES: [(&str, PhaseOf); 3] = [
+    ("cold start", |r| &r.cold),
+    ("takeover", |r| &r.takeover),
+    ("handback", |r| &r.handback),
+];
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `median (min–max)` of `f` over the runs, `–` without runs.
+fn cell(runs: &[Run], decimals: usize, f: impl Fn(&Run) -> Option<f64>) -> String {
+    let samples: Vec<f64> = runs.iter().filter_map(f).collect();
+    match Spread::of(&samples) {
+        Some(s) => format!("{s:.decimals$}"),
+        None => "–".to_owned(),
+    }
+}
+
+/// Times in milliseconds: cold start, takeover (and how far beyond the
+/// granted session timeout), the cut worker's handlers stopping, handback
+/// and how many tasks it moved.
+pub fn times_table(all: &[Measured]) -> String {
+    let mut out = String::from(
+        "| backend | tasks | workers | runs | session (ms) | cold start (ms) | takeover (ms) | takeover − session (ms) | cut worker's handlers stopped (ms) | handback (ms) | moved back |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for m in all {
+        let runs = &m.runs;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            m.backend,
+            m.setup.tasks,
+            m.setup.workers,
+            runs.len(),
+            cell(runs, 0, |r| Some(ms(r.session))),
+            cell(runs, 0, |r| Some(ms(r.cold.took))),
+            cell(runs, 0, |r| Some(ms(r.takeover.took))),
+            cell(runs, 0, |r| Some(ms(r.takeover.took) - ms(r.session))),
+            cell(runs, 0, |r| Some(ms(r.victim_stopped))),
+            cell(runs, 0, |r| Some(ms(r.handback.took))),
+            cell(runs, 0, |r| Some(r.handback.moved as f64)),
+        );
+    }
+    out
+}
+
+/// Requests of all workers per phase, the leader's share, its rounds, and
+/// reads per moved task.
+pub fn requests_table(all: &[Measured]) -> String {
+    let mut out = String::from(
+        "| backend | tasks | phase | tasks started | requests | reads | writes + multis | leader rounds | leader: owner records read | leader: owner listings | reads per moved task |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for m in all {
+        for (name, phase) in PHASES {
+            let runs = &m.runs;
+            let count = |f: fn(&Phase) -> u64| cell(runs, 0, move |r| Some(f(phase(r)) as f64));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                m.backend,
+                m.setup.tasks,
+                count(|p| p.starts as u64),
+                count(|p| p.counts.total()),
+                count(|p| p.counts.reads()),
+                count(|p| p.counts.mutations()),
+                count(|p| p.rounds.rounds),
+                count(|p| p.leader.of(Kind::Get, "owners")),
+                count(|p| p.leader.of(Kind::List, "owners")),
+                cell(runs, 1, |r| phase(r).reads_per_move()),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn run(takeover_ms: u64) -> Run {
+        let mut takeover = Phase {
+            took: Duration::from_millis(takeover_ms),
+            moved: 4,
+            ..Phase::default()
+        };
+        takeover.counts.add(Kind::Get, "owners", 40);
+        Run {
+            session: Duration::from_secs(2),
+            cold: Phase::default(),
+            takeover,
+            victim_stopped: Duration::from_millis(1500),
+            handback: Phase::default(),
+        }
+    }
+
+    #[test]
+    fn tables_show_medians_ranges_and_reads_per_move() {
+        let m = Measured {
+            backend: "memory",
+            setup: Setup {
+                tasks: 16,
+                workers: 4,
+                session: Duration::from_secs(2),
+                settle: Duration::from_secs(1),
+            },
+            runs: vec![run(2100), run(2050), run(2300)],
+        };
+        let times = times_table(std::slice::from_ref(&m));
+        assert!(
+            times.contains("| memory | 16 | 4 | 3 | 2000 | 0 | 2100 (2050–2300) | 100 (50–300) | 1500 | 0 | 0 |"),
+            "{times}"
+        );
+        let requests = requests_table(&[m]);
+        assert!(
+            requests.contains("| memory | 16 | takeover | 0 | 40 | 40 | 0 | 0 | 0 | 0 | 10.0 |"),
+            "{requests}"
+        );
+        assert!(requests.contains("| cold start |") && requests.ends_with("| – |\n"));
+    }
+}
