@@ -9,10 +9,10 @@ use tracing::info;
 
 use crate::error::Result;
 use crate::ids::TaskId;
-use crate::runtime::claim::{self, ClaimError};
+use crate::runtime::claim;
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{OpenRecord, OwnerRecord, TargetRecord, TaskRecord, decode};
-use crate::runtime::worker::reconcile::{Held, Reconciler};
+use crate::runtime::records::{OpenRecord, TargetRecord, TaskRecord, decode};
+use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
 
 impl Reconciler {
@@ -116,20 +116,18 @@ impl Reconciler {
                 self.stop_in_background(&task, StopReason::Updated);
             }
         }
-        // Claim what is wanted and not held.
-        let open_only: BTreeSet<&TaskId> = wanted
+        // Claim what is wanted and not held, several at once.
+        let open_only: BTreeSet<TaskId> = wanted
             .keys()
             .filter(|t| !self.desired.contains_key(*t))
+            .cloned()
             .collect();
         let to_claim: Vec<TaskId> = wanted
             .keys()
             .filter(|t| !self.held.contains_key(*t) && !self.owner_watches.contains_key(*t))
             .cloned()
             .collect();
-        for task in to_claim {
-            let open = open_only.contains(&task);
-            self.try_claim(session, &task, open).await?;
-        }
+        self.claim_all(session, to_claim, &open_only).await?;
         self.owner_watches.retain(|t, _| wanted.contains_key(t));
         // Start handlers that are not running.
         let now = Instant::now();
@@ -152,102 +150,6 @@ impl Reconciler {
                 && inner.runner.start(&task, payload, h.token)
             {
                 h.used = true;
-            }
-        }
-        Ok(())
-    }
-
-    pub(super) async fn try_claim(
-        &mut self,
-        session: SessionId,
-        task: &TaskId,
-        open: bool,
-    ) -> Result<()> {
-        let inner = self.inner.clone();
-        // Unsure until answered: the claim may apply and its answer be
-        // lost, or this future be dropped by a shutdown.
-        self.unsure.insert(task.clone());
-        let result = self
-            .timed(session, async {
-                Ok(claim::claim(&*inner.store, &inner.layout, task, &inner.id, session).await)
-            })
-            .await?;
-        if !matches!(result, Err(ClaimError::Store(_))) {
-            self.unsure.remove(task);
-        }
-        match result {
-            Ok(c) => {
-                info!(task = %task, token = c.token, "claimed");
-                self.hold(session, task, c).await
-            }
-            Err(ClaimError::Owned) => {
-                let (node, watch) = self
-                    .timed(
-                        session,
-                        inner.store.get_and_watch(&inner.layout.owner(task)),
-                    )
-                    .await?;
-                if let Some(node) = node {
-                    let record: OwnerRecord = decode("ownership", &node.data)?;
-                    if record.worker == inner.id && node.ephemeral_owner == Some(session) {
-                        // Our own record that we do not hold (an answer
-                        // lost before it could be tracked): released at
-                        // once, then claimed afresh.
-                        self.unsure.insert(task.clone());
-                        self.next_heartbeat = self.next_heartbeat.min(Instant::now());
-                        return Ok(());
-                    }
-                    if !open {
-                        // Wait for the current owner to let go.
-                        self.owner_watches.insert(task.clone(), watch);
-                    }
-                } else {
-                    // Released meanwhile: a zero-delay wake-up retries.
-                    self.next_heartbeat = self.next_heartbeat.min(Instant::now());
-                }
-                Ok(())
-            }
-            Err(ClaimError::NoTask) => Ok(()),
-            Err(ClaimError::Store(e)) => Err(e),
-        }
-    }
-
-    /// Tracks a claim just made, then reads the task. The claim is tracked
-    /// first so that a failed read cannot make the worker forget a record
-    /// that holds the task (the next pass reads it again). A task removed
-    /// meanwhile is released.
-    pub(super) async fn hold(
-        &mut self,
-        session: SessionId,
-        task: &TaskId,
-        c: claim::Claim,
-    ) -> Result<()> {
-        self.held.insert(
-            task.clone(),
-            Held {
-                token: c.token,
-                record_version: c.record_version,
-                task_version: 0,
-                target_version: None,
-                payload: None,
-                used: false,
-            },
-        );
-        match self.read_task(session, task).await? {
-            Some((payload, version)) => {
-                if let Some(h) = self.held.get_mut(task) {
-                    h.payload = Some(payload);
-                    h.task_version = version;
-                }
-            }
-            None => {
-                let inner = self.inner.clone();
-                self.timed(
-                    session,
-                    claim::release(&*inner.store, &inner.layout, task, c.record_version),
-                )
-                .await?;
-                self.held.remove(task);
             }
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! of workers that die, hands tasks off gracefully.
 
 mod builder;
+mod claiming;
 mod converge;
 mod guard;
 mod handoff;

@@ -1,0 +1,231 @@
+//! Claiming the wanted tasks, several at once.
+//!
+//! A claim is three requests one after another (read the fencing counter,
+//! the claim's multi, read the task), so a worker taking hundreds of tasks
+//! (at a cold start, a takeover, a handback) would wait hundreds of round
+//! trips if it claimed one task at a time. Up to [`AT_ONCE`] claims are in
+//! flight together, then up to as many reads of the claimed tasks; the
+//! outcomes are applied one by one, in task order. Every claim marks its
+//! task unsure before it is sent and a claim is tracked before its task is
+//! read, exactly as one at a time: a failed request never makes the worker
+//! forget a record that holds a task (see `unsure.rs`). One failure does
+//! not waste the claims that succeeded beside it: they are all applied
+//! before the pass fails with the first error.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use tokio::time::Instant;
+use tracing::info;
+
+use crate::error::{Error, Result};
+use crate::ids::TaskId;
+use crate::runtime::claim::{self, Claim, ClaimError};
+use crate::runtime::records::{OwnerRecord, decode};
+use crate::runtime::worker::reconcile::{Held, Reconciler};
+use crate::store::{Node, SessionId, Watch};
+
+/// A node as read, and the watch armed with the read.
+type NodeAndWatch = (Option<Node>, Watch);
+
+/// How many claims (and then task reads) are in flight at once.
+pub(super) const AT_ONCE: usize = 32;
+
+impl Reconciler {
+    /// Claims `tasks`; those in `open_only` are free for anyone (not in
+    /// this worker's target): if owned, they are not waited for.
+    pub(super) async fn claim_all(
+        &mut self,
+        session: SessionId,
+        tasks: Vec<TaskId>,
+        open_only: &BTreeSet<TaskId>,
+    ) -> Result<()> {
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        // Unsure until answered: a claim may apply and its answer be lost,
+        // or this future be dropped by a shutdown.
+        self.unsure.extend(tasks.iter().cloned());
+        let answers = self.send_claims(session, tasks).await;
+        let mut failure = None;
+        let mut claimed = Vec::new();
+        let mut owned = Vec::new();
+        for (task, answer) in answers {
+            let result = match answer {
+                Ok(result) => result,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    continue;
+                }
+            };
+            if !matches!(result, Err(ClaimError::Store(_))) {
+                self.unsure.remove(&task);
+            }
+            match result {
+                Ok(c) => {
+                    info!(task = %task, token = c.token, "claimed");
+                    self.track(&task, &c);
+                    claimed.push((task, c));
+                }
+                Err(ClaimError::Owned) => owned.push(task),
+                Err(ClaimError::NoTask) => {}
+                Err(ClaimError::Store(e)) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        if let Err(e) = self.read_claimed(session, claimed).await {
+            failure.get_or_insert(e);
+        }
+        if let Err(e) = self.watch_owned(session, owned, open_only).await {
+            failure.get_or_insert(e);
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Sends the claims, [`AT_ONCE`] at a time; answers in task order.
+    async fn send_claims(
+        &self,
+        session: SessionId,
+        tasks: Vec<TaskId>,
+    ) -> Vec<(TaskId, Result<Result<Claim, ClaimError>>)> {
+        let inner = Arc::clone(&self.inner);
+        let inner = &inner;
+        futures::stream::iter(tasks)
+            .map(|task| async move {
+                let answer = self
+                    .timed(session, async {
+                        Ok(
+                            claim::claim(&*inner.store, &inner.layout, &task, &inner.id, session)
+                                .await,
+                        )
+                    })
+                    .await;
+                (task, answer)
+            })
+            .buffered(AT_ONCE)
+            .collect()
+            .await
+    }
+
+    /// Tracks a claim just made, before its task is read.
+    fn track(&mut self, task: &TaskId, c: &Claim) {
+        self.held.insert(
+            task.clone(),
+            Held {
+                token: c.token,
+                record_version: c.record_version,
+                task_version: 0,
+                target_version: None,
+                payload: None,
+                used: false,
+            },
+        );
+    }
+
+    /// Reads the tasks just claimed, [`AT_ONCE`] at a time. A task removed
+    /// meanwhile is released; one whose read failed stays held without a
+    /// payload, and the next pass reads it.
+    async fn read_claimed(
+        &mut self,
+        session: SessionId,
+        claimed: Vec<(TaskId, Claim)>,
+    ) -> Result<()> {
+        let this = &*self;
+        let reads: Vec<_> = futures::stream::iter(claimed)
+            .map(|(task, c)| async move {
+                let read = this.read_task(session, &task).await;
+                (task, c, read)
+            })
+            .buffered(AT_ONCE)
+            .collect()
+            .await;
+        let mut failure = None;
+        for (task, c, read) in reads {
+            match read {
+                Ok(Some((payload, version))) => {
+                    if let Some(h) = self.held.get_mut(&task) {
+                        h.payload = Some(payload);
+                        h.task_version = version;
+                    }
+                }
+                Ok(None) => {
+                    let inner = Arc::clone(&self.inner);
+                    let released = self
+                        .timed(
+                            session,
+                            claim::release(&*inner.store, &inner.layout, &task, c.record_version),
+                        )
+                        .await;
+                    match released {
+                        Ok(()) => {
+                            self.held.remove(&task);
+                        }
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                        }
+                    }
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// For tasks another record holds: reads each record with a watch,
+    /// [`AT_ONCE`] at a time. A task of this worker's target waits on its
+    /// watch for the owner to let go; a record of this worker's own
+    /// session that it does not hold (an answer lost before it could be
+    /// tracked) is released at once and the task claimed afresh.
+    async fn watch_owned(
+        &mut self,
+        session: SessionId,
+        owned: Vec<TaskId>,
+        open_only: &BTreeSet<TaskId>,
+    ) -> Result<()> {
+        let inner = Arc::clone(&self.inner);
+        let inner = &inner;
+        let this = &*self;
+        let reads: Vec<(TaskId, Result<NodeAndWatch>)> = futures::stream::iter(owned)
+            .map(|task| async move {
+                let path = inner.layout.owner(&task);
+                let read = this.timed(session, inner.store.get_and_watch(&path)).await;
+                (task, read)
+            })
+            .buffered(AT_ONCE)
+            .collect()
+            .await;
+        let mut failure: Option<Error> = None;
+        for (task, read) in reads {
+            let (node, watch) = match read {
+                Ok(x) => x,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    continue;
+                }
+            };
+            let Some(node) = node else {
+                // Released meanwhile: a zero-delay wake-up retries.
+                self.next_heartbeat = self.next_heartbeat.min(Instant::now());
+                continue;
+            };
+            let record: OwnerRecord = match decode("ownership", &node.data) {
+                Ok(r) => r,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    continue;
+                }
+            };
+            if record.worker == inner.id && node.ephemeral_owner == Some(session) {
+                self.unsure.insert(task);
+                self.next_heartbeat = self.next_heartbeat.min(Instant::now());
+            } else if !open_only.contains(&task) {
+                self.owner_watches.insert(task, watch);
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+}
