@@ -6,7 +6,7 @@
 //! created or deleted, and `Deleted` when the node itself is deleted. Each
 //! watch fires once and is then forgotten.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use tenure_core::store::WatchSender;
 use tenure_core::{Path, WatchEvent};
@@ -31,17 +31,22 @@ struct Reg {
 /// Every pending watch of the server.
 #[derive(Debug, Default)]
 pub(crate) struct WatchTable {
-    data: HashMap<Path, Vec<Reg>>,
-    children: HashMap<Path, Vec<Reg>>,
+    data: BTreeMap<Path, Vec<Reg>>,
+    children: BTreeMap<Path, Vec<Reg>>,
 }
 
-fn arm(table: &mut HashMap<Path, Vec<Reg>>, path: &Path, client: ClientId, sender: WatchSender) {
+fn arm(table: &mut BTreeMap<Path, Vec<Reg>>, path: &Path, client: ClientId, sender: WatchSender) {
     let regs = table.entry(path.clone()).or_default();
     regs.retain(|r| !r.sender.is_abandoned());
     regs.push(Reg { client, sender });
 }
 
-fn fire(table: &mut HashMap<Path, Vec<Reg>>, path: &Path, event: WatchEvent, out: &mut Vec<Fired>) {
+fn fire(
+    table: &mut BTreeMap<Path, Vec<Reg>>,
+    path: &Path,
+    event: WatchEvent,
+    out: &mut Vec<Fired>,
+) {
     for reg in table.remove(path).unwrap_or_default() {
         out.push(Fired {
             client: reg.client,

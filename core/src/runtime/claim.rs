@@ -46,6 +46,12 @@ impl From<Error> for ClaimError {
 const COUNTER_RETRIES: usize = 4;
 
 /// Claims `task` for `worker` under `session`.
+///
+/// The ownership record and the fencing counter are read together first:
+/// a record already there answers [`ClaimError::Owned`] without a write
+/// (a claim that must fail still costs the server a write: a consensus
+/// round on etcd), as when a worker is handed tasks whose owners have not
+/// let go yet. The claim's multi still checks that no record exists.
 pub async fn claim(
     store: &dyn CoordinationStore,
     layout: &Layout,
@@ -55,8 +61,17 @@ pub async fn claim(
 ) -> Result<Claim, ClaimError> {
     let owner_path = layout.owner(task);
     let epoch_path = layout.epoch(task);
+    let (owner, counter) =
+        futures::future::join(store.get(&owner_path), store.get(&epoch_path)).await;
+    if owner?.is_some() {
+        return Err(ClaimError::Owned);
+    }
+    let mut counter = Some(counter?);
     for _ in 0..COUNTER_RETRIES {
-        let counter = store.get(&epoch_path).await?;
+        let counter = match counter.take() {
+            Some(c) => c,
+            None => store.get(&epoch_path).await?,
+        };
         let token = counter.as_ref().map_or(0, |n| decode_counter(&n.data)) + 1;
         let counter_write = match &counter {
             Some(node) => Op::Set {

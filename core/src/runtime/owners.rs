@@ -83,6 +83,13 @@ impl OwnerView {
         }
     }
 
+    /// Has `tasks`' records read again at the next refresh, whether or not
+    /// their watch fired (for a caller that must see them at least as new
+    /// as something it read just before).
+    pub fn reread(&mut self, tasks: impl IntoIterator<Item = TaskId>) {
+        self.stale.extend(tasks);
+    }
+
     /// Brings the view up to date: lists the folder if its watch fired,
     /// then reads every record that is new or whose watch fired. Returns
     /// how many records were read.

@@ -61,6 +61,22 @@ impl Admin {
                 match &mut owners {
                     None => owners = Some(OwnerView::read(store, &self.layout).await?),
                     Some(view) => {
+                        // A record whose owner is not registered may be
+                        // gone with its session: read it after the
+                        // registrations, whatever the watches have told so
+                        // far, or a loss could look like a release.
+                        let (registrations, _) = &before;
+                        let unregistered: Vec<TaskId> = view
+                            .records
+                            .iter()
+                            .filter(|(_, (rec, _))| {
+                                registrations
+                                    .get(&rec.worker)
+                                    .is_none_or(|(w, _)| w.session != rec.session)
+                            })
+                            .map(|(t, _)| t.clone())
+                            .collect();
+                        view.reread(unregistered);
                         view.refresh(store, &self.layout).await?;
                     }
                 }
