@@ -299,8 +299,8 @@ impl Runner {
         }
     }
 
-    /// Cancels a stopping handler, waits up to the stop timeout, then drops
-    /// its future; returns once it is gone.
+    /// Waits up to the stop timeout for a stopping (already cancelled)
+    /// handler to end, then drops its future; returns once it is gone.
     pub async fn complete(&self, stop: PendingStop) {
         let PendingStop {
             key,
@@ -329,7 +329,9 @@ impl Runner {
 }
 
 /// A handler in the stopping set whose stop has not run yet
-/// ([`Runner::begin_stop`]).
+/// ([`Runner::begin_stop`]). Run it with [`Runner::complete`]: dropped
+/// instead (only when the runtime itself shuts down), the handler stays
+/// cancelled but listed as stopping.
 pub(crate) struct PendingStop {
     key: u64,
     task: TaskId,
