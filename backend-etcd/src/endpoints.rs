@@ -141,30 +141,26 @@ impl Rotation {
     /// Adds and removes endpoints so that the rotation is `wanted`.
     async fn apply(&self, client: &Client, wanted: &[bool]) {
         let used = self.used();
-        for ((endpoint, was), now) in self.endpoints.iter().zip(used).zip(wanted) {
-            let done = match (was, *now) {
+        for (i, (endpoint, now)) in self.endpoints.iter().zip(wanted).enumerate() {
+            let done = match (used.get(i).copied().unwrap_or(true), *now) {
                 (false, true) => client.add_endpoint(&endpoint.url).await,
                 (true, false) => client.remove_endpoint(&endpoint.url).await,
                 _ => continue,
             };
-            match done {
-                Ok(()) if *now => {
-                    tracing::info!(endpoint = %endpoint.url, "etcd endpoint accepts connections again: back in rotation");
-                }
-                Ok(()) => {
-                    tracing::warn!(endpoint = %endpoint.url, "etcd endpoint refuses connections: out of rotation until it accepts again");
-                }
-                Err(e) => {
-                    tracing::debug!(endpoint = %endpoint.url, error = %e, "could not change the etcd client's endpoints");
-                    continue;
-                }
+            if let Err(e) = done {
+                tracing::debug!(endpoint = %endpoint.url, error = %e, "could not change the etcd client's endpoints");
+                continue;
             }
-            let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+            if *now {
+                tracing::info!(endpoint = %endpoint.url, "etcd endpoint accepts connections again: back in rotation");
+            } else {
+                tracing::warn!(endpoint = %endpoint.url, "etcd endpoint refuses connections: out of rotation until it accepts again");
+            }
             if let Some(slot) = self
-                .endpoints
-                .iter()
-                .position(|e| e == endpoint)
-                .and_then(|i| used.get_mut(i))
+                .used
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_mut(i)
             {
                 *slot = *now;
             }

@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod etcd;
 pub mod failover;
 pub mod memory;
+pub mod observed;
 pub mod proxy;
 pub mod runtime;
 pub mod server_util;

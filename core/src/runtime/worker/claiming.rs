@@ -90,8 +90,7 @@ impl Reconciler {
         session: SessionId,
         tasks: Vec<TaskId>,
     ) -> Vec<(TaskId, Result<Result<Claim, ClaimError>>)> {
-        let inner = Arc::clone(&self.inner);
-        let inner = &inner;
+        let inner = &self.inner;
         futures::stream::iter(tasks)
             .map(|task| async move {
                 let answer = self

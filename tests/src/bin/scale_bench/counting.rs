@@ -1,31 +1,15 @@
-//! A store wrapper that counts the requests the server answered, by kind
-//! and by the folder of the cluster they touched: the same count for every
-//! backend, seen from the client.
+//! Counts of the requests the server answered, by kind and by the folder
+//! of the cluster they touched (an observer of `tenure_tests::observed`):
+//! the same count for every backend, seen from the client.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::future::Future;
 use std::ops::Sub;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use tenure_core::{
-    CoordinationStore, CreateMode, DynStore, Error, Name, Node, Op, OpResult, Path, Result,
-    SessionState, StoreInfo, Version, Watch,
-};
+use tenure_core::{DynStore, Path};
+use tenure_tests::observed::{self, Observer, Request};
 
-/// What kind of request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    /// `get` or `get_and_watch`: one node.
-    Get,
-    /// `children` or `children_and_watch`: one listing.
-    List,
-    /// `create`, `set` or `delete`.
-    Write,
-    /// One `multi`, whatever it holds.
-    Multi,
-}
+pub use tenure_tests::observed::Kind;
 
 /// Requests by kind and by the cluster folder they touched (`owners`,
 /// `tasks`, `workers`, `targets`, `epochs`, `leader`, …; `-` above the
@@ -126,10 +110,7 @@ impl RequestCounter {
 
     /// `store`, with every answered request counted here.
     pub fn wrap(&self, store: DynStore) -> DynStore {
-        Arc::new(Counted {
-            store,
-            counter: self.clone(),
-        })
+        observed::observe(store, Arc::new(self.clone()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
@@ -142,94 +123,11 @@ impl RequestCounter {
     }
 }
 
-/// Whether the server answered: anything but a request that never got
-/// through, timed out or met a closed store.
-fn reached_server<T>(result: &Result<T>) -> bool {
-    !matches!(
-        result,
-        Err(Error::ConnectionLost { .. } | Error::Timeout { .. } | Error::Closed)
-    )
-}
-
-#[derive(Debug)]
-struct Counted {
-    store: DynStore,
-    counter: RequestCounter,
-}
-
-impl Counted {
-    async fn count<T>(
-        &self,
-        kind: Kind,
-        path: &Path,
-        request: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
-        let result = request.await;
-        if reached_server(&result) {
-            self.counter.lock().add(kind, folder_of(path), 1);
+impl Observer for RequestCounter {
+    fn answered(&self, request: &Request<'_>) {
+        if let Some(path) = request.path {
+            self.lock().add(request.kind, folder_of(path), 1);
         }
-        result
-    }
-}
-
-#[async_trait]
-impl CoordinationStore for Counted {
-    fn info(&self) -> StoreInfo {
-        self.store.info()
-    }
-    fn session_events(&self) -> tokio::sync::watch::Receiver<SessionState> {
-        self.store.session_events()
-    }
-    fn session_deadline(&self) -> Option<tokio::time::Instant> {
-        self.store.session_deadline()
-    }
-    async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
-        let request = self.store.create(path, data, mode);
-        self.count(Kind::Write, path, request).await
-    }
-    async fn get(&self, path: &Path) -> Result<Option<Node>> {
-        self.count(Kind::Get, path, self.store.get(path)).await
-    }
-    async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
-        let request = self.store.get_and_watch(path);
-        self.count(Kind::Get, path, request).await
-    }
-    async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
-        let request = self.store.set(path, data, expected);
-        self.count(Kind::Write, path, request).await
-    }
-    async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
-        let request = self.store.delete(path, expected);
-        self.count(Kind::Write, path, request).await
-    }
-    async fn children(&self, path: &Path) -> Result<Vec<Name>> {
-        self.count(Kind::List, path, self.store.children(path))
-            .await
-    }
-    async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
-        let request = self.store.children_and_watch(path);
-        self.count(Kind::List, path, request).await
-    }
-    async fn multi(&self, ops: &[Op]) -> Result<Vec<OpResult>> {
-        let first = ops
-            .iter()
-            .find(|op| !matches!(op, Op::Check { .. }))
-            .or(ops.first());
-        let request = self.store.multi(ops);
-        match first {
-            Some(op) => self.count(Kind::Multi, op.path(), request).await,
-            None => request.await,
-        }
-    }
-    async fn close(&self) -> Result<()> {
-        self.store.close().await
-    }
-}
-
-impl fmt::Display for Counted {
-    /// As the wrapped store: counting changes nothing it does.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.store, f)
     }
 }
 
