@@ -90,7 +90,7 @@ fn uses_tls(config: &EtcdConfig) -> bool {
 
 fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
     let ttl = Duration::from_secs(config.lease_ttl().unsigned_abs());
-    let probe = session::period(ttl, config.keep_alive_interval);
+    let probe = session::period(ttl, config.keep_alive_interval, None);
     let mut options = ConnectOptions::new()
         .with_connect_timeout(config.connect_timeout)
         .with_keep_alive(probe, probe)

@@ -52,11 +52,31 @@ const MAX_DEFAULT_PERIOD: Duration = Duration::from_secs(1);
 
 /// The pause between keep-alives for a lease of `ttl`, which is also how
 /// long an answer may take before the connection counts as suspended:
-/// `configured`, or a third of the TTL but at most 1 s.
-pub(crate) fn period(ttl: Duration, configured: Option<Duration>) -> Duration {
-    configured
-        .unwrap_or_else(|| (ttl / 3).min(MAX_DEFAULT_PERIOD))
-        .max(MIN_PERIOD)
+/// `configured`, or a third of the TTL but at most 1 s; shortened to
+/// `within` (what a caller asked for with `fit_renewal`) but never below
+/// the floor, a tenth of the TTL or 100 ms.
+pub(crate) fn period(
+    ttl: Duration,
+    configured: Option<Duration>,
+    within: Option<Duration>,
+) -> Duration {
+    let floor = (ttl / 10).max(MIN_PERIOD);
+    let chosen = configured.unwrap_or_else(|| (ttl / 3).min(MAX_DEFAULT_PERIOD));
+    within.map_or(chosen, |w| chosen.min(w)).max(floor)
+}
+
+impl Shared {
+    /// The TTL of the live lease, or the one asked for.
+    pub(crate) fn ttl(&self) -> Duration {
+        self.current_lease()
+            .map_or(self.config.session_timeout, |l| l.ttl)
+    }
+
+    /// The keep-alive period now in effect.
+    pub(crate) fn renewal_period(&self) -> Duration {
+        let within = *self.renew_within.lock().unwrap_or_else(|p| p.into_inner());
+        period(self.ttl(), self.config.keep_alive_interval, within)
+    }
 }
 
 enum End {
@@ -96,8 +116,7 @@ pub(crate) async fn supervise(shared: Arc<Shared>, mut lease: LiveLease) {
 
 /// Keeps `lease` alive until it is gone or the store closes.
 async fn keep(shared: &Shared, lease: LiveLease) -> End {
-    let period = period(lease.ttl, shared.config.keep_alive_interval);
-    let probe = period;
+    let mut period = shared.renewal_period();
     let mut lease_client = shared.client.lease_client();
     let mut stream: Option<(LeaseKeeper, LeaseKeepAliveStream)> = None;
     let mut sent: VecDeque<Instant> = VecDeque::new();
@@ -106,6 +125,9 @@ async fn keep(shared: &Shared, lease: LiveLease) -> End {
     // Quick re-opens in a row after a member refused the connection.
     let mut reconnects = 0u32;
     loop {
+        // A caller may have shortened the period (`fit_renewal`).
+        period = shared.renewal_period();
+        let probe = period;
         let overdue_at = sent.front().map(|t| *t + probe);
         tokio::select! {
             () = shared.closed.cancelled() => return End::Closed,
@@ -155,6 +177,8 @@ async fn keep(shared: &Shared, lease: LiveLease) -> End {
                 // Renew now, unless a keep-alive went out a moment ago.
                 if last_send.elapsed() >= MIN_PERIOD {
                     next_send = Instant::now();
+                } else {
+                    next_send = next_send.min(last_send + shared.renewal_period());
                 }
             }
             () = sleep_until(overdue_at.unwrap_or_else(Instant::now)), if overdue_at.is_some() => {
@@ -258,6 +282,17 @@ pub(crate) async fn close(shared: &Shared) {
     if let Some(lease) = lease {
         revoke(shared, lease.id).await;
     }
+}
+
+/// Gives the session up on purpose: revokes the lease (bounded by the
+/// request timeout) and wakes the supervisor, whose next keep-alive learns
+/// that the lease is gone and grants a new one.
+pub(crate) async fn give_up(shared: &Shared) {
+    if let Some(lease) = shared.current_lease() {
+        tracing::info!(session = %lease.session(), "giving the etcd session up");
+        revoke(shared, lease.id).await;
+    }
+    shared.probe.notify_one();
 }
 
 /// After the last handle was dropped without `close`: revoke the lease,

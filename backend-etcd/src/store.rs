@@ -68,6 +68,9 @@ pub(crate) struct Shared {
     pub(crate) hub: WatchHub,
     /// The endpoints the client sends requests to (see `endpoints.rs`).
     pub(crate) rotation: Arc<Rotation>,
+    /// The longest keep-alive period a caller asked for
+    /// ([`CoordinationStore::fit_renewal`]), if any.
+    pub(crate) renew_within: Mutex<Option<Duration>>,
 }
 
 /// A lease the server granted, and how long it is known to live.
@@ -121,6 +124,7 @@ impl EtcdStore {
             lease: Mutex::new(Some(lease)),
             closed,
             probe: Notify::new(),
+            renew_within: Mutex::new(None),
             hub,
             rotation: rotation.clone(),
         });
@@ -307,10 +311,35 @@ impl CoordinationStore for EtcdStore {
         StoreInfo {
             backend: errors::BACKEND,
             max_payload: shared.config.max_payload(),
-            session_timeout: shared
-                .current_lease()
-                .map_or(shared.config.session_timeout, |l| l.ttl),
+            session_timeout: shared.ttl(),
+            renewal_period: shared.renewal_period(),
         }
+    }
+
+    /// Shortens the keep-alive period to `at_most` (the next keep-alive
+    /// already follows it), but not below a tenth of the TTL or 100 ms.
+    fn fit_renewal(&self, at_most: Duration) -> Duration {
+        let shared = self.shared();
+        {
+            let mut within = shared
+                .renew_within
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            *within = Some(within.map_or(at_most, |w| w.min(at_most)));
+        }
+        shared.probe.notify_one();
+        shared.renewal_period()
+    }
+
+    /// Revokes the lease: its keys go at once, the keep-alive learns that
+    /// the lease is gone (`Expired`) and a new one is granted.
+    async fn restart_session(&self) -> Result<()> {
+        let shared = self.shared();
+        if shared.closed.is_cancelled() || *shared.state.borrow() == SessionState::Closed {
+            return Err(Error::Closed);
+        }
+        session::give_up(shared).await;
+        Ok(())
     }
 
     fn session_events(&self) -> watch::Receiver<SessionState> {

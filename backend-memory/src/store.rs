@@ -154,7 +154,28 @@ impl CoordinationStore for MemoryStore {
             backend: "memory",
             max_payload: self.inner.max_payload,
             session_timeout: self.inner.timeout,
+            // The in-process connection renews the session continuously.
+            renewal_period: Duration::ZERO,
         }
+    }
+
+    fn fit_renewal(&self, _at_most: Duration) -> Duration {
+        Duration::ZERO
+    }
+
+    /// Connected: the server ends the session at once (ephemeral nodes
+    /// deleted) and the client gets a new one, as after an expiry. Cut off
+    /// (suspended or partitioned): the request cannot reach the server, so
+    /// the session ends when the server times it out.
+    async fn restart_session(&self) -> Result<()> {
+        let state = *self.inner.state.borrow();
+        if state == SessionState::Closed {
+            return Err(Error::Closed);
+        }
+        if state.is_connected() && *self.inner.reachable.borrow() {
+            self.inner.server.apply(|st| st.expire(self.inner.id));
+        }
+        Ok(())
     }
 
     fn session_state(&self) -> SessionState {

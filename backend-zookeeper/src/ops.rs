@@ -84,7 +84,17 @@ impl CoordinationStore for ZkStore {
             backend: BACKEND,
             max_payload: MAX_PAYLOAD,
             session_timeout,
+            // Every answered request renews the session.
+            renewal_period: std::time::Duration::ZERO,
         }
+    }
+
+    fn fit_renewal(&self, _at_most: std::time::Duration) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
+    async fn restart_session(&self) -> Result<()> {
+        self.restart().await
     }
 
     fn session_state(&self) -> SessionState {

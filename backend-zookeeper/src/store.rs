@@ -206,6 +206,25 @@ impl ZkStore {
         }
     }
 
+    /// Gives the live session up: drops its client (the library closes the
+    /// session), so that the supervisor reports it ended and opens a new
+    /// one. Waits (bounded) for the server to confirm the end.
+    pub(crate) async fn restart(&self) -> Result<()> {
+        if self.shared.closed.is_cancelled() {
+            return Err(Error::Closed);
+        }
+        let live = self
+            .shared
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(live) = live {
+            end_client(live).await;
+        }
+        Ok(())
+    }
+
     /// Ends the session and waits (bounded) for the server to confirm.
     pub(crate) async fn shut(&self) {
         self.shared.closed.cancel();
@@ -216,29 +235,34 @@ impl ZkStore {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         if let Some(live) = live {
-            let (session, live_timeout) = (live.session, live.timeout);
-            let mut watcher = live.client.state_watcher();
-            // Dropping the last client object makes the library close the
-            // session; requests still in flight hold clones for a moment.
-            drop(live);
-            let ended = async {
-                let mut state = watcher.state();
-                while !state.is_terminated() {
-                    state = watcher.changed().await;
-                }
-                state
-            };
-            // Past the session timeout the server ends the session anyway.
-            let limit = CLOSE_WAIT.min(live_timeout);
-            match tokio::time::timeout(limit, ended).await {
-                Ok(state) => tracing::debug!(%session, %state, "ZooKeeper session closed"),
-                Err(_) => tracing::warn!(
-                    %session,
-                    "ZooKeeper did not confirm the end of the session within {limit:?}"
-                ),
-            }
+            end_client(live).await;
         }
         self.shared.publish(SessionState::Closed);
+    }
+}
+
+/// Drops the last client object of a session, which makes the library
+/// close it, and waits (bounded) for the end to be confirmed.
+async fn end_client(live: Live) {
+    let (session, live_timeout) = (live.session, live.timeout);
+    let mut watcher = live.client.state_watcher();
+    // Requests still in flight hold clones for a moment.
+    drop(live);
+    let ended = async {
+        let mut state = watcher.state();
+        while !state.is_terminated() {
+            state = watcher.changed().await;
+        }
+        state
+    };
+    // Past the session timeout the server ends the session anyway.
+    let limit = CLOSE_WAIT.min(live_timeout);
+    match tokio::time::timeout(limit, ended).await {
+        Ok(state) => tracing::debug!(%session, %state, "ZooKeeper session closed"),
+        Err(_) => tracing::warn!(
+            %session,
+            "ZooKeeper did not confirm the end of the session within {limit:?}"
+        ),
     }
 }
 

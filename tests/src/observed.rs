@@ -105,6 +105,12 @@ impl CoordinationStore for Observed {
     fn session_deadline(&self) -> Option<Instant> {
         self.store.session_deadline()
     }
+    fn fit_renewal(&self, at_most: std::time::Duration) -> std::time::Duration {
+        self.store.fit_renewal(at_most)
+    }
+    async fn restart_session(&self) -> Result<()> {
+        self.store.restart_session().await
+    }
     async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
         let request = self.store.create(path, data, mode);
         self.tell(Kind::Write, Some(path), request).await

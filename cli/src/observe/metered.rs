@@ -53,6 +53,12 @@ impl CoordinationStore for Metered {
     fn session_deadline(&self) -> Option<tokio::time::Instant> {
         self.inner.session_deadline()
     }
+    fn fit_renewal(&self, at_most: std::time::Duration) -> std::time::Duration {
+        self.inner.fit_renewal(at_most)
+    }
+    async fn restart_session(&self) -> Result<()> {
+        self.inner.restart_session().await
+    }
     async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
         count("create", self.inner.create(path, data, mode).await)
     }

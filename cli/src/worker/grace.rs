@@ -122,20 +122,21 @@ mod tests {
 
     #[test]
     fn the_largest_grace_is_the_edge_of_the_rule() {
-        // heartbeat s/6 + grace + 500ms + margin s/10 < s: grace < 0.7333·s − 500ms.
-        assert_eq!(largest(ms(2000)), Some(ms(966)));
-        assert_eq!(largest(ms(10_000)), Some(ms(6833)));
-        assert!(check(ms(2000), ms(966)).is_ok());
-        assert!(check(ms(2000), ms(967)).is_err());
+        // heartbeat s/6 + answer allowance s/20 + grace + 500ms + margin
+        // s/10 < s: grace < 0.68333·s − 500ms.
+        assert_eq!(largest(ms(2000)), Some(ms(866)));
+        assert_eq!(largest(ms(10_000)), Some(ms(6333)));
+        assert!(check(ms(2000), ms(866)).is_ok());
+        assert!(check(ms(2000), ms(867)).is_err());
     }
 
     #[test]
     fn a_two_second_session_gets_three_quarters_of_the_largest_grace() {
         assert!(check(ms(2000), DEFAULT_GRACE).is_err(), "the old default");
         let grace = default_for(ms(2000)).unwrap();
-        assert_eq!(grace, ms(720));
+        assert_eq!(grace, ms(640));
         assert!(check(ms(2000), grace).is_ok());
-        assert_eq!(resolve(ms(2000), None).unwrap(), ms(720));
+        assert_eq!(resolve(ms(2000), None).unwrap(), ms(640));
     }
 
     #[test]
@@ -148,12 +149,12 @@ mod tests {
     #[test]
     fn tiny_sessions_get_what_fits_or_a_clear_refusal() {
         // The smallest session etcd grants, and "1s is enough" in the message.
-        assert_eq!(default_for(ms(1000)), Some(ms(170)));
-        // Just above the edge (0.7333·s > 500ms from s ≈ 682ms): a grace of zero.
-        assert_eq!(largest(ms(690)), Some(ms(5)));
-        assert_eq!(default_for(ms(690)), Some(Duration::ZERO));
-        assert!(check(ms(690), Duration::ZERO).is_ok());
-        for session in [ms(680), ms(400), ms(1), Duration::ZERO] {
+        assert_eq!(default_for(ms(1000)), Some(ms(130)));
+        // Just above the edge (0.68333·s > 500ms from s ≈ 732ms): a grace of zero.
+        assert_eq!(largest(ms(740)), Some(ms(5)));
+        assert_eq!(default_for(ms(740)), Some(Duration::ZERO));
+        assert!(check(ms(740), Duration::ZERO).is_ok());
+        for session in [ms(730), ms(400), ms(1), Duration::ZERO] {
             assert_eq!(largest(session), None, "{session:?}");
             let err = resolve(session, None).unwrap_err().to_string();
             assert!(err.contains("leaves no time to stop a command"), "{err}");

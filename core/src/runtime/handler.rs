@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::error::BoxError;
@@ -29,6 +30,24 @@ pub struct TaskContext {
     payload: Arc<[u8]>,
     token: u64,
     cancel: CancellationToken,
+    deadline: Option<StopDeadline>,
+}
+
+/// Computes the instant by which a handler must be gone (see
+/// [`TaskContext::must_stop_by`]).
+#[derive(Clone)]
+pub(crate) struct StopDeadline(Arc<dyn Fn() -> Option<Instant> + Send + Sync>);
+
+impl StopDeadline {
+    pub(crate) fn new(f: impl Fn() -> Option<Instant> + Send + Sync + 'static) -> Self {
+        StopDeadline(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for StopDeadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StopDeadline").field(&(self.0)()).finish()
+    }
 }
 
 impl TaskContext {
@@ -46,7 +65,14 @@ impl TaskContext {
             payload,
             token,
             cancel,
+            deadline: None,
         }
+    }
+
+    /// The same context, bound to the runtime's stop deadline.
+    pub(crate) fn with_deadline(mut self, deadline: StopDeadline) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// The task to run.
@@ -79,6 +105,24 @@ impl TaskContext {
     /// Whether ownership has ended.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    /// The instant by which this handler must be gone unless the worker
+    /// proves its session alive again before: the session deadline minus
+    /// the safety margin, when another worker may claim the task. It moves
+    /// forward each time the session is renewed; it is `None` once the
+    /// session the handler started in is no longer the worker's, and for a
+    /// context built by [`TaskContext::new`] (no worker behind it).
+    ///
+    /// The runtime itself stops the handler in time (cancellation, then
+    /// dropping its future). This is for work the handler hands to
+    /// something the runtime cannot stop: another process, a remote
+    /// executor. Pass it on and have that side stop by itself when it
+    /// passes unrenewed, so that the work stops in time even if this
+    /// process freezes (the `tenure worker` command does this for its
+    /// commands). Poll it about as often as the worker's heartbeat.
+    pub fn must_stop_by(&self) -> Option<Instant> {
+        self.deadline.as_ref().and_then(|d| (d.0)())
     }
 
     /// The cancellation token itself, to hand to other tasks.

@@ -7,6 +7,16 @@
 //! `deadline − stop_timeout − safety_margin`, so even a handler that needs
 //! its whole stop timeout is gone `safety_margin` before the deadline. The
 //! heartbeat keeps the deadline moving while the connection is healthy.
+//!
+//! The deadline only moves when the session is renewed: by the worker's
+//! heartbeat, and by the store's own renewal (etcd's keep-alives). Just
+//! before a renewal is answered, the deadline is only
+//! `session_timeout − renewal period − answer latency` ahead of now; the
+//! stop lead must fit in that, or the worker would stop its handlers on
+//! every renewal and start them again (a worker that is never steady).
+//! [`Timing::validate`] checks exactly that, with the store's renewal
+//! period, and the worker asks the store to renew at least every heartbeat
+//! ([`CoordinationStore::fit_renewal`](crate::CoordinationStore::fit_renewal)).
 
 use std::time::Duration;
 
@@ -30,6 +40,10 @@ pub struct Timing {
     /// How often the worker proves its session alive with a request.
     /// Default: a sixth of the session timeout.
     pub heartbeat: Duration,
+    /// How long the store may go without renewing the session on its own
+    /// ([`StoreInfo::renewal_period`](crate::StoreInfo::renewal_period)):
+    /// set by the worker from its store. Default: zero.
+    pub renewal_period: Duration,
     /// How long a graceful shutdown waits for the leader to move the
     /// worker's tasks elsewhere before releasing them anyway. Default: twice
     /// the session timeout.
@@ -56,6 +70,7 @@ impl Timing {
             suspend_grace: Duration::ZERO,
             safety_margin: session_timeout / 10,
             heartbeat: session_timeout / 6,
+            renewal_period: Duration::ZERO,
             handoff_timeout: session_timeout * 2,
             debounce: Duration::from_millis(20),
             leader_resync: Duration::from_secs(60).max(session_timeout * 2),
@@ -67,6 +82,31 @@ impl Timing {
         self.stop_timeout + self.safety_margin
     }
 
+    /// How long an answer may take on a healthy connection, as
+    /// [`Timing::validate`] allows for it: a twentieth of the session
+    /// timeout. Answers slower than that, just before a renewal, can make
+    /// the deadline come closer than the stop lead: handlers stop (safe,
+    /// not steady).
+    pub fn answer_allowance(&self) -> Duration {
+        self.session_timeout / 20
+    }
+
+    /// The longest the session deadline may go without moving forward
+    /// while the connection is healthy: the longer of the heartbeat and
+    /// the store's renewal period.
+    pub fn renewal_gap(&self) -> Duration {
+        self.heartbeat.max(self.renewal_period)
+    }
+
+    /// How long a worker may stay unable to lift its fence while its
+    /// store reports the same session connected, before it gives the
+    /// session up so that others take its tasks over: twice the session
+    /// timeout (longer than a worker ever waits for a registration of an
+    /// earlier session of its own to end).
+    pub fn give_up_after(&self) -> Duration {
+        self.session_timeout * 2
+    }
+
     /// The longest a graceful shutdown takes, even if the store stops
     /// answering: the handoff timeout (leaving and waiting for the leader),
     /// the stop timeout (handlers), one heartbeat for the releases and one
@@ -75,17 +115,27 @@ impl Timing {
         self.handoff_timeout + self.stop_timeout + self.heartbeat * 2
     }
 
-    /// Checks that handlers can be stopped in time: heartbeat, suspend
-    /// grace, stop timeout and safety margin must fit in the session timeout.
+    /// Checks that handlers can be stopped in time, and that a healthy
+    /// worker stays steady: the renewal gap (the longer of the heartbeat
+    /// and the store's renewal period), the answer allowance, the suspend
+    /// grace, the stop timeout and the safety margin must fit in the
+    /// session timeout.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming the sum and the limit.
+    /// [`Error::InvalidInput`] naming every term, the sum and the limit.
     pub fn validate(&self) -> Result<()> {
-        let needed = self.heartbeat + self.suspend_grace + self.stop_timeout + self.safety_margin;
+        let needed = self.renewal_gap()
+            + self.answer_allowance()
+            + self.suspend_grace
+            + self.stop_timeout
+            + self.safety_margin;
         if self.session_timeout.is_zero() || needed >= self.session_timeout {
             return Err(Error::InvalidInput(format!(
-                "heartbeat ({:?}) + suspend grace ({:?}) + stop timeout ({:?}) + safety margin ({:?}) = {needed:?} must be below the session timeout ({:?}); shorten them or use a longer session",
+                "renewal gap ({:?}: heartbeat {:?}, store renewal {:?}) + answer allowance ({:?}) + suspend grace ({:?}) + stop timeout ({:?}) + safety margin ({:?}) = {needed:?} must be below the session timeout ({:?}): handlers must be stopped before the session could end, and a healthy worker must not stop them between two renewals; shorten them or use a longer session",
+                self.renewal_gap(),
                 self.heartbeat,
+                self.renewal_period,
+                self.answer_allowance(),
                 self.suspend_grace,
                 self.stop_timeout,
                 self.safety_margin,
@@ -113,6 +163,20 @@ mod tests {
         Timing::for_session(Duration::from_secs(2))
             .validate()
             .unwrap();
+    }
+
+    #[test]
+    fn a_store_renewal_longer_than_the_room_is_refused() {
+        // A 2 s etcd lease renewed every 667 ms leaves 1.33 s ahead of
+        // now: a stop lead of 1.42 s (stop timeout 1.22 s) does not fit.
+        let mut t = Timing::for_session(Duration::from_secs(2));
+        t.stop_timeout = Duration::from_millis(1220);
+        t.renewal_period = Duration::from_millis(667);
+        let err = t.validate().unwrap_err().to_string();
+        assert!(err.contains("store renewal 667ms"), "{err}");
+        t.renewal_period = t.heartbeat;
+        t.stop_timeout = Duration::from_millis(1140);
+        t.validate().unwrap();
     }
 
     #[test]

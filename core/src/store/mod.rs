@@ -63,6 +63,35 @@ pub trait CoordinationStore: Debug + Display + Send + Sync + 'static {
         None
     }
 
+    /// Asks the store to renew its session at least every `at_most`, so
+    /// that the [session deadline](CoordinationStore::session_deadline)
+    /// stays far enough ahead of now for a caller that must act before it
+    /// (a worker stops its handlers a *stop lead* before the deadline; if
+    /// the deadline kept less than that ahead of now, it would stop them on
+    /// every renewal). A store renews no faster than its own floor; one
+    /// whose deadline moves with every answered request ignores the
+    /// request. Several requests: the shortest wins.
+    ///
+    /// Returns the renewal period now in effect, also reported by
+    /// [`StoreInfo::renewal_period`].
+    fn fit_renewal(&self, at_most: std::time::Duration) -> std::time::Duration;
+
+    /// Gives the current session up and opens a new one: the current
+    /// session ends as with [`close`](CoordinationStore::close) (its
+    /// ephemeral nodes are deleted, or, if the server cannot be reached,
+    /// end when it expires; pending watches fire [`WatchEvent::Lost`]),
+    /// the state becomes [`SessionState::Expired`] and then, once the
+    /// server grants one, [`SessionState::Connected`] under a new session.
+    /// The store stays usable throughout.
+    ///
+    /// For a caller that holds ephemeral nodes it can no longer act on (a
+    /// worker that cannot prove its session alive in time): giving the
+    /// session up lets others take over at once instead of never.
+    ///
+    /// # Errors
+    /// [`Closed`](crate::Error::Closed) if the store was closed.
+    async fn restart_session(&self) -> Result<()>;
+
     /// Creates a node. Its parent must exist and must not be ephemeral.
     ///
     /// # Errors
@@ -136,6 +165,12 @@ impl<T: CoordinationStore + ?Sized> CoordinationStore for Arc<T> {
     }
     fn session_deadline(&self) -> Option<tokio::time::Instant> {
         (**self).session_deadline()
+    }
+    fn fit_renewal(&self, at_most: std::time::Duration) -> std::time::Duration {
+        (**self).fit_renewal(at_most)
+    }
+    async fn restart_session(&self) -> Result<()> {
+        (**self).restart_session().await
     }
     async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
         (**self).create(path, data, mode).await

@@ -183,4 +183,12 @@ pub struct StoreInfo {
     /// The session timeout the server granted (ZooKeeper negotiated
     /// timeout, etcd lease TTL).
     pub session_timeout: std::time::Duration,
+    /// How long the store may go without renewing its session while the
+    /// connection is healthy (etcd: the keep-alive period; ZooKeeper: the
+    /// period of the store's own renewal). While healthy, the
+    /// [session deadline](super::CoordinationStore::session_deadline)
+    /// stays at least `session_timeout − renewal_period − answer latency`
+    /// ahead of now. Zero when the deadline moves with every answered
+    /// request, so that the caller's own requests renew it.
+    pub renewal_period: std::time::Duration,
 }

@@ -139,7 +139,7 @@ impl Reconciler {
             .cloned()
             .collect();
         for task in idle {
-            if !inner.session_safe() {
+            if !inner.clock.session_safe() {
                 break;
             }
             if self.held.get(&task).is_some_and(|h| h.used) {

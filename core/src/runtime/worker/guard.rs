@@ -12,49 +12,30 @@
 //!
 //! The reconciler lifts the fence after it has proved the session alive and
 //! re-confirmed each ownership record by compare-and-set.
+//!
+//! The guard never waits for a handler to stop: stops run on tasks of
+//! their own while it keeps watching the clock, so a handler started
+//! after the fence was lifted is stopped at its own stop instant even
+//! while an earlier stop is still under way.
+//!
+//! A worker that cannot act lets go: if the store reports the same
+//! session connected while the runner stays fenced for
+//! [`Timing::give_up_after`](crate::Timing::give_up_after) (answers too
+//! slow to prove the session alive in time, a registration that never
+//! completes), the guard gives the session up
+//! ([`restart_session`](crate::CoordinationStore::restart_session)), so
+//! that its ownership records go and other workers take the tasks over;
+//! the reconciler then registers under the new session.
 
 use std::sync::Arc;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{Instrument, warn};
 
 use crate::runtime::events::StopReason;
 use crate::runtime::worker::Inner;
-use crate::store::SessionState;
-
-impl Inner {
-    /// The earliest instant the server may end the session handlers run
-    /// under, from the store's knowledge and the worker's own requests.
-    pub(crate) fn session_deadline(&self) -> Option<Instant> {
-        let own = self
-            .liveness
-            .last_ok()
-            .map(|t| t + self.timing.session_timeout);
-        match (self.store.session_deadline(), own) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// When handlers must start stopping.
-    pub(crate) fn stop_at(&self) -> Option<Instant> {
-        self.session_deadline()
-            .map(|d| d.checked_sub(self.timing.stop_lead()).unwrap_or(d))
-    }
-
-    /// Whether handlers may run now: connected under the session they run
-    /// under, and before the stop instant.
-    pub(crate) fn session_safe(&self) -> bool {
-        let registered = self.liveness.session();
-        match self.store.session_state() {
-            SessionState::Connected(s) if Some(s) == registered => {
-                self.stop_at().is_some_and(|at| Instant::now() < at)
-            }
-            _ => false,
-        }
-    }
-}
+use crate::store::{SessionId, SessionState};
 
 pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
     let mut events = inner.store.session_events();
@@ -62,15 +43,16 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
     // that last saw a risk would sleep a heartbeat past the stop instant.
     let mut unfences = inner.runner.unfences();
     let mut suspended_since: Option<Instant> = None;
+    let mut let_go = LetGo::default();
     loop {
         let state = *events.borrow_and_update();
         let now = Instant::now();
-        let registered = inner.liveness.session();
+        let registered = inner.clock.session();
         let mut wake = None;
         let risk = match state {
             SessionState::Connected(s) if Some(s) == registered => {
                 suspended_since = None;
-                match inner.stop_at() {
+                match inner.clock.stop_at() {
                     Some(at) if now < at => {
                         wake = Some(at);
                         None
@@ -85,7 +67,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
             SessionState::Suspended(_) => {
                 let since = *suspended_since.get_or_insert(now);
                 let grace_end = since + inner.timing.suspend_grace;
-                match inner.stop_at() {
+                match inner.clock.stop_at() {
                     Some(at) if now < at && now < grace_end => {
                         wake = Some(at.min(grace_end));
                         None
@@ -101,8 +83,11 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
                 warn!(?state, ?reason, "session at risk: stopping every handler");
             }
             if running || !inner.runner.is_fenced() {
-                inner.runner.fence(reason).await;
+                fence(&inner, reason);
             }
+        }
+        if let Some(at) = let_go.check(&inner, state, now) {
+            wake = Some(wake.map_or(at, |w| w.min(at)));
         }
         let sleep = async {
             match wake {
@@ -116,12 +101,69 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
             _ = stop.cancelled() => return,
             changed = events.changed() => {
                 if changed.is_err() {
-                    inner.runner.fence(StopReason::SessionLost).await;
+                    fence(&inner, StopReason::SessionLost);
                     return;
                 }
             }
             _ = sleep => {}
             _ = unfences.changed() => {}
         }
+    }
+}
+
+/// Fences the runner and runs every stop on a task of its own.
+fn fence(inner: &Arc<Inner>, reason: StopReason) {
+    for stop in inner.runner.fence(reason) {
+        let inner = inner.clone();
+        tokio::spawn(async move { inner.runner.complete(stop).await }.in_current_span());
+    }
+}
+
+/// When to give the session up because the worker cannot act.
+#[derive(Default)]
+struct LetGo {
+    /// The session the store reports connected, and since when.
+    connected: Option<(SessionId, Instant)>,
+    /// The last session given up (once is enough: the store opens a new one).
+    given_up: Option<SessionId>,
+}
+
+impl LetGo {
+    /// Gives the session up if the store has reported it connected, and
+    /// the runner has been fenced, for the whole give-up period. Returns
+    /// when to look again, if that may come.
+    fn check(&mut self, inner: &Arc<Inner>, state: SessionState, now: Instant) -> Option<Instant> {
+        let SessionState::Connected(s) = state else {
+            self.connected = None;
+            return None;
+        };
+        let connected_since = match self.connected {
+            Some((c, since)) if c == s => since,
+            _ => {
+                self.connected = Some((s, now));
+                now
+            }
+        };
+        let fenced_since = inner.runner.fenced_since()?;
+        if self.given_up == Some(s) {
+            return None;
+        }
+        let at = connected_since.max(fenced_since) + inner.timing.give_up_after();
+        if now < at {
+            return Some(at);
+        }
+        warn!(session = %s, fenced_for = ?now - fenced_since,
+            "cannot prove the session alive in time while connected: giving the session up so that other workers take the tasks over");
+        self.given_up = Some(s);
+        let store = inner.store.clone();
+        tokio::spawn(
+            async move {
+                if let Err(e) = store.restart_session().await {
+                    warn!(error = %e, "giving the session up failed; it ends when the server times it out");
+                }
+            }
+            .in_current_span(),
+        );
+        None
     }
 }

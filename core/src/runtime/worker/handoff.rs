@@ -22,7 +22,7 @@ impl Reconciler {
     /// claim at once.
     pub(super) async fn handoff(&mut self) {
         let inner = self.inner.clone();
-        let session = inner.liveness.session();
+        let session = inner.clock.session();
         if let Some(session) = session {
             let deadline = Instant::now() + inner.timing.handoff_timeout;
             if tokio::time::timeout_at(deadline, self.leave(session))

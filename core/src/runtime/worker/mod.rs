@@ -3,10 +3,10 @@
 
 mod builder;
 mod claiming;
+mod clock;
 mod converge;
 mod guard;
 mod handoff;
-mod liveness;
 mod reconcile;
 mod registration;
 mod runner;
@@ -31,7 +31,7 @@ use crate::runtime::timing::Timing;
 use crate::store::{DynStore, StoreExt};
 use crate::strategy::Strategy;
 
-use liveness::Liveness;
+use clock::SessionClock;
 use runner::Runner;
 
 /// A member of a cluster that runs tasks.
@@ -53,7 +53,7 @@ pub(crate) struct Inner {
     pub strategy: Arc<dyn Strategy>,
     pub timing: Timing,
     pub runner: Runner,
-    pub liveness: Liveness,
+    pub clock: Arc<SessionClock>,
     pub events: broadcast::Sender<WorkerEvent>,
     /// Requests a graceful shutdown.
     pub shutdown: CancellationToken,
@@ -92,7 +92,14 @@ impl Worker {
         timing: Timing,
     ) -> Self {
         let (events, _) = broadcast::channel(1024);
-        let (runner, exits) = Runner::new(id.clone(), handler, timing.stop_timeout, events.clone());
+        let clock = Arc::new(SessionClock::new(store.clone(), timing));
+        let (runner, exits) = Runner::new(
+            id.clone(),
+            handler,
+            timing.stop_timeout,
+            clock.clone(),
+            events.clone(),
+        );
         let (run_state, _) = watch::channel(RunState::NotStarted);
         Worker {
             inner: Arc::new(Inner {
@@ -104,7 +111,7 @@ impl Worker {
                 strategy,
                 timing,
                 runner,
-                liveness: Liveness::default(),
+                clock,
                 events,
                 shutdown: CancellationToken::new(),
                 kill: CancellationToken::new(),
@@ -146,9 +153,15 @@ impl Worker {
     /// store errors while creating the cluster layout.
     ///
     /// # Cancel safety
-    /// Dropping the future stops the worker abruptly (handlers are dropped,
-    /// tasks are taken over when the session ends); prefer
-    /// [`Worker::shutdown`].
+    /// Dropping the future (or aborting the task of [`Worker::spawn`])
+    /// stops the worker abruptly: its handlers are dropped at once (a
+    /// handler blocking a thread in synchronous code cannot be), its guard
+    /// and leader stop, and it gives its store's session up
+    /// ([`CoordinationStore::restart_session`](crate::CoordinationStore::restart_session)),
+    /// so its registration and ownership records go at once (or, if the
+    /// server cannot be reached, when the session times out) and other
+    /// workers take its tasks over. Nothing is handed off gracefully:
+    /// prefer [`Worker::shutdown`].
     pub async fn run(&self) -> Result<()> {
         let begun = self.begin()?;
         self.run_begun(begun).await
@@ -188,6 +201,10 @@ impl Worker {
                 crate::runtime::leader::campaign(inner.clone(), stop_background.clone())
                     .in_current_span(),
             );
+            // Dropped with this future (the caller dropped `run`, or aborted
+            // `spawn`): the worker must not leave its session to the guard
+            // and the leader alone, holding tasks nobody runs.
+            let dropped = Dropped::arm(&inner, [guard.abort_handle(), leader.abort_handle()]);
             // A kill is a crash: it does not wait for a store request in
             // flight (which may hang on a silently cut connection).
             let result = tokio::select! {
@@ -217,6 +234,7 @@ impl Worker {
                 .runner
                 .stop_all(crate::runtime::events::StopReason::Shutdown)
                 .await;
+            dropped.disarm();
             result
         }
         .instrument(span)
@@ -322,6 +340,50 @@ async fn create_layout(inner: &Inner) -> Result<bool> {
 /// most `cap`.
 pub(crate) fn retry_pause(failures: u32, cap: std::time::Duration) -> std::time::Duration {
     std::time::Duration::from_millis(20u64 << failures.min(5)).min(cap)
+}
+
+/// What a run leaves behind if its future is dropped before it ends: the
+/// handlers are dropped at once, the guard and the leader stop, and the
+/// session is given up, so that other workers take the tasks over now
+/// rather than never (the store would otherwise keep the session alive).
+struct Dropped {
+    inner: Option<Arc<Inner>>,
+    background: [tokio::task::AbortHandle; 2],
+}
+
+impl Dropped {
+    fn arm(inner: &Arc<Inner>, background: [tokio::task::AbortHandle; 2]) -> Self {
+        Dropped {
+            inner: Some(inner.clone()),
+            background,
+        }
+    }
+
+    /// The run ended normally.
+    fn disarm(mut self) {
+        self.inner = None;
+    }
+}
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        let Some(inner) = self.inner.take() else {
+            return;
+        };
+        inner.runner.abort_all();
+        for task in &self.background {
+            task.abort();
+        }
+        tracing::warn!(worker = %inner.id, "the worker's run was dropped: giving its session up");
+        let store = inner.store.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.restart_session().await {
+                    tracing::warn!(error = %e, "giving the session up failed; it ends when the server times it out");
+                }
+            });
+        }
+    }
 }
 
 /// A run that has begun: what only one run may have.

@@ -142,14 +142,14 @@ impl Reconciler {
             SessionState::Closed => return Err(Error::Closed),
             _ => return Ok(()), // the guard has fenced; wait for the session
         };
-        if self.inner.liveness.session() != Some(session) && !self.register(session).await? {
+        if self.inner.clock.session() != Some(session) && !self.register(session).await? {
             return Ok(());
         }
         if Instant::now() >= self.next_heartbeat {
             self.heartbeat(session).await?;
         }
         if self.inner.runner.is_fenced() {
-            if !self.inner.session_safe() {
+            if !self.inner.clock.session_safe() {
                 return Ok(());
             }
             self.reconfirm(session).await?;
@@ -183,7 +183,7 @@ impl Reconciler {
     ) -> Result<T> {
         let sent = Instant::now();
         let out = self.bounded(call).await?;
-        self.inner.liveness.answered(session, sent);
+        self.inner.clock.answered(session, sent);
         Ok(out)
     }
 }

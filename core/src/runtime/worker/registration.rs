@@ -16,7 +16,10 @@ impl Reconciler {
     /// Registers this worker under a new session. Returns false when the
     /// name is still held by an earlier session (it waits for it to end).
     pub(super) async fn register(&mut self, session: SessionId) -> Result<bool> {
-        self.inner.runner.fence(StopReason::SessionLost).await;
+        self.inner
+            .runner
+            .fence_and_stop(StopReason::SessionLost)
+            .await;
         // Records of this session stay in the store (a registration
         // deleted by hand): released by `settle_unsure` once registered.
         let forgotten = std::mem::take(&mut self.held);
@@ -69,7 +72,7 @@ impl Reconciler {
             Err(e) => return Err(e),
         }
         info!(worker = %inner.id, %session, "registered");
-        inner.liveness.set_session(Some(session));
+        inner.clock.set_session(Some(session));
         self.heartbeat(session).await?;
         inner.runner.unfence();
         Ok(true)
@@ -90,7 +93,7 @@ impl Reconciler {
             // unless leaving.
             _ if self.inner.shutdown.is_cancelled() => Ok(()),
             _ => {
-                self.inner.liveness.set_session(None);
+                self.inner.clock.set_session(None);
                 Err(Error::NotFound {
                     path: path.to_string(),
                 })

@@ -12,7 +12,8 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::events::{StopReason, WorkerEvent};
-use crate::runtime::handler::{TaskContext, TaskHandler};
+use crate::runtime::handler::{StopDeadline, TaskContext, TaskHandler};
+use crate::runtime::worker::clock::SessionClock;
 
 struct Running {
     token: u64,
@@ -41,12 +42,14 @@ pub(crate) struct Runner {
     worker: WorkerId,
     handler: Arc<dyn TaskHandler>,
     stop_timeout: Duration,
+    clock: Arc<SessionClock>,
     running: Mutex<BTreeMap<TaskId, Running>>,
     /// Handlers being stopped, by a serial number of the stop. A task with
     /// a handler here is not started again until that handler is gone.
     stopping: watch::Sender<BTreeMap<u64, Stopping>>,
     next_stop: AtomicU64,
-    fenced: Mutex<bool>,
+    /// Since when the runner is fenced, if it is.
+    fenced: Mutex<Option<tokio::time::Instant>>,
     /// Counts the lifts of the fence, so the guard re-checks the stop
     /// instant when handlers may start again.
     unfenced: watch::Sender<u64>,
@@ -62,6 +65,7 @@ impl Runner {
         worker: WorkerId,
         handler: Arc<dyn TaskHandler>,
         stop_timeout: Duration,
+        clock: Arc<SessionClock>,
         events: broadcast::Sender<WorkerEvent>,
     ) -> (Self, mpsc::UnboundedReceiver<Exited>) {
         let (exits, exit_rx) = mpsc::unbounded_channel();
@@ -69,10 +73,11 @@ impl Runner {
             worker,
             handler,
             stop_timeout,
+            clock,
             running: Mutex::new(BTreeMap::new()),
             stopping: watch::Sender::new(BTreeMap::new()),
             next_stop: AtomicU64::new(0),
-            fenced: Mutex::new(false),
+            fenced: Mutex::new(None),
             unfenced: watch::Sender::new(0),
             stops_ended: watch::Sender::new(0),
             events,
@@ -86,9 +91,13 @@ impl Runner {
     /// Returns whether it started.
     pub fn start(&self, task: &TaskId, payload: Arc<[u8]>, token: u64) -> bool {
         let fenced = lock(&self.fenced);
-        if *fenced {
+        if fenced.is_some() {
             return false;
         }
+        // Handlers start only under the session the worker runs under.
+        let Some(session) = self.clock.session() else {
+            return false;
+        };
         let mut running = lock(&self.running);
         if running.contains_key(task) || self.is_stopping(task) {
             return false;
@@ -100,7 +109,11 @@ impl Runner {
             payload,
             token,
             cancel.clone(),
-        );
+        )
+        .with_deadline({
+            let clock = self.clock.clone();
+            StopDeadline::new(move || clock.gone_by(session))
+        });
         let handler = self.handler.clone();
         let exits = self.exits.clone();
         let id = task.clone();
@@ -221,16 +234,36 @@ impl Runner {
         }
     }
 
-    /// Stops every handler, all at once, and refuses to start any until
-    /// [`Runner::unfence`]. Used when the session may be ending.
-    pub async fn fence(&self, reason: StopReason) {
-        *lock(&self.fenced) = true;
-        self.stop_all(reason).await;
+    /// Fences the runner: refuses to start any handler until
+    /// [`Runner::unfence`], and begins stopping every running handler
+    /// without waiting for them: run each returned stop to its end (on a
+    /// task of its own). Used when the session may be ending; the caller
+    /// keeps watching the clock meanwhile.
+    #[must_use = "every returned stop must be completed"]
+    pub fn fence(&self, reason: StopReason) -> Vec<PendingStop> {
+        {
+            let mut fenced = lock(&self.fenced);
+            if fenced.is_none() {
+                *fenced = Some(tokio::time::Instant::now());
+            }
+        }
+        let all = std::mem::take(&mut *lock(&self.running));
+        all.into_iter()
+            .map(|(task, r)| self.pending(&task, r, reason))
+            .collect()
+    }
+
+    /// Fences the runner and waits until no handler runs (including those
+    /// another caller was already stopping).
+    pub async fn fence_and_stop(&self, reason: StopReason) {
+        let stops = self.fence(reason);
+        futures::future::join_all(stops.into_iter().map(|s| self.complete(s))).await;
+        self.stops_done().await;
     }
 
     /// Allows handlers to start again.
     pub fn unfence(&self) {
-        *lock(&self.fenced) = false;
+        *lock(&self.fenced) = None;
         self.unfenced.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -241,6 +274,11 @@ impl Runner {
 
     /// Whether the runner is fenced.
     pub fn is_fenced(&self) -> bool {
+        lock(&self.fenced).is_some()
+    }
+
+    /// Since when the runner is fenced, if it is.
+    pub fn fenced_since(&self) -> Option<tokio::time::Instant> {
         *lock(&self.fenced)
     }
 
@@ -260,7 +298,7 @@ impl Runner {
     /// Drops every handler at once, without cancellation or waiting (a
     /// simulated crash), including those being stopped.
     pub fn abort_all(&self) {
-        *lock(&self.fenced) = true;
+        lock(&self.fenced).get_or_insert_with(tokio::time::Instant::now);
         for (task, r) in std::mem::take(&mut *lock(&self.running)) {
             r.join.abort();
             let _ = self
