@@ -350,22 +350,25 @@ pub fn violations(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Vec<Violat
                     a.token, a.worker, b.token, b.worker, b.start
                 )),
             };
-            if let Some(message) = overlap {
-                violations.push(Violation {
-                    kind: ViolationKind::Overlap,
-                    message,
-                    runs: vec![a.clone(), b.clone()],
-                });
-            }
-            if b.token <= a.token {
-                violations.push(Violation {
-                    kind: ViolationKind::TokenOrder,
-                    message: format!(
-                        "{task}: token {} on {} after token {} on {}: tokens must increase",
-                        b.token, b.worker, a.token, a.worker
-                    ),
-                    runs: vec![a.clone(), b.clone()],
-                });
+            let falling = (b.token <= a.token).then(|| {
+                format!(
+                    "{task}: token {} on {} after token {} on {}: tokens must increase",
+                    b.token, b.worker, a.token, a.worker
+                )
+            });
+            let found = [
+                (ViolationKind::Overlap, overlap),
+                (ViolationKind::TokenOrder, falling),
+            ];
+            for (kind, message) in found {
+                if let Some(message) = message {
+                    let runs = vec![a.clone(), b.clone()];
+                    violations.push(Violation {
+                        kind,
+                        message,
+                        runs,
+                    });
+                }
             }
         }
     }

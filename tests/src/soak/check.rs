@@ -9,7 +9,9 @@
 //!   timeout + 1 s of each fault (see [`stranded`](super::stranded));
 //! - **outlived**: no child alive more than [`OUTLIVE_BOUND`] after its
 //!   worker was SIGKILLed or exited after SIGTERM;
-//! - **after end**: nothing running once every worker has exited;
+//! - **after end**: nothing running once every worker has exited (a
+//!   command may still start while the workers hand off, and must end
+//!   with its worker);
 //! - **paused**: a paused or removed task's commands gone within the
 //!   session timeout + 1 s of the command's return, and none started
 //!   until it is wanted again.
@@ -47,8 +49,11 @@ pub struct Verdict {
     pub faults: BTreeMap<FaultKind, usize>,
     /// The longest stranded time per kind of fault.
     pub worst_stranded: BTreeMap<FaultKind, Duration>,
-    /// The longest a child outlived a SIGKILL of its worker.
+    /// The longest a child outlived a SIGKILL of its worker (among those
+    /// that ended).
     pub worst_after_kill: Option<Duration>,
+    /// Children of SIGKILLed workers that never ended while watched.
+    pub never_ended_after_kill: usize,
     /// Every failed check.
     pub findings: Vec<Finding>,
 }
@@ -208,64 +213,61 @@ fn stranded_times(history: &History, children: &[Child], verdict: &mut Verdict) 
     }
 }
 
-/// The children of `worker` started before `at` and not gone by `until`.
-fn outliving<'a>(
-    children: &'a [Child],
-    worker: &'a str,
-    at: u128,
-    until: u128,
-) -> impl Iterator<Item = &'a Child> + 'a {
-    children.iter().filter(move |c| {
-        c.worker == worker && c.start < at && c.end().is_none_or(|end| end > until)
-    })
+/// Each child of a worker that died or exited (`worker`, at `at`) still
+/// alive [`OUTLIVE_BOUND`] after `dead`, reported under `check`.
+fn survivors(
+    history: &History,
+    children: &[Child],
+    check: &'static str,
+    (worker, at, dead): (&str, u128, u128),
+    how: &str,
+) -> Vec<Finding> {
+    let until = dead + OUTLIVE_BOUND.as_nanos();
+    children
+        .iter()
+        .filter(|c| c.worker == worker && c.start < at && c.end().is_none_or(|end| end > until))
+        .map(|c| Finding {
+            check,
+            message: format!(
+                "{} token {} ({:?}) of {worker} still ran {OUTLIVE_BOUND:?} after its worker {how} at {}",
+                c.task,
+                c.token,
+                c.role,
+                history.rel(at)
+            ),
+            evidence: vec![describe(history, c)],
+        })
+        .collect()
 }
 
 fn outlived(history: &History, children: &[Child], verdict: &mut Verdict) {
-    let bound = OUTLIVE_BOUND.as_nanos();
     for kill in &history.kills {
         for c in children
             .iter()
             .filter(|c| c.worker == kill.worker && c.start < kill.at)
         {
-            let after = nanos(c.end().unwrap_or(u128::MAX).saturating_sub(kill.at));
-            verdict.worst_after_kill = verdict.worst_after_kill.max(Some(after));
+            match c.end() {
+                Some(end) => {
+                    let after = nanos(end.saturating_sub(kill.at));
+                    verdict.worst_after_kill = verdict.worst_after_kill.max(Some(after));
+                }
+                None => verdict.never_ended_after_kill += 1,
+            }
         }
-        for c in outliving(children, &kill.worker, kill.at, kill.dead + bound) {
-            verdict.findings.push(Finding {
-                check: "outlived",
-                message: format!(
-                    "{} token {} ({:?}) of {} outlived the SIGKILL of its worker at {} by more than {OUTLIVE_BOUND:?}",
-                    c.task,
-                    c.token,
-                    c.role,
-                    c.worker,
-                    history.rel(kill.at)
-                ),
-                evidence: vec![describe(history, c)],
-            });
-        }
+        let died = (kill.worker.as_str(), kill.at, kill.dead);
+        let found = survivors(history, children, "outlived", died, "was SIGKILLed");
+        verdict.findings.extend(found);
     }
     for exit in &history.exits {
         let check = if exit.last { "after end" } else { "outlived" };
-        for c in outliving(children, &exit.worker, exit.exited, exit.exited + bound) {
-            verdict.findings.push(Finding {
-                check,
-                message: format!(
-                    "{} token {} ({:?}) of {} still ran {OUTLIVE_BOUND:?} after its worker exited after SIGTERM at {}",
-                    c.task,
-                    c.token,
-                    c.role,
-                    c.worker,
-                    history.rel(exit.exited)
-                ),
-                evidence: vec![describe(history, c)],
-            });
-        }
+        let left = (exit.worker.as_str(), exit.exited, exit.exited);
+        let found = survivors(history, children, check, left, "exited after SIGTERM");
+        verdict.findings.extend(found);
     }
-    for c in children.iter().filter(|c| c.start > history.end) {
+    for c in children.iter().filter(|c| c.start > history.all_exited) {
         verdict.findings.push(Finding {
             check: "after end",
-            message: format!("{} started after the shutdown began", c.task),
+            message: format!("{} started after every worker had exited", c.task),
             evidence: vec![describe(history, c)],
         });
     }
@@ -329,141 +331,5 @@ pub fn check(history: &History, children: &[Child], malformed: &[String]) -> Ver
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::failover::Kill;
-    use crate::soak::children::Role;
-    use crate::soak::history::{Change, Exit};
-
-    fn child(task: &str, token: u64, worker: &str, start: u128, end: Option<u128>) -> Child {
-        Child {
-            task: task.into(),
-            token,
-            attempt: 1,
-            worker: worker.into(),
-            role: Role::Command,
-            key: (start as u32, 1),
-            start,
-            start_line: format!("start {task} {token} 1 {worker} {start} 1 {start}"),
-            exit: None,
-            last_seen: start,
-            gone: end,
-        }
-    }
-
-    fn history() -> History {
-        History {
-            session: Duration::from_secs(1),
-            initial_tasks: vec!["a".into()],
-            start: 0,
-            end: 10_000_000_000,
-            all_exited: 10_100_000_000,
-            ..History::default()
-        }
-    }
-
-    fn checks(verdict: &Verdict) -> Vec<&'static str> {
-        verdict.findings.iter().map(|f| f.check).collect()
-    }
-
-    #[test]
-    fn sequential_runs_with_short_gaps_pass() {
-        let children = [
-            child("a", 1, "w1", 0, Some(3_000_000_000)),
-            child("a", 2, "w2", 3_500_000_000, None),
-        ];
-        let verdict = check(&history(), &children, &[]);
-        assert!(verdict.passed(), "{:?}", verdict.findings);
-        assert_eq!(verdict.runs, 2);
-    }
-
-    #[test]
-    fn two_commands_of_one_task_alive_at_once_are_an_overlap_with_their_lines() {
-        let children = [
-            child("a", 1, "w1", 0, Some(3_000_000_000)),
-            child("a", 2, "w2", 2_000_000_000, None),
-        ];
-        let verdict = check(&history(), &children, &[]);
-        assert_eq!(checks(&verdict), ["overlap"]);
-        let evidence = &verdict.findings[0].evidence;
-        assert_eq!(evidence.len(), 2);
-        assert!(evidence[0].contains("start a 1 1 w1"), "{evidence:?}");
-    }
-
-    #[test]
-    fn a_helper_is_part_of_its_run_and_a_lingering_one_overlaps_the_next() {
-        let mut helper = child("a", 1, "w1", 100, Some(4_000_000_000));
-        helper.role = Role::Helper;
-        let children = [
-            child("a", 1, "w1", 0, Some(3_000_000_000)),
-            helper,
-            child("a", 2, "w2", 3_500_000_000, None),
-        ];
-        let verdict = check(&history(), &children, &[]);
-        assert_eq!(checks(&verdict), ["overlap"]);
-    }
-
-    #[test]
-    fn falling_tokens_fail_but_restarts_under_one_claim_do_not() {
-        let mut again = child("a", 1, "w1", 1_000_000_000, None);
-        again.attempt = 2;
-        let restarted = [child("a", 1, "w1", 0, Some(900_000_000)), again];
-        assert!(check(&history(), &restarted, &[]).passed());
-        let falling = [
-            child("a", 2, "w1", 0, Some(900_000_000)),
-            child("a", 1, "w2", 1_000_000_000, None),
-        ];
-        assert_eq!(checks(&check(&history(), &falling, &[])), ["tokens"]);
-    }
-
-    #[test]
-    fn a_gap_longer_than_the_session_and_a_second_is_stranded() {
-        let children = [
-            child("a", 1, "w1", 0, Some(1_000_000_000)),
-            child("a", 2, "w2", 3_100_000_000, None),
-        ];
-        assert_eq!(checks(&check(&history(), &children, &[])), ["stranded"]);
-    }
-
-    #[test]
-    fn a_child_alive_after_its_workers_sigkill_or_exit_outlived_it() {
-        let mut h = history();
-        h.kills.push(Kill {
-            worker: "w1".into(),
-            at: 1_000_000_000,
-            dead: 1_000_000_000,
-        });
-        let children = [
-            child("a", 1, "w1", 0, Some(2_500_000_000)),
-            child("a", 2, "w2", 2_600_000_000, None),
-        ];
-        assert_eq!(checks(&check(&h, &children, &[])), ["outlived"]);
-        h.kills.clear();
-        h.exits.push(Exit {
-            worker: "w2".into(),
-            signalled: 9_000_000_000,
-            exited: 9_500_000_000,
-            status: Some("exit status: 0".into()),
-            last: true,
-        });
-        assert_eq!(checks(&check(&h, &children, &[])), ["after end"]);
-    }
-
-    #[test]
-    fn a_paused_task_that_keeps_running_or_starts_fails() {
-        let mut h = history();
-        h.task_events.push(TaskEvent {
-            task: "a".into(),
-            change: Change::Paused,
-            began: 1_000_000_000,
-            returned: 1_100_000_000,
-        });
-        let stopped = [child("a", 1, "w1", 0, Some(1_200_000_000))];
-        assert!(check(&h, &stopped, &[]).passed());
-        let restarted = [
-            child("a", 1, "w1", 0, Some(1_200_000_000)),
-            child("a", 2, "w1", 5_000_000_000, Some(5_100_000_000)),
-        ];
-        assert_eq!(checks(&check(&h, &restarted, &[])), ["paused"]);
-    }
-}
+#[path = "check_tests.rs"]
+mod tests;

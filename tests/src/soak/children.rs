@@ -6,7 +6,9 @@
 //! `<kind> <task> <token> <attempt> <worker> <pid> <starttime> <unix_nanos>`
 //! with kind `start` or `exit` for the command itself, `helper` or
 //! `helper-exit` for the optional descendant it starts in a session of its
-//! own (`setsid`). `starttime` is field 22 of `/proc/<pid>/stat` (the
+//! own (`setsid`). The start line is the process's first act, written
+//! before it listens to signals (see `HOLD_SIGNALS`): a run counts from
+//! it, the moments between `exec` and the line do not. `starttime` is field 22 of `/proc/<pid>/stat` (the
 //! process's start in clock ticks since boot): with the pid it names one
 //! process even after the pid is reused. The time is taken first on start
 //! (the process is alive then) and last on exit (the process ends right
@@ -151,6 +153,11 @@ fn rec_function(log: &Path) -> String {
     )
 }
 
+/// Before the start line: the signals the trap handles are ignored, so a
+/// process that runs always has its start line (a stop that comes this
+/// early is lost, and the worker kills the command after its grace).
+const HOLD_SIGNALS: &str = "trap '' TERM INT HUP\n";
+
 /// In a trap: ends the loop's `sleep` too (the worker signals the whole
 /// process group, but a lone helper or a test has only the shell).
 const STOP_SLEEP: &str = "kill $! 2>/dev/null; ";
@@ -169,10 +176,11 @@ pub fn command_script(log: &Path, helper: Option<&Path>, lifetime_secs: u64) -> 
         .map(|h| format!("setsid sh '{}' </dev/null >/dev/null 2>&1 &\n", h.display()))
         .unwrap_or_default();
     format!(
-        "{rec}rec start $$\ntrap '{stop}rec exit $$; exit 0' TERM INT HUP\n{helper}{sleep}rec exit $$\n",
+        "{rec}{hold}rec start $$\ntrap '{stop}rec exit $$; exit 0' TERM INT HUP\n{helper}{sleep}rec exit $$\n",
         rec = rec_function(log),
         sleep = bounded_sleep(lifetime_secs),
         stop = STOP_SLEEP,
+        hold = HOLD_SIGNALS,
     )
 }
 
@@ -180,11 +188,36 @@ pub fn command_script(log: &Path, helper: Option<&Path>, lifetime_secs: u64) -> 
 /// a session of its own, so it is outside the command's process group.
 pub fn helper_script(log: &Path, lifetime_secs: u64) -> String {
     format!(
-        "{rec}rec helper $$\ntrap '{stop}rec helper-exit $$; exit 0' TERM INT HUP\n{sleep}rec helper-exit $$\n",
+        "{rec}{hold}rec helper $$\ntrap '{stop}rec helper-exit $$; exit 0' TERM INT HUP\n{sleep}rec helper-exit $$\n",
         rec = rec_function(log),
         sleep = bounded_sleep(lifetime_secs),
         stop = STOP_SLEEP,
+        hold = HOLD_SIGNALS,
     )
+}
+
+/// A made-up command record, for tests of the checks.
+#[cfg(test)]
+pub(super) fn test_child(
+    task: &str,
+    token: u64,
+    worker: &str,
+    start: u128,
+    end: Option<u128>,
+) -> Child {
+    Child {
+        task: task.into(),
+        token,
+        attempt: 1,
+        worker: worker.into(),
+        role: Role::Command,
+        key: (start as u32, 1),
+        start,
+        start_line: format!("start {task} {token} 1 {worker} {start} 1 {start}"),
+        exit: None,
+        last_seen: start,
+        gone: end,
+    }
 }
 
 #[cfg(test)]

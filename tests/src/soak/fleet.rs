@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::options::Backend;
+use crate::failover::StoreKind;
 use crate::failover::{Kill, WorkerProcess, unix_nanos};
 use crate::proxy::Proxy;
 
@@ -22,7 +22,7 @@ pub struct FleetSpec {
     /// The `tenure` program.
     pub tenure: PathBuf,
     /// The backend.
-    pub backend: Backend,
+    pub backend: StoreKind,
     /// The cluster's name.
     pub cluster: String,
     /// The session timeout the workers ask for.

@@ -40,6 +40,6 @@ mod stranded;
 pub use check::{Finding, OUTLIVE_BOUND, Verdict};
 pub use driver::{Outcome, run};
 pub use history::History;
-pub use options::{Backend, SoakOptions};
+pub use options::SoakOptions;
 pub use report::{replay, summary};
 pub use schedule::{Fault, FaultKind, Schedule};

@@ -3,26 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
-/// The coordination backend the workers use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// ZooKeeper 3.8 (standalone, or a 3-node ensemble with `--members 3`).
-    Zookeeper,
-    /// etcd 3.4, one member.
-    Etcd,
-}
-
-impl Backend {
-    /// The name `tenure --backend` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Zookeeper => "zookeeper",
-            Backend::Etcd => "etcd",
-        }
-    }
-}
+use crate::failover::StoreKind;
 
 /// A black-box soak: real servers, `tenure worker` processes behind
 /// loopback proxies, a seeded schedule of faults, and checks of what the
@@ -35,9 +18,10 @@ pub struct SoakOptions {
     #[arg(long)]
     pub tenure: Option<PathBuf>,
 
-    /// The backend.
-    #[arg(long, value_enum, default_value = "zookeeper")]
-    pub backend: Backend,
+    /// The backend: zookeeper (standalone, or a 3-node ensemble with
+    /// `--members 3`) or etcd (one member).
+    #[arg(long, default_value = "zookeeper")]
+    pub backend: StoreKind,
 
     /// Server members: 1, or 3 for a ZooKeeper ensemble (which adds leader
     /// kills to the faults).
@@ -83,7 +67,7 @@ pub struct SoakOptions {
 impl SoakOptions {
     /// The options of a short run: `backend` with `session` for about
     /// `duration`, `seed` pinned.
-    pub fn short(tenure: PathBuf, backend: Backend, session: Duration, seed: u64) -> Self {
+    pub fn short(tenure: PathBuf, backend: StoreKind, session: Duration, seed: u64) -> Self {
         SoakOptions {
             tenure: Some(tenure),
             backend,
@@ -119,7 +103,7 @@ impl SoakOptions {
             return Err(format!("--session-secs {} (0.4 to 60)", self.session_secs));
         }
         match (self.backend, self.members) {
-            (_, 1) | (Backend::Zookeeper, 3) => Ok(()),
+            (_, 1) | (StoreKind::Zookeeper, 3) => Ok(()),
             (backend, n) => Err(format!(
                 "--members {n} with {} (1, or 3 for zookeeper)",
                 backend.name()

@@ -76,8 +76,12 @@ pub fn summary(opts: &SoakOptions, outcome: &Outcome) -> String {
     if let Some(after) = v.worst_after_kill {
         let _ = writeln!(
             out,
-            "longest a child lived on after its worker's SIGKILL: {}",
-            ms(after)
+            "longest a child lived on after its worker's SIGKILL: {}{}",
+            ms(after),
+            match v.never_ended_after_kill {
+                0 => String::new(),
+                n => format!(" ({n} more never ended until the soak killed them)"),
+            }
         );
     }
     let status: Vec<String> = CHECKS

@@ -44,6 +44,36 @@ pub enum FaultKind {
     LeaderKill,
 }
 
+impl FaultKind {
+    /// Every kind.
+    pub const ALL: [FaultKind; 12] = [
+        FaultKind::SigKill,
+        FaultKind::SigTerm,
+        FaultKind::FreezeShort,
+        FaultKind::FreezeLong,
+        FaultKind::BlackholeShort,
+        FaultKind::BlackholeLong,
+        FaultKind::TaskAdd,
+        FaultKind::TaskRemove,
+        FaultKind::TaskPause,
+        FaultKind::TaskResume,
+        FaultKind::ServerRestart,
+        FaultKind::LeaderKill,
+    ];
+
+    /// Whether it is a change of the task set (which may turn into
+    /// another change when it cannot apply).
+    pub fn is_task_change(self) -> bool {
+        matches!(
+            self,
+            FaultKind::TaskAdd
+                | FaultKind::TaskRemove
+                | FaultKind::TaskPause
+                | FaultKind::TaskResume
+        )
+    }
+}
+
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -163,22 +193,10 @@ impl Schedule {
         initial: &[String],
         ensemble: bool,
     ) -> Schedule {
-        let mut kinds = vec![
-            FaultKind::SigKill,
-            FaultKind::SigTerm,
-            FaultKind::FreezeShort,
-            FaultKind::FreezeLong,
-            FaultKind::BlackholeShort,
-            FaultKind::BlackholeLong,
-            FaultKind::TaskAdd,
-            FaultKind::TaskRemove,
-            FaultKind::TaskPause,
-            FaultKind::TaskResume,
-            FaultKind::ServerRestart,
-        ];
-        if ensemble {
-            kinds.push(FaultKind::LeaderKill);
-        }
+        let kinds = FaultKind::ALL
+            .into_iter()
+            .filter(|&k| ensemble || k != FaultKind::LeaderKill)
+            .collect();
         Schedule {
             rng: StdRng::seed_from_u64(seed),
             bag: Vec::new(),
@@ -329,16 +347,7 @@ mod tests {
     fn every_worker_and_server_fault_comes_once_per_bag() {
         let faults = draw(3, 12);
         let kinds: BTreeSet<FaultKind> = faults.iter().map(Fault::kind).collect();
-        for kind in [
-            FaultKind::SigKill,
-            FaultKind::SigTerm,
-            FaultKind::FreezeShort,
-            FaultKind::FreezeLong,
-            FaultKind::BlackholeShort,
-            FaultKind::BlackholeLong,
-            FaultKind::ServerRestart,
-            FaultKind::LeaderKill,
-        ] {
+        for kind in FaultKind::ALL.into_iter().filter(|k| !k.is_task_change()) {
             assert!(kinds.contains(&kind), "{kind} missing from {faults:?}");
         }
     }

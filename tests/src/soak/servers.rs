@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::options::Backend;
 use crate::etcd::EtcdServer;
+use crate::failover::StoreKind;
 use crate::failover::unix_nanos;
 use crate::server_util::wait_until;
 use crate::zookeeper::{ZkEnsemble, ZkServer};
@@ -37,11 +37,11 @@ pub struct ServerFault {
 
 impl Servers {
     /// Starts `members` servers of `backend` (validated options).
-    pub fn start(backend: Backend, members: usize) -> Servers {
+    pub fn start(backend: StoreKind, members: usize) -> Servers {
         match (backend, members) {
-            (Backend::Zookeeper, 1) => Servers::Zookeeper(ZkServer::start()),
-            (Backend::Zookeeper, n) => Servers::Ensemble(ZkEnsemble::start(n)),
-            (Backend::Etcd, _) => Servers::Etcd(EtcdServer::start()),
+            (StoreKind::Zookeeper, 1) => Servers::Zookeeper(ZkServer::start()),
+            (StoreKind::Zookeeper, n) => Servers::Ensemble(ZkEnsemble::start(n)),
+            (StoreKind::Etcd, _) => Servers::Etcd(EtcdServer::start()),
         }
     }
 
@@ -76,19 +76,11 @@ impl Servers {
                 s.stop();
                 std::thread::sleep(down);
                 s.start_again();
-                ServerFault {
-                    at,
-                    healed: unix_nanos(),
-                }
             }
             Servers::Etcd(s) => {
                 s.stop();
                 std::thread::sleep(down);
                 s.start_again();
-                ServerFault {
-                    at,
-                    healed: unix_nanos(),
-                }
             }
             Servers::Ensemble(e) => {
                 let leader = e.leader();
@@ -99,8 +91,12 @@ impl Servers {
                 e.stop(member);
                 std::thread::sleep(down);
                 e.start_again(member);
-                ServerFault { at, healed: at }
+                return ServerFault { at, healed: at };
             }
+        }
+        ServerFault {
+            at,
+            healed: unix_nanos(),
         }
     }
 

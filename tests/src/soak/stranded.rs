@@ -138,23 +138,11 @@ pub fn stranded(history: &History, children: &[Child]) -> Vec<Stranded> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::soak::children::Role;
+    use crate::soak::children::test_child;
     use crate::soak::history::{Change, TaskEvent};
 
     fn child(task: &str, start: u128, end: Option<u128>) -> Child {
-        Child {
-            task: task.into(),
-            token: 1,
-            attempt: 1,
-            worker: "w1".into(),
-            role: Role::Command,
-            key: (1, 1),
-            start,
-            start_line: String::new(),
-            exit: None,
-            last_seen: start,
-            gone: end,
-        }
+        test_child(task, 1, "w1", start, end)
     }
 
     fn history() -> History {
