@@ -294,6 +294,11 @@ pub fn check_runs(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Result<usi
 pub fn violations(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Vec<Violation> {
     let mut violations = Vec::new();
     let mut by_task: BTreeMap<&str, Vec<(&Run, Option<u128>)>> = BTreeMap::new();
+    let single = |kind, what: &str, run: &Run| Violation {
+        kind,
+        message: format!("{} token {} on {} {what}", run.task, run.token, run.worker),
+        runs: vec![run.clone()],
+    };
     for run in runs {
         let killed = kills
             .iter()
@@ -302,28 +307,16 @@ pub fn violations(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Vec<Violat
             .min();
         let end = match (run.stop, killed) {
             (Some(stop), Some(dead)) if stop > dead => {
-                violations.push(Violation {
-                    kind: ViolationKind::StoppedAfterKill,
-                    message: format!(
-                        "{} token {} on {} stopped after its process was killed",
-                        run.task, run.token, run.worker
-                    ),
-                    runs: vec![run.clone()],
-                });
+                let what = "stopped after its process was killed";
+                violations.push(single(ViolationKind::StoppedAfterKill, what, run));
                 Some(stop)
             }
             (Some(stop), _) => Some(stop),
             (None, Some(dead)) => Some(dead),
             (None, None) => {
                 if all_stopped {
-                    violations.push(Violation {
-                        kind: ViolationKind::NeverStopped,
-                        message: format!(
-                            "{} token {} on {} started but never stopped",
-                            run.task, run.token, run.worker
-                        ),
-                        runs: vec![run.clone()],
-                    });
+                    let what = "started but never stopped";
+                    violations.push(single(ViolationKind::NeverStopped, what, run));
                 }
                 None
             }

@@ -168,6 +168,17 @@ fn bounded_sleep(seconds: u64) -> String {
     format!("i=0\nwhile [ $i -lt {seconds} ]; do sleep 1 & wait $!; i=$((i + 1)); done\n")
 }
 
+/// A script that records `start` (its first act, signals held), then
+/// records `exit` from a trap (TERM, INT, HUP) or when its time is up,
+/// running `extra` in between and sleeping at most `lifetime_secs`.
+fn script(log: &Path, (start, exit): (&str, &str), extra: &str, lifetime_secs: u64) -> String {
+    format!(
+        "{rec}{HOLD_SIGNALS}rec {start} $$\ntrap '{STOP_SLEEP}rec {exit} $$; exit 0' TERM INT HUP\n{extra}{sleep}rec {exit} $$\n",
+        rec = rec_function(log),
+        sleep = bounded_sleep(lifetime_secs),
+    )
+}
+
 /// The command's script: records its start, starts the helper script if
 /// one is given, sleeps (at most `lifetime_secs`), records its exit when
 /// signalled (TERM, INT, HUP) or when the time is up.
@@ -175,25 +186,13 @@ pub fn command_script(log: &Path, helper: Option<&Path>, lifetime_secs: u64) -> 
     let helper = helper
         .map(|h| format!("setsid sh '{}' </dev/null >/dev/null 2>&1 &\n", h.display()))
         .unwrap_or_default();
-    format!(
-        "{rec}{hold}rec start $$\ntrap '{stop}rec exit $$; exit 0' TERM INT HUP\n{helper}{sleep}rec exit $$\n",
-        rec = rec_function(log),
-        sleep = bounded_sleep(lifetime_secs),
-        stop = STOP_SLEEP,
-        hold = HOLD_SIGNALS,
-    )
+    script(log, ("start", "exit"), &helper, lifetime_secs)
 }
 
 /// The helper's script: as the command's, with `helper` lines; started in
 /// a session of its own, so it is outside the command's process group.
 pub fn helper_script(log: &Path, lifetime_secs: u64) -> String {
-    format!(
-        "{rec}{hold}rec helper $$\ntrap '{stop}rec helper-exit $$; exit 0' TERM INT HUP\n{sleep}rec helper-exit $$\n",
-        rec = rec_function(log),
-        sleep = bounded_sleep(lifetime_secs),
-        stop = STOP_SLEEP,
-        hold = HOLD_SIGNALS,
-    )
+    script(log, ("helper", "helper-exit"), "", lifetime_secs)
 }
 
 /// A made-up command record, for tests of the checks.
