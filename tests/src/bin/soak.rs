@@ -3,6 +3,10 @@
 //! applied, then a summary; exits with 1 when a check failed, 2 on bad
 //! options.
 //!
+//! Ctrl-C or SIGTERM ends it at once: the servers, the workers and their
+//! commands die with it (parent-death signals); the descendants of
+//! `--setsid-helper` end by themselves after `--duration-secs` + 600 s.
+//!
 //! ```text
 //! cargo build -p tenure-cli -p tenure-tests --bins
 //! target/debug/soak --backend zookeeper --session-secs 2 --duration-secs 300

@@ -268,7 +268,13 @@ impl Soak {
         let limit = self.opts.session() + SETTLE_SLACK;
         let began = Instant::now();
         loop {
-            for (i, tail) in self.fleet.exited() {
+            let exited = self.fleet.exited();
+            if !exited.is_empty() {
+                // A worker that cannot run at all is restarted once a
+                // second, not in a tight loop.
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            for (i, tail) in exited {
                 self.history.problems.push(format!(
                     "{} exited by itself at {}; its output ends:\n{tail}",
                     self.fleet.name(i),
