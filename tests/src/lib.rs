@@ -15,4 +15,5 @@ pub mod proxy;
 pub mod runtime;
 pub mod server_util;
 pub mod sim;
+pub mod soak;
 pub mod zookeeper;

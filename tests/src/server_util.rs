@@ -233,9 +233,13 @@ impl ServerProcess {
 
     /// Sends SIGTERM (asks the process to stop) and returns at once.
     pub fn sigterm(&self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status();
+        self.signal("TERM");
+    }
+
+    /// Sends the signal named `signal` (`TERM`, `STOP`, `CONT`, …, as
+    /// `kill -SIGNAL` takes it) and returns at once.
+    pub fn signal(&self, signal: &str) {
+        send_signal(self.pid(), signal);
     }
 
     /// Waits up to `limit` for the process to exit and returns its exit
@@ -377,6 +381,18 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Sends the signal named `signal` (as `kill -SIGNAL` takes it) to
+/// process `pid`; whether it arrived is not reported (the process may be
+/// gone).
+pub fn send_signal(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// Polls `check` every 20 ms until it holds, for at most `limit`; returns

@@ -11,5 +11,7 @@ mod scenario;
 
 pub use measure::{measure_takeover, print_summary, runs_from_env, summary};
 pub use process::{CONNECT_TIMEOUT, FailoverEnv, StoreKind, WorkerProcess};
-pub use runlog::{Kill, Run, RunLog, RunLogWriter, check_runs, unix_nanos};
+pub use runlog::{
+    Kill, Run, RunLog, RunLogWriter, Violation, ViolationKind, check_runs, unix_nanos, violations,
+};
 pub use scenario::{Scenario, TASK_1, TASKS, server_fault, sigkill_takeover_and_return};

@@ -135,13 +135,31 @@ impl WorkerProcess {
             .arg(worker)
             .arg(env.session_timeout.as_millis().to_string())
             .arg(run_log);
+        WorkerProcess::spawn(worker, &command, output)
+    }
+
+    /// Starts `command` as worker `worker` (any worker program), its
+    /// output appended to `output`; it dies with this process.
+    pub fn spawn(worker: &str, command: &Command, output: &Path) -> Self {
         let name = format!("worker {worker}");
-        let process = ServerProcess::spawn(&name, &command, output)
-            .unwrap_or_else(|e| panic!("starting {}: {e}", env.program.display()));
+        let process = ServerProcess::spawn(&name, command, output).unwrap_or_else(|e| {
+            panic!("starting {}: {e}", command.get_program().to_string_lossy())
+        });
         WorkerProcess {
             worker: worker.to_string(),
             process,
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// Sends the signal named `signal` (`STOP`, `CONT`, …; see
+    /// [`ServerProcess::signal`]).
+    pub fn signal(&self, signal: &str) {
+        self.process.signal(signal);
     }
 
     /// The worker's name.

@@ -243,20 +243,62 @@ impl RunLog {
     }
 }
 
-/// Checks runs against the invariants, returning how many runs there were:
-///
-/// - per task, runs ordered by start do not overlap: each run stopped
-///   before the next one started;
-/// - tokens strictly increase per task in that order;
-/// - a run without a stop belongs to a killed worker and started before
-///   the kill (it ended when the process was reaped), or, unless
-///   `all_stopped`, is still running.
+/// Which invariant a [`Violation`] breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViolationKind {
+    /// Two runs of one task overlapped in time.
+    Overlap,
+    /// A later run of a task had a token not above the earlier one's.
+    TokenOrder,
+    /// A run never stopped although every run should have.
+    NeverStopped,
+    /// A run logged its stop after its process had been killed.
+    StoppedAfterKill,
+}
+
+/// One broken invariant, with the runs that prove it.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    /// Which invariant.
+    pub kind: ViolationKind,
+    /// What happened, for a person.
+    pub message: String,
+    /// The runs involved, earliest first.
+    pub runs: Vec<Run>,
+}
+
+/// Checks runs against the invariants, returning how many runs there were;
+/// see [`violations`].
 ///
 /// # Errors
 /// Every violation found, one message each.
 pub fn check_runs(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Result<usize, Vec<String>> {
+    let found = violations(runs, kills, all_stopped);
+    if found.is_empty() {
+        Ok(runs.len())
+    } else {
+        Err(found.into_iter().map(|v| v.message).collect())
+    }
+}
+
+/// Every violation of the invariants in `runs`:
+///
+/// - per task, runs ordered by start do not overlap: each run stopped
+///   before the next one started (if any two runs overlap, so do two
+///   neighbours in that order, so checking neighbours finds every task
+///   that ran twice);
+/// - tokens strictly increase per task in that order;
+/// - a run without a stop belongs to a killed worker and started before
+///   the kill (it ended when the process was reaped), or, unless
+///   `all_stopped`, is still running.
+pub fn violations(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Vec<Violation> {
     let mut violations = Vec::new();
     let mut by_task: BTreeMap<&str, Vec<(&Run, Option<u128>)>> = BTreeMap::new();
+    let single = |kind, what: &str, run: &Run| Violation {
+        kind,
+        message: format!("{} token {} on {} {what}", run.task, run.token, run.worker),
+        runs: vec![run.clone()],
+    };
     for run in runs {
         let killed = kills
             .iter()
@@ -265,32 +307,29 @@ pub fn check_runs(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Result<usi
             .min();
         let end = match (run.stop, killed) {
             (Some(stop), Some(dead)) if stop > dead => {
-                violations.push(format!(
-                    "{} token {} on {} stopped after its process was killed",
-                    run.task, run.token, run.worker
-                ));
+                let what = "stopped after its process was killed";
+                violations.push(single(ViolationKind::StoppedAfterKill, what, run));
                 Some(stop)
             }
             (Some(stop), _) => Some(stop),
             (None, Some(dead)) => Some(dead),
             (None, None) => {
                 if all_stopped {
-                    violations.push(format!(
-                        "{} token {} on {} started but never stopped",
-                        run.task, run.token, run.worker
-                    ));
+                    let what = "started but never stopped";
+                    violations.push(single(ViolationKind::NeverStopped, what, run));
                 }
                 None
             }
         };
         by_task.entry(&run.task).or_default().push((run, end));
     }
-    for (task, task_runs) in &by_task {
+    for (task, task_runs) in &mut by_task {
+        task_runs.sort_by_key(|(run, _)| run.start);
         for pair in task_runs.windows(2) {
             let ((a, a_end), (b, _)) = (pair[0], pair[1]);
-            match a_end {
-                Some(end) if end < b.start => {}
-                Some(end) => violations.push(format!(
+            let overlap = match a_end {
+                Some(end) if end < b.start => None,
+                Some(end) => Some(format!(
                     "{task} ran twice: token {} on {} until {end}, token {} on {} from {} ({:?} of overlap)",
                     a.token,
                     a.worker,
@@ -299,24 +338,34 @@ pub fn check_runs(runs: &[Run], kills: &[Kill], all_stopped: bool) -> Result<usi
                     b.start,
                     Duration::from_nanos((end - b.start) as u64)
                 )),
-                None => violations.push(format!(
+                None => Some(format!(
                     "{task} ran twice: token {} on {} still runs, token {} on {} started at {}",
                     a.token, a.worker, b.token, b.worker, b.start
                 )),
-            }
-            if b.token <= a.token {
-                violations.push(format!(
+            };
+            let falling = (b.token <= a.token).then(|| {
+                format!(
                     "{task}: token {} on {} after token {} on {}: tokens must increase",
                     b.token, b.worker, a.token, a.worker
-                ));
+                )
+            });
+            let found = [
+                (ViolationKind::Overlap, overlap),
+                (ViolationKind::TokenOrder, falling),
+            ];
+            for (kind, message) in found {
+                if let Some(message) = message {
+                    let runs = vec![a.clone(), b.clone()];
+                    violations.push(Violation {
+                        kind,
+                        message,
+                        runs,
+                    });
+                }
             }
         }
     }
-    if violations.is_empty() {
-        Ok(runs.len())
-    } else {
-        Err(violations)
-    }
+    violations
 }
 
 #[cfg(test)]
