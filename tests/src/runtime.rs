@@ -142,6 +142,15 @@ impl Cluster {
         let _ = m.run.await;
     }
 
+    /// The worker's run future is dropped (its task aborted) while its
+    /// process lives on: the connection stays up. Returns its client.
+    pub async fn abandon(&mut self, name: &str) -> MemoryStore {
+        let m = self.members.remove(name).unwrap();
+        m.run.abort();
+        let _ = m.run.await;
+        m.store
+    }
+
     /// A graceful shutdown. Returns the worker's client with its session
     /// still open: the caller closes it.
     pub async fn shutdown(&mut self, name: &str) -> MemoryStore {

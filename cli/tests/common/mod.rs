@@ -9,6 +9,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod runlog;
+pub mod steady;
 pub mod suite;
 
 use std::fs::File;

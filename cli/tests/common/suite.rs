@@ -12,6 +12,7 @@ use tenure_strategies::{StrategyKind, StrategyOptions};
 use tenure_tests::server_util::{free_port, tcp_request};
 
 use super::runlog::{RunLog, script};
+pub use super::steady::steady_cluster_restarts_nothing_at_the_shortest_session;
 use super::{Cluster, Proc, TENURE, Target, expect_within, is_dead, run_bounded};
 
 /// Declares one `#[test]` per suite function, run against `$target`.
@@ -33,6 +34,7 @@ macro_rules! cli_suite {
             watch_follows_status_and_events_until_told_to_stop,
             json_documents_keep_their_documented_keys,
             json_logs_carry_the_worker_and_task_spans,
+            steady_cluster_restarts_nothing_at_the_shortest_session,
         );
     };
     (@tests $target:expr; $($name:ident),* $(,)?) => {
@@ -512,7 +514,7 @@ pub fn command_ignoring_sigterm_is_killed_after_the_grace(t: &Target) {
 
 /// Without `--grace`, a worker in a 2 s session (where the 2 s default
 /// does not fit) takes three quarters of the largest grace that fits,
-/// 720 ms: it starts, runs a task, and kills a command that ignores
+/// 640 ms: it starts, runs a task, and kills a command that ignores
 /// SIGTERM after that grace.
 pub fn worker_without_grace_fits_its_default_to_a_short_session(t: &Target) {
     assert_eq!(super::SESSION, "2s");
@@ -525,9 +527,9 @@ pub fn worker_without_grace_fits_its_default_to_a_short_session(t: &Target) {
         log.contains("the default 2s does not fit the session: using less"),
         "{log}"
     );
-    assert!(log.contains("grace=720ms session=2s"), "{log}");
+    assert!(log.contains("grace=640ms session=2s"), "{log}");
     assert!(
-        released >= Duration::from_millis(720),
+        released >= Duration::from_millis(640),
         "released after {released:?}, within the grace"
     );
     eprintln!(

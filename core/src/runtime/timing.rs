@@ -98,6 +98,23 @@ impl Timing {
         self.heartbeat.max(self.renewal_period)
     }
 
+    /// Shortens the heartbeat so that at least three renewals fit in the
+    /// time the deadline may run down before handlers must stop (the
+    /// session timeout less the stop lead, the suspend grace and the
+    /// answer allowance): then one slow answer, or a short stall of the
+    /// machine, does not stop every handler. A long stop timeout in a
+    /// short session makes the heartbeat shorter than a sixth of the
+    /// session; the defaults keep it.
+    pub fn fit_heartbeat(&mut self) {
+        let room = self
+            .session_timeout
+            .saturating_sub(self.stop_lead() + self.suspend_grace + self.answer_allowance());
+        let fitted = room / 3;
+        if !fitted.is_zero() {
+            self.heartbeat = self.heartbeat.min(fitted);
+        }
+    }
+
     /// How long a worker may stay unable to lift its fence while its
     /// store reports the same session connected, before it gives the
     /// session up so that others take its tasks over: twice the session
@@ -163,6 +180,18 @@ mod tests {
         Timing::for_session(Duration::from_secs(2))
             .validate()
             .unwrap();
+    }
+
+    #[test]
+    fn the_heartbeat_leaves_room_for_three_renewals() {
+        let mut t = Timing::for_session(Duration::from_secs(2));
+        t.fit_heartbeat();
+        assert_eq!(t.heartbeat, Duration::from_secs(2) / 6, "the defaults keep it");
+        // The CLI's 2 s session: stop timeout 1.14 s, margin 200 ms.
+        t.stop_timeout = Duration::from_millis(1140);
+        t.fit_heartbeat();
+        assert_eq!(t.heartbeat, Duration::from_millis(560) / 3);
+        t.validate().unwrap();
     }
 
     #[test]

@@ -80,7 +80,12 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
         if let Some(reason) = risk {
             let running = inner.runner.any_unstopped();
             if running {
-                warn!(?state, ?reason, "session at risk: stopping every handler");
+                let deadline_in = inner
+                    .clock
+                    .session_deadline()
+                    .map(|d| d.saturating_duration_since(now));
+                warn!(?state, ?reason, ?deadline_in, stop_lead = ?inner.timing.stop_lead(),
+                    "session at risk: stopping every handler");
             }
             if running || !inner.runner.is_fenced() {
                 fence(&inner, reason);
