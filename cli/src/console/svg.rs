@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::html::escape;
-use super::timeline::{Gap, Row, Window, colour};
+use super::timeline::{Gap, Row, Window, colours};
 
 const LABEL: f64 = 190.0;
 const CHART: f64 = 880.0;
@@ -28,6 +28,8 @@ pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
         .iter()
         .flat_map(|r| r.segments.iter().map(|s| s.worker.as_str()))
         .collect();
+    let colour = colours(workers.iter().copied());
+    let colour = |w: &str| colour.get(w).copied().unwrap_or("#999");
     let body = ROW * rows.len().max(1) as f64;
     let height = TOP + body + 34.0;
     let width = LABEL + CHART + 10.0;

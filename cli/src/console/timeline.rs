@@ -167,18 +167,36 @@ pub fn gaps(history: &[Arc<Entry>], w: Window) -> Vec<Gap> {
         .collect()
 }
 
-/// A colour for `worker`, the same on every page and every run: a hue
-/// from a hash of the name.
-pub fn colour(worker: &str) -> String {
-    // FNV-1a: stable across runs and platforms, unlike the std hasher.
-    let mut h: u32 = 0x811c_9dc5;
-    for b in worker.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+/// Twelve colours far enough apart to tell workers by.
+const PALETTE: [&str; 12] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939",
+];
+
+/// One colour per worker of `workers`: each takes the palette slot its
+/// name hashes to, or the next free one, so a worker keeps its colour as
+/// long as the others do not take it, and up to twelve workers never
+/// share one.
+pub fn colours<'a>(workers: impl IntoIterator<Item = &'a str>) -> BTreeMap<&'a str, &'static str> {
+    let workers: std::collections::BTreeSet<&str> = workers.into_iter().collect();
+    let mut taken = [false; PALETTE.len()];
+    let mut out = BTreeMap::new();
+    for w in workers {
+        // FNV-1a: stable across runs and platforms, unlike the std hasher.
+        let mut h: u32 = 0x811c_9dc5;
+        for b in w.bytes() {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+        let first = h as usize % PALETTE.len();
+        let slot = (0..PALETTE.len())
+            .map(|i| (first + i) % PALETTE.len())
+            .find(|i| !taken[*i])
+            .unwrap_or(first);
+        taken[slot] = true;
+        out.insert(w, PALETTE[slot]);
     }
-    let hue = (u64::from(h) * 360 / (u64::from(u32::MAX) + 1)) as u32;
-    let light = 38 + (h >> 8) % 3 * 8;
-    format!("hsl({hue},65%,{light}%)")
+    out
 }
 
 #[cfg(test)]
@@ -279,9 +297,13 @@ mod tests {
     }
 
     #[test]
-    fn colours_are_stable_and_differ_between_workers() {
-        assert_eq!(colour("worker-a"), colour("worker-a"));
-        assert_ne!(colour("worker-a"), colour("worker-b"));
-        assert!(colour("x").starts_with("hsl("));
+    fn up_to_twelve_workers_get_colours_of_their_own_and_keep_them() {
+        let names: Vec<String> = (0..12).map(|i| format!("worker-{i}")).collect();
+        let all = colours(names.iter().map(String::as_str));
+        let distinct: std::collections::BTreeSet<_> = all.values().collect();
+        assert_eq!(distinct.len(), 12);
+        let again = colours(names.iter().rev().map(String::as_str));
+        assert_eq!(all, again, "the order given does not matter");
+        assert_eq!(colours(["a"]).len(), 1);
     }
 }

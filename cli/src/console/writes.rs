@@ -26,30 +26,24 @@ use crate::error::CliResult;
 use crate::ops::{self, TaskOp};
 use crate::output::schema::SCHEMA;
 
-/// A weight as JSON gives it: a number, or text as a form sends it.
+/// A weight as JSON gives it: a number, or text as a form sends it;
+/// anything else is refused by [`Weight::value`] with the reason.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Weight {
-    /// `3`.
-    Number(u64),
-    /// `"3"`.
-    Text(String),
-}
+#[serde(transparent)]
+pub struct Weight(serde_json::Value);
 
 impl Weight {
     /// The weight as `--weight` takes it.
     fn value(&self) -> Result<u32, ApiError> {
-        let parsed = match self {
-            Weight::Number(n) => u32::try_from(*n).ok(),
-            Weight::Text(t) => t.trim().parse::<u32>().ok(),
+        let parsed = match &self.0 {
+            serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            serde_json::Value::String(t) => t.trim().parse::<u32>().ok(),
+            _ => None,
         };
         parsed.ok_or_else(|| {
-            let shown = match self {
-                Weight::Number(n) => n.to_string(),
-                Weight::Text(t) => format!("{t:?}"),
-            };
             ApiError::Invalid(format!(
-                "invalid weight {shown}: a whole number from 1 to {}",
+                "invalid weight {}: a whole number from 1 to {}",
+                self.0,
                 u32::MAX
             ))
         })

@@ -8,6 +8,9 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod console;
+pub mod console_suite;
+pub mod http;
 pub mod runlog;
 pub mod suite;
 
