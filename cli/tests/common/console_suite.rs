@@ -645,6 +645,8 @@ pub fn console_reports_disconnected_and_recovers(t: &Target, stop: &dyn Fn(), st
     assert_eq!(rows.status, 503);
     assert!(rows.body.contains(r#"data-connected="false""#));
 
+    // Away for longer than the session timeout.
+    std::thread::sleep(Duration::from_secs(5));
     start();
     console.wait_json(
         "/api/console",
