@@ -147,6 +147,9 @@ pub fn send(addr: SocketAddr, request: Request<'_>) -> Response {
         while let Some(chunk) = read_chunk(&mut reader) {
             body.extend(chunk);
         }
+    } else if let Some(length) = headers.get("content-length").and_then(|l| l.parse().ok()) {
+        body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
     } else {
         reader.read_to_end(&mut body).unwrap();
     }
