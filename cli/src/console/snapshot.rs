@@ -1,7 +1,9 @@
 //! The cluster's status as the pages and the API show it. It is read at
-//! most once per [`MAX_AGE`] however many pages poll it, and at once after
-//! an ownership event or an operation; while the servers cannot be
-//! reached, the last status read is kept and the problem is told.
+//! most once per [`MAX_AGE`] (or twice the time the last read took, if
+//! longer: a 10,000-task cluster takes about a second to read) however
+//! many pages poll it, and at once after an ownership event or an
+//! operation; while the servers cannot be reached, the last status read
+//! is kept and the problem is told.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +46,7 @@ pub struct View {
 struct Cache {
     last: Option<Arc<Snapshot>>,
     tried: Option<Instant>,
+    took: Duration,
     problem: Option<Problem>,
 }
 
@@ -68,6 +71,7 @@ impl Snapshots {
             cache: tokio::sync::Mutex::new(Cache {
                 last: None,
                 tried: None,
+                took: Duration::ZERO,
                 problem: None,
             }),
         }
@@ -79,18 +83,22 @@ impl Snapshots {
     }
 
     /// The status, read again if the last read is older than [`MAX_AGE`]
-    /// or a change was seen since. Requests arriving during a read wait
+    /// (or twice what it took) or a change was seen since. Requests arriving during a read wait
     /// for it and share it.
     ///
     /// # Cancel safety
     /// Dropping the future abandons the wait; the cache stays consistent.
     pub async fn view(&self) -> View {
         let mut cache = self.cache.lock().await;
-        let recent = cache.tried.is_some_and(|t| t.elapsed() < MAX_AGE);
+        let max_age = MAX_AGE.max(cache.took * 2);
+        let recent = cache.tried.is_some_and(|t| t.elapsed() < max_age);
         if !recent || self.dirty.load(Ordering::Acquire) {
             self.dirty.store(false, Ordering::Release);
+            let started = Instant::now();
+            let read = self.read().await;
+            cache.took = started.elapsed();
             cache.tried = Some(Instant::now());
-            match self.read().await {
+            match read {
                 Ok(status) => {
                     cache.last = Some(Arc::new(Snapshot {
                         status,

@@ -169,7 +169,7 @@ pub fn gaps(history: &[Arc<Entry>], w: Window) -> Vec<Gap> {
 
 /// Twelve colours far enough apart to tell workers by.
 const PALETTE: [&str; 12] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#005f73",
     "#bcbd22", "#17becf", "#393b79", "#637939",
 ];
 

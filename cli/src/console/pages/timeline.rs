@@ -168,7 +168,7 @@ pub async fn page_handler(
     let qs = format!("minutes={minutes}&{}", filter.query_string(|_| {}));
     let doc = build(&c, minutes, &filter).await;
     let mut minutes_options = String::new();
-    for m in [5, 15, 30, 60, 180] {
+    for m in [1, 5, 15, 30, 60, 180] {
         let selected = if m == minutes { " selected" } else { "" };
         let _ = write!(
             minutes_options,
