@@ -112,10 +112,8 @@ impl Hub {
             h.next += 1;
             h.entries.push_back(entry.clone());
             while h.entries.len() > self.capacity {
-                if let Some(old) = h.entries.pop_front() {
-                    if let Entry::Event(e) = &*old {
-                        h.complete_from_ms = h.complete_from_ms.max(e.event.at_ms);
-                    }
+                if let Some(Entry::Event(e)) = h.entries.pop_front().as_deref() {
+                    h.complete_from_ms = h.complete_from_ms.max(e.event.at_ms);
                 }
             }
             entry

@@ -34,7 +34,7 @@ pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
     let height = TOP + body + 34.0;
     let width = LABEL + CHART + 10.0;
     let mut out = String::new();
-    let _ = write!(
+    let _ = writeln!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">
 <defs><pattern id="gap" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="6" fill="#bbb"/></pattern></defs>
@@ -44,16 +44,14 @@ pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
         let end = x(window.known_from_ms.min(window.to_ms));
         let _ = write!(
             out,
-            r##"<rect x="{LABEL}" y="{TOP}" width="{:.1}" height="{body}" fill="#eee"><title>before the console's history: only the current owners' claims are known</title></rect>
-"##,
+            r##"<rect x="{LABEL}" y="{TOP}" width="{:.1}" height="{body}" fill="#eee"><title>before the console's history: only the current owners' claims are known</title></rect>"##,
             end - LABEL
         );
     }
     for gap in gaps {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            r##"<rect class="gap" x="{:.1}" y="{TOP}" width="{:.1}" height="{body}" fill="url(#gap)"><title>events may be missing from {} to {}</title></rect>
-"##,
+            r##"<rect class="gap" x="{:.1}" y="{TOP}" width="{:.1}" height="{body}" fill="url(#gap)"><title>events may be missing from {} to {}</title></rect>"##,
             x(gap.from_ms),
             (x(gap.to_ms) - x(gap.from_ms)).max(2.0),
             clock(gap.from_ms),
@@ -63,18 +61,16 @@ pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
     ticks(&mut out, window, &x, body);
     for (i, r) in rows.iter().enumerate() {
         let y = TOP + ROW * i as f64;
-        let _ = write!(
+        let _ = writeln!(
             out,
-            r#"<text x="4" y="{:.1}" class="task">{}</text>
-"#,
+            r#"<text x="4" y="{:.1}" class="task">{}</text>"#,
             y + 14.0,
             escape(&shorten(&r.task))
         );
         for s in &r.segments {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                r#"<rect class="segment" data-task="{task}" data-worker="{worker}" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{task}: {worker} from {} to {}</title></rect>
-"#,
+                r#"<rect class="segment" data-task="{task}" data-worker="{worker}" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{task}: {worker} from {} to {}</title></rect>"#,
                 x(s.from_ms),
                 y + 3.0,
                 (x(s.to_ms) - x(s.from_ms)).max(1.0),
@@ -93,10 +89,9 @@ pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
                 _ => "#555",
             };
             let mx = x(m.at_ms);
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                r#"<path class="mark" data-change="{change}" d="M{mx:.1} {:.1} l-4 -6 h8 z" fill="{fill}"><title>{} {change}: {}</title></path>
-"#,
+                r#"<path class="mark" data-change="{change}" d="M{mx:.1} {:.1} l-4 -6 h8 z" fill="{fill}"><title>{} {change}: {}</title></path>"#,
                 y + 9.0,
                 clock(m.at_ms),
                 escape(&m.reason),
@@ -107,10 +102,9 @@ pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
     let legend_y = TOP + body + 20.0;
     let mut lx = LABEL;
     for w in workers {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{legend_y:.1}">{}</text>
-"#,
+            r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{legend_y:.1}">{}</text>"#,
             legend_y - 10.0,
             colour(w),
             lx + 16.0,
@@ -119,10 +113,9 @@ pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
         lx += 30.0 + 7.0 * w.chars().count() as f64;
     }
     if rows.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            r##"<text x="{LABEL}" y="{:.1}" fill="#777">no task matches</text>
-"##,
+            r##"<text x="{LABEL}" y="{:.1}" fill="#777">no task matches</text>"##,
             TOP + 14.0
         );
     }
@@ -138,20 +131,18 @@ fn ticks(out: &mut String, w: Window, x: &impl Fn(u64) -> f64, body: f64) {
     let mut t = w.from_ms.div_ceil(step) * step;
     while t <= w.to_ms {
         let tx = x(t);
-        let _ = write!(
+        let _ = writeln!(
             out,
-            r##"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="#ddd"/><text x="{tx:.1}" y="14" text-anchor="middle" fill="#555">{}</text>
-"##,
+            r##"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="#ddd"/><text x="{tx:.1}" y="14" text-anchor="middle" fill="#555">{}</text>"##,
             TOP - 6.0,
             TOP + body,
             clock(t)
         );
         t += step;
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##"<text x="{:.1}" y="14" text-anchor="end" fill="#555">UTC</text>
-"##,
+        r##"<text x="{:.1}" y="14" text-anchor="end" fill="#555">UTC</text>"##,
         LABEL - 6.0
     );
 }

@@ -75,10 +75,10 @@ pub fn rows(tasks: &[&TaskStatus], history: &[Arc<Entry>], window: Window) -> Ve
         by_task.insert(t.task.as_str(), Vec::new());
     }
     for entry in history {
-        if let Entry::Event(e) = &**entry {
-            if let Some(list) = by_task.get_mut(e.event.task.as_str()) {
-                list.push(e);
-            }
+        if let Entry::Event(e) = &**entry
+            && let Some(list) = by_task.get_mut(e.event.task.as_str())
+        {
+            list.push(e);
         }
     }
     tasks
