@@ -10,6 +10,7 @@
 
 pub mod console;
 pub mod console_suite;
+pub mod console_writes;
 pub mod http;
 pub mod runlog;
 pub mod suite;
