@@ -221,6 +221,10 @@ pub enum Command {
     /// Follow the cluster live: the status table and ownership events, until Ctrl-C
     Watch(WatchArgs),
 
+    /// Serve the web console: tasks, workers, live ownership events and a timeline
+    #[command(long_about = crate::console::LONG_ABOUT)]
+    Console(crate::console::ConsoleArgs),
+
     /// Join the cluster as a worker and run COMMAND for every task this worker owns
     #[command(long_about = crate::worker::LONG_ABOUT)]
     Worker(WorkerArgs),

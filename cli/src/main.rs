@@ -8,6 +8,7 @@
 //! - `connect`: opening the store, bounded in time;
 //! - `ops`: `tasks …`, `workers ls`, `status`;
 //! - `watch`: the live view;
+//! - `console`: the web console;
 //! - `worker`: supervisor mode;
 //! - `output`: tables and JSON;
 //! - `observe`: logging, metrics, the conflict-counting store wrapper;
@@ -17,6 +18,7 @@
 
 mod args;
 mod connect;
+mod console;
 mod duration;
 mod error;
 mod observe;
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
         return worker::shim::main(args);
     }
     let default = match cli.command {
-        Command::Worker(_) => logging::WORKER_DEFAULT,
+        Command::Worker(_) | Command::Console(_) => logging::WORKER_DEFAULT,
         _ => logging::ADMIN_DEFAULT,
     };
     if let Err(e) = logging::init(&cli.log, default) {
@@ -105,6 +107,7 @@ async fn run(cli: Cli) -> CliResult {
             .await
         }
         Command::Worker(args) => worker::run(&cli.connect, args).await,
+        Command::Console(args) => console::run(&cli.connect, args).await,
         Command::Child(_) => Err(CliError::Failed("`__child` runs without a runtime".into())),
     }
 }

@@ -100,6 +100,54 @@ async fn update_restarts_the_handler_with_the_new_payload_and_a_new_token() {
     c.stop().await;
 }
 
+/// An edit changes only what it changes: the payload, the pause state and
+/// the other fields stay; an edit that fails or renames writes nothing.
+#[tokio::test(start_paused = true)]
+async fn edit_changes_only_the_fields_it_sets_and_a_failed_edit_writes_nothing() {
+    let c = Cluster::new().await;
+    let spec = TaskSpec::new("E")
+        .unwrap()
+        .payload("keep me")
+        .weight(3)
+        .unwrap()
+        .tag("gpu")
+        .unwrap();
+    c.admin.add_task(spec).await.unwrap();
+    let id = tenure_core::TaskId::new("E").unwrap();
+    c.admin.pause_task(&id).await.unwrap();
+    c.admin.edit_task(&id, |spec| spec.weight(5)).await.unwrap();
+    let store = c.admin.store().clone();
+    let node = store
+        .get(&c.admin.layout().task(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    let record: tenure_core::runtime::records::TaskRecord =
+        serde_json::from_slice(&node.data).unwrap();
+    assert_eq!(record.weight, 5);
+    assert_eq!(record.payload_bytes().unwrap(), b"keep me");
+    assert!(record.tags.contains("gpu") && record.paused, "{record:?}");
+
+    let before = snapshot(&*store, &c.root).await;
+    let err = c
+        .admin
+        .edit_task(&id, |spec| spec.weight(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+    let err = c
+        .admin
+        .edit_task(&id, |_| TaskSpec::new("OTHER"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot rename"), "{err}");
+    let nope = tenure_core::TaskId::new("NOPE").unwrap();
+    let err = c.admin.edit_task(&nope, Ok).await.unwrap_err();
+    assert!(matches!(err, Error::UnknownTask { .. }), "{err:?}");
+    assert_eq!(snapshot(&*store, &c.root).await, before, "nothing written");
+    c.stop().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn bad_input_is_refused_with_a_typed_error_naming_it_and_changes_nothing() {
     let server = MemoryServer::with_config(MemoryConfig {

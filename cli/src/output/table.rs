@@ -46,7 +46,7 @@ fn tags(tags: &std::collections::BTreeSet<String>) -> String {
 }
 
 /// How long ago `at_ms` (milliseconds since the Unix epoch) was.
-fn ago(at_ms: u64) -> String {
+pub fn ago(at_ms: u64) -> String {
     let now = millis(SystemTime::now());
     human(Duration::from_millis(now.saturating_sub(at_ms)))
 }

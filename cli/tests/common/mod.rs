@@ -8,6 +8,10 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod console;
+pub mod console_suite;
+pub mod console_writes;
+pub mod http;
 pub mod runlog;
 pub mod steady;
 pub mod suite;

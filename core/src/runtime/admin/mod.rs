@@ -138,6 +138,34 @@ impl Admin {
         .await
     }
 
+    /// Changes some of a task's payload, weight, tags and pinning: `edit`
+    /// gets the task as stored and returns it changed (its name must stay);
+    /// the pause state is kept. Read and write are one compare-and-set, so
+    /// a concurrent change is never overwritten: `edit` runs again on the
+    /// newer task. The owner restarts its handler if the payload changed.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTask`]; [`Error::InvalidInput`] when `edit` renames
+    /// the task; whatever `edit` returns (nothing is written then);
+    /// [`Error::PayloadTooLarge`]; store errors.
+    pub async fn edit_task(
+        &self,
+        id: &TaskId,
+        edit: impl Fn(TaskSpec) -> Result<TaskSpec>,
+    ) -> Result<()> {
+        self.modify(id, |old| {
+            let spec = edit(TaskSpec::from_record(id.clone(), old)?)?;
+            if spec.id != *id {
+                return Err(Error::InvalidInput(format!(
+                    "an edit of task {id} cannot rename it to {}",
+                    spec.id
+                )));
+            }
+            self.encode_task(&spec, &spec.to_record(old.paused))
+        })
+        .await
+    }
+
     /// Pauses a task: its runner stops and it runs nowhere until resumed.
     ///
     /// # Errors

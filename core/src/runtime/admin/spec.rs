@@ -79,6 +79,17 @@ impl TaskSpec {
         Ok(self)
     }
 
+    /// The task a stored record describes.
+    pub(crate) fn from_record(id: TaskId, record: &TaskRecord) -> Result<Self> {
+        Ok(TaskSpec {
+            id,
+            payload: record.payload_bytes()?,
+            weight: record.weight.max(1),
+            tags: record.tags.clone(),
+            pinned: record.pinned.clone(),
+        })
+    }
+
     pub(crate) fn to_record(&self, paused: bool) -> TaskRecord {
         let mut record = TaskRecord {
             payload: None,
