@@ -60,7 +60,11 @@ async fn a_handler_started_while_another_stops_is_stopped_at_its_own_stop_instan
         .entries()
         .iter()
         .any(|e| matches!(e, Entry::Start { task: t, worker, .. } if *t == task(1) && worker.as_str() == "W0"));
-    assert!(t1_on_w0, "T1 never started on W0: {:#?}", c.history.entries());
+    assert!(
+        t1_on_w0,
+        "T1 never started on W0: {:#?}",
+        c.history.entries()
+    );
     c.wait_until("W1 runs both tasks", SESSION, |c| c.on("W1").len() == 2)
         .await;
     c.stop().await;

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use tenure_core::{SessionState, TaskSpec, Timing};
+use tenure_core::{CoordinationStore, SessionState, TaskSpec, Timing};
 use tenure_tests::runtime::{Cluster, SESSION, task, task_name};
 
 /// Who runs T0 now, if anyone.
@@ -25,16 +25,13 @@ async fn t0_on_w0_with_w1_beside() -> Cluster {
     let mut c = Cluster::new().await;
     c.join("W0").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let spec = TaskSpec::new(task_name(0)).unwrap().pinned("W0").unwrap();
-    c.admin.add_task(spec).await.unwrap();
-    c.wait_all_running(1, SESSION).await;
-    c.join("W1").await;
-    tokio::time::sleep(SESSION).await;
-    // Unpinned: W1 may take it, but Sticky leaves it where it runs.
     c.admin
-        .edit_task(&task(0), |spec| spec.unpinned())
+        .add_task(TaskSpec::new(task_name(0)).unwrap())
         .await
         .unwrap();
+    c.wait_all_running(1, SESSION).await;
+    // Sticky leaves it where it runs.
+    c.join("W1").await;
     tokio::time::sleep(SESSION).await;
     assert_eq!(owner(&c).as_deref(), Some("W0"));
     c
@@ -64,7 +61,7 @@ async fn a_dropped_run_gives_the_session_up_and_the_tasks_move_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_worker_whose_answers_come_too_late_lets_its_tasks_go() {
-    let mut c = t0_on_w0_with_w1_beside().await;
+    let c = t0_on_w0_with_w1_beside().await;
     // Every answer takes longer than the stop instant leaves: the session
     // stays alive on the server, but W0 can never prove it in time.
     let w0 = c.member("W0").store.clone();

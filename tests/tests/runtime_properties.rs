@@ -12,7 +12,14 @@
 //! stop delay up to the stop timeout); after the faults heal every unpaused
 //! task runs exactly once on a live worker, placed as the strategy wants.
 //!
-//! `PROPTEST_CASES` sets the number of schedules (default 1000: about 6 s
+//! Each schedule also draws the timing its workers run with from the whole
+//! space the runtime accepts (session timeout 1–4 s; suspend grace and stop
+//! timeout from zero to the largest that fits, often at either edge) and a
+//! stop delay per task (zero, within the stop timeout, beyond it); a
+//! `Flap` step lands a silent cut a few ms after the worker lifted its
+//! fence.
+//!
+//! `PROPTEST_CASES` sets the number of schedules (default 500: about 5 s
 //! in a debug build on a 2-core machine, since paused time makes every
 //! simulated second free); `TENURE_SIM_SEED` replays a printed seed;
 //! `TENURE_SIM_SHRINK` caps the shrinking steps (default 64).
@@ -20,13 +27,13 @@
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use std::time::Duration;
 
-use tenure_tests::sim::{Schedule, Sim, Step, schedules};
+use tenure_tests::sim::{Schedule, Sim, SimTiming, Step, schedules};
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
+        .unwrap_or(500)
 }
 
 fn seed() -> u64 {
@@ -41,8 +48,12 @@ fn seed() -> u64 {
 }
 
 async fn run_schedule(schedule: &Schedule) -> Result<(), String> {
-    let stop_delay = Duration::from_millis(u64::from(schedule.stop_delay_ms));
-    let mut sim = Sim::with_stop_delay(3, stop_delay).await;
+    let delays = schedule
+        .stop_delays_ms
+        .iter()
+        .map(|&ms| Duration::from_millis(u64::from(ms)))
+        .collect();
+    let mut sim = Sim::with_timing(3, schedule.timing, delays).await;
     for step in &schedule.steps {
         sim.apply(step).await;
         let v = sim.history().violations();
@@ -165,10 +176,43 @@ fn slow_answers_after_a_cut_schedule_stops_in_time() {
     run_fixed(&schedule);
 }
 
+/// Defect: the guard waited for a fence's stops, so it missed the stop
+/// instant of a handler started meanwhile. A 2 s session, the stop timeout
+/// `tenure worker` picked for it (1.22 s), handlers taking 1.21 s to stop:
+/// W0 is suspended while running T0, T1 is added, W0 resumes and starts T1
+/// while T0 still stops, then W0 is cut silently and W1 joins.
+#[test]
+fn guard_fencing_during_a_long_stop_schedule_keeps_one_runner() {
+    let timing = SimTiming {
+        session_ms: 2000,
+        stop_timeout_ms: 1220,
+        suspend_grace_ms: 0,
+    };
+    let schedule = [
+        Step::AddTask(0),
+        Step::Join(0),
+        Step::Advance(1000),
+        Step::Suspend(0),
+        Step::AddTask(1),
+        Step::Advance(10),
+        Step::Flap(0, 60),
+        Step::Join(1),
+        Step::Advance(3000),
+    ];
+    run_fixed_with(timing, &[1210], &schedule);
+}
+
 /// Runs a fixed schedule whose handlers stop at once; panics if it fails.
 fn run_fixed(steps: &[Step]) {
+    run_fixed_with(SimTiming::default_2s(), &[0], steps);
+}
+
+/// Runs a fixed schedule with `timing` and per-task stop delays; panics if
+/// it fails.
+fn run_fixed_with(timing: SimTiming, stop_delays_ms: &[u16], steps: &[Step]) {
     let outcome = run_one(&Schedule {
-        stop_delay_ms: 0,
+        timing,
+        stop_delays_ms: stop_delays_ms.to_vec(),
         steps: steps.to_vec(),
     });
     if let Err(e) = outcome {

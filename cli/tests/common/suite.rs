@@ -12,6 +12,7 @@ use tenure_strategies::{StrategyKind, StrategyOptions};
 use tenure_tests::server_util::{free_port, tcp_request};
 
 use super::runlog::{RunLog, script};
+#[allow(unused_imports)] // used by `cli_suite!`, not by every test crate that includes it
 pub use super::steady::steady_cluster_restarts_nothing_at_the_shortest_session;
 use super::{Cluster, Proc, TENURE, Target, expect_within, is_dead, run_bounded};
 

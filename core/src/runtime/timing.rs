@@ -104,15 +104,15 @@ impl Timing {
     /// answer allowance): then one slow answer, or a short stall of the
     /// machine, does not stop every handler. A long stop timeout in a
     /// short session makes the heartbeat shorter than a sixth of the
-    /// session; the defaults keep it.
+    /// session, but never shorter than a thirtieth (then fewer renewals
+    /// fit, and [`Timing::validate`] refuses a stop lead that leaves room
+    /// for none); the defaults keep it.
     pub fn fit_heartbeat(&mut self) {
         let room = self
             .session_timeout
             .saturating_sub(self.stop_lead() + self.suspend_grace + self.answer_allowance());
-        let fitted = room / 3;
-        if !fitted.is_zero() {
-            self.heartbeat = self.heartbeat.min(fitted);
-        }
+        let fitted = (room / 3).max(self.session_timeout / 30);
+        self.heartbeat = self.heartbeat.min(fitted);
     }
 
     /// How long a worker may stay unable to lift its fence while its
@@ -186,12 +186,22 @@ mod tests {
     fn the_heartbeat_leaves_room_for_three_renewals() {
         let mut t = Timing::for_session(Duration::from_secs(2));
         t.fit_heartbeat();
-        assert_eq!(t.heartbeat, Duration::from_secs(2) / 6, "the defaults keep it");
+        assert_eq!(
+            t.heartbeat,
+            Duration::from_secs(2) / 6,
+            "the defaults keep it"
+        );
         // The CLI's 2 s session: stop timeout 1.14 s, margin 200 ms.
         t.stop_timeout = Duration::from_millis(1140);
         t.fit_heartbeat();
         assert_eq!(t.heartbeat, Duration::from_millis(560) / 3);
         t.validate().unwrap();
+        // Never below a thirtieth of the session: a stop lead that leaves
+        // no room for that is refused.
+        t.stop_timeout = Duration::from_millis(1650);
+        t.fit_heartbeat();
+        assert_eq!(t.heartbeat, Duration::from_secs(2) / 30);
+        assert!(t.validate().is_err());
     }
 
     #[test]

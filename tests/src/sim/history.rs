@@ -167,9 +167,23 @@ impl History {
     + Send
     + Sync
     + 'static {
+        self.slow_handler_by(move |_| stop_delay)
+    }
+
+    /// A handler as [`History::slow_handler`] whose stop delay depends on
+    /// the task.
+    pub fn slow_handler_by(
+        &self,
+        stop_delay_of: impl Fn(&TaskId) -> std::time::Duration + Send + Sync + 'static,
+    ) -> impl Fn(TaskContext) -> futures::future::BoxFuture<'static, tenure_core::HandlerResult>
+    + Send
+    + Sync
+    + 'static {
         let history = self.clone();
+        let stop_delay_of = std::sync::Arc::new(stop_delay_of);
         move |ctx: TaskContext| {
             let history = history.clone();
+            let stop_delay = stop_delay_of(ctx.task());
             Box::pin(async move {
                 history.start(ctx.task(), ctx.worker(), ctx.token());
                 let _guard = StopGuard {

@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tenure_core::strategy::{Assignment, Sticky, Strategy, StrategyInput, TaskInfo, WorkerInfo};
-use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Timing, Worker, WorkerId};
+use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Worker, WorkerId};
 use tenure_memory::{MemoryServer, MemoryStore};
 
 use crate::answers::AnswerLog;
 pub use history::History;
-pub use step::{Schedule, Step, schedules, steps};
+pub use step::{Schedule, SimTiming, Step, schedules, steps};
 
 /// The session timeout of simulated workers.
 pub const SESSION: Duration = Duration::from_secs(2);
@@ -72,7 +72,9 @@ pub struct Sim {
     slots: Vec<Slot>,
     tasks: BTreeMap<TaskId, bool>,
     log: Vec<String>,
-    stop_delay: Duration,
+    timing: SimTiming,
+    /// Task `T<n>`'s handlers take `stop_delays[n % len]` to stop.
+    stop_delays: Vec<Duration>,
 }
 
 impl Sim {
@@ -83,8 +85,21 @@ impl Sim {
 
     /// A cluster whose handlers take `stop_delay` to stop once cancelled.
     pub async fn with_stop_delay(workers: usize, stop_delay: Duration) -> Self {
+        Self::with_timing(workers, SimTiming::default_2s(), vec![stop_delay]).await
+    }
+
+    /// A cluster whose workers run with `timing`, and whose task `T<n>`'s
+    /// handlers take `stop_delays[n % len]` to stop once cancelled.
+    pub async fn with_timing(
+        workers: usize,
+        timing: SimTiming,
+        stop_delays: Vec<Duration>,
+    ) -> Self {
         let server = MemoryServer::new();
-        let store = server.connect(SESSION).await.expect("admin connects");
+        let store = server
+            .connect(timing.timing().session_timeout)
+            .await
+            .expect("admin connects");
         let root = Path::new("/sim").unwrap();
         let admin = Admin::at(as_dyn(&store), Layout::at(root.clone()).unwrap())
             .await
@@ -103,8 +118,23 @@ impl Sim {
                 .collect(),
             tasks: BTreeMap::new(),
             log: Vec::new(),
-            stop_delay,
+            timing,
+            stop_delays: if stop_delays.is_empty() {
+                vec![Duration::ZERO]
+            } else {
+                stop_delays
+            },
         }
+    }
+
+    fn session(&self) -> Duration {
+        self.timing.timing().session_timeout
+    }
+
+    /// How long after the last fault heals everything must have settled:
+    /// [`SETTLE`] for this session timeout.
+    fn settle(&self) -> Duration {
+        self.session() * 2 + Duration::from_secs(1)
     }
 
     /// The history of handler starts and stops.
@@ -122,12 +152,24 @@ impl Sim {
         if slot.running.is_some() {
             return;
         }
-        let store = self.server.connect(SESSION).await.expect("worker connects");
+        let timing = self.timing.timing();
+        let store = self
+            .server
+            .connect(timing.session_timeout)
+            .await
+            .expect("worker connects");
+        let delays = self.stop_delays.clone();
+        let handler = self.history.slow_handler_by(move |task| {
+            let n: usize = task.as_str()[1..].parse().unwrap_or(0);
+            delays[n % delays.len()]
+        });
         let worker = Worker::builder(slot.answers.wrap(as_dyn(&store)), "sim")
             .root(self.root.clone())
             .id(slot.id.as_str())
-            .handler(self.history.slow_handler(self.stop_delay))
-            .leader_resync(LEADER_RESYNC)
+            .handler(handler)
+            .stop_timeout(timing.stop_timeout)
+            .suspend_grace(timing.suspend_grace)
+            .leader_resync(timing.session_timeout * 2)
             .build()
             .expect("valid worker");
         let run = worker.spawn();
@@ -170,7 +212,7 @@ impl Sim {
     /// runners are impossible", 3); an instant expiry of a session whose
     /// handlers still run is outside that model. So: cut the connection
     /// (the worker is told and fences), wait until its handlers are gone
-    /// (by the history, at most 2 s), end the session, restore the
+    /// (by the history, at most the suspend grace and a stop timeout), end the session, restore the
     /// connection as it was. A silently partitioned worker cannot be told,
     /// so its session ends only by timing out.
     async fn expire(&mut self, i: usize) {
@@ -184,7 +226,11 @@ impl Sim {
             Some(Cut::Suspended) => {}
             None => live.store.suspend(),
         }
-        for _ in 0..200 {
+        // A suspended worker's handlers are cancelled at most the suspend
+        // grace after the cut, and gone a stop timeout later.
+        let timing = self.timing.timing();
+        let polls = (timing.suspend_grace + timing.stop_timeout).as_millis() / 10 + 50;
+        for _ in 0..polls {
             if !self.history.runs_on(&id) {
                 break;
             }
@@ -282,6 +328,18 @@ impl Sim {
                     live.store.delay_write_answers(millis(writes));
                 }
             }
+            Step::Flap(w, ms) => {
+                let i = self.slot(w);
+                if let Some(live) = &mut self.slots[i].running {
+                    live.store.resume();
+                    live.cut = None;
+                }
+                tokio::time::sleep(millis(ms)).await;
+                if let Some(live) = &mut self.slots[i].running {
+                    live.store.partition();
+                    live.cut = Some(Cut::Partitioned);
+                }
+            }
             Step::Advance(ms) => tokio::time::sleep(millis(ms)).await,
         }
     }
@@ -311,7 +369,7 @@ impl Sim {
                 live.cut = None;
             }
         }
-        tokio::time::sleep(SETTLE).await;
+        tokio::time::sleep(self.settle()).await;
     }
 
     /// After [`Sim::heal`]: every unpaused task runs exactly once on a live
@@ -386,8 +444,9 @@ impl Sim {
     /// the answers each worker got allow (a handler may take its stop delay
     /// once cancelled, up to the stop timeout).
     pub fn late_runs(&self) -> Vec<String> {
-        let timing = Timing::for_session(SESSION);
-        let reach = stop_instants::reach(&timing, self.stop_delay.min(timing.stop_timeout));
+        let timing = self.timing.timing();
+        let longest = self.stop_delays.iter().max().copied().unwrap_or_default();
+        let reach = stop_instants::reach(&timing, longest.min(timing.stop_timeout));
         self.slots
             .iter()
             .flat_map(|slot| {

@@ -44,6 +44,10 @@ pub enum Step {
     /// Answer its reads this many ms late, and its writes that many (0 =
     /// at once): the server applies each request at once.
     SlowAnswers(u8, u16, u16),
+    /// Restore its connection, let this many ms pass (the worker
+    /// re-confirms its claims and lifts its fence), then cut it silently
+    /// again: a fault landing a few ms after a fence is lifted.
+    Flap(u8, u16),
     /// Let this many ms pass.
     Advance(u16),
 }
@@ -69,7 +73,8 @@ pub fn steps(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Ve
         1 => (w.clone(), 0u16..1500).prop_map(|(w, ms)| Step::DelayWatches(w, ms)),
         1 => (w.clone(), any::<bool>()).prop_map(|(w, on)| Step::DropWatches(w, on)),
         1 => w.clone().prop_map(Step::LoseAnswer),
-        2 => (w, slow_reads(), slow_writes()).prop_map(|(w, r, wr)| Step::SlowAnswers(w, r, wr)),
+        2 => (w.clone(), slow_reads(), slow_writes()).prop_map(|(w, r, wr)| Step::SlowAnswers(w, r, wr)),
+        1 => (w, 0u16..150).prop_map(|(w, ms)| Step::Flap(w, ms)),
         4 => (0u16..3000).prop_map(Step::Advance),
     ];
     proptest::collection::vec(step, 1..max_len)
@@ -87,23 +92,128 @@ fn slow_writes() -> impl Strategy<Value = u16> {
     prop_oneof![1 => Just(0u16), 2 => 900u16..1300, 2 => 1u16..1500]
 }
 
-/// A schedule: the steps, and how long every handler takes to stop once
-/// cancelled.
+/// A schedule: the worker timing, how long each task's handlers take to
+/// stop once cancelled, and the steps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
-    /// The handlers' stop delay in ms: zero, within the worker's stop
-    /// timeout (a handler that cleans up), or beyond it (the runner drops
-    /// the future).
-    pub stop_delay_ms: u16,
+    /// The timing every worker runs with (one the runtime accepts).
+    pub timing: SimTiming,
+    /// Task `T<n>`'s handlers take `stop_delays_ms[n % len]` ms to stop:
+    /// zero, within the worker's stop timeout (a handler that cleans up),
+    /// or beyond it (the runner drops the future). Empty: zero.
+    pub stop_delays_ms: Vec<u16>,
     /// The steps.
     pub steps: Vec<Step>,
 }
 
-/// A generator of [`Schedule`]s; see [`steps`].
+/// The knobs of a simulated worker's timing that a user sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimTiming {
+    /// The session timeout, in ms.
+    pub session_ms: u16,
+    /// The stop timeout, in ms.
+    pub stop_timeout_ms: u16,
+    /// The suspend grace, in ms.
+    pub suspend_grace_ms: u16,
+}
+
+impl SimTiming {
+    /// The library's defaults for a 2 s session.
+    pub fn default_2s() -> Self {
+        let t = tenure_core::Timing::for_session(std::time::Duration::from_secs(2));
+        SimTiming {
+            session_ms: 2000,
+            stop_timeout_ms: t.stop_timeout.as_millis() as u16,
+            suspend_grace_ms: 0,
+        }
+    }
+
+    /// A timing drawn from the space the runtime accepts: `session_ms`,
+    /// and the stop timeout and suspend grace as thousandths of the
+    /// largest each may be (the grace first, then the stop timeout in what
+    /// is left), so every draw is valid.
+    pub fn within(session_ms: u16, grace_per_mille: u16, stop_per_mille: u16) -> Self {
+        let session = ms(session_ms);
+        let largest_grace = largest(|g| fits(session, g, ms(0)));
+        let grace = largest_grace * u32::from(grace_per_mille) / 1000;
+        let largest_stop = largest(|st| fits(session, grace, st));
+        let stop = largest_stop * u32::from(stop_per_mille) / 1000;
+        SimTiming {
+            session_ms,
+            stop_timeout_ms: stop.as_millis() as u16,
+            suspend_grace_ms: grace.as_millis() as u16,
+        }
+    }
+
+    /// The timing a worker built with these knobs runs with (as the
+    /// worker builder derives it on the memory backend).
+    pub fn timing(&self) -> tenure_core::Timing {
+        timing_of(
+            ms(self.session_ms),
+            ms(self.suspend_grace_ms),
+            ms(self.stop_timeout_ms),
+        )
+    }
+}
+
+fn ms(n: u16) -> std::time::Duration {
+    std::time::Duration::from_millis(u64::from(n))
+}
+
+fn timing_of(
+    session: std::time::Duration,
+    grace: std::time::Duration,
+    stop: std::time::Duration,
+) -> tenure_core::Timing {
+    let mut t = tenure_core::Timing::for_session(session);
+    t.suspend_grace = grace;
+    t.stop_timeout = stop;
+    t.fit_heartbeat();
+    t
+}
+
+fn fits(
+    session: std::time::Duration,
+    grace: std::time::Duration,
+    stop: std::time::Duration,
+) -> bool {
+    timing_of(session, grace, stop).validate().is_ok()
+}
+
+/// The largest whole number of ms (below 60 s) for which `fits` holds
+/// (zero if none does); `fits` is monotonic.
+fn largest(fits: impl Fn(std::time::Duration) -> bool) -> std::time::Duration {
+    let (mut low, mut high) = (0u64, 60_000u64);
+    if !fits(std::time::Duration::ZERO) {
+        return std::time::Duration::ZERO;
+    }
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if fits(std::time::Duration::from_millis(middle)) {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    std::time::Duration::from_millis(low)
+}
+
+/// A generator of [`Schedule`]s over the whole timing space the runtime
+/// accepts (sessions of 1 to 4 s; suspend grace and stop timeout anywhere
+/// from zero to the largest that fits, often at the edge), with a stop
+/// delay per task; see [`steps`].
 pub fn schedules(tasks: u8, workers: u8, max_len: usize) -> impl Strategy<Value = Schedule> {
-    let stop_delay = prop_oneof![2 => Just(0u16), 2 => 1u16..400, 1 => 400u16..1000];
-    (stop_delay, steps(tasks, workers, max_len)).prop_map(|(stop_delay_ms, steps)| Schedule {
-        stop_delay_ms,
-        steps,
+    let per_mille = || prop_oneof![1 => Just(0u16), 1 => Just(1000u16), 2 => 0u16..=1000];
+    let grace_per_mille = prop_oneof![3 => Just(0u16), 1 => 0u16..=1000];
+    let timing = (1000u16..=4000, grace_per_mille, per_mille())
+        .prop_map(|(s, g, st)| SimTiming::within(s, g, st));
+    let stop_delay = prop_oneof![2 => Just(0u16), 2 => 1u16..1500, 1 => 1500u16..3000];
+    let delays = proptest::collection::vec(stop_delay, 1..=usize::from(tasks.max(1)));
+    (timing, delays, steps(tasks, workers, max_len)).prop_map(|(timing, stop_delays_ms, steps)| {
+        Schedule {
+            timing,
+            stop_delays_ms,
+            steps,
+        }
     })
 }

@@ -14,6 +14,9 @@ use tokio::time::Instant;
 use crate::runtime::timing::Timing;
 use crate::store::{DynStore, SessionId, SessionState};
 
+/// The resolution of tokio's timers.
+const TIMER_TICK: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// The session clock of one worker.
 #[derive(Debug)]
 pub(crate) struct SessionClock {
@@ -76,10 +79,13 @@ impl SessionClock {
         }
     }
 
-    /// When handlers must start stopping.
+    /// When handlers must start stopping: the stop lead before the session
+    /// deadline, and one timer tick earlier still, since a timer set for
+    /// an instant fires up to a tick after it.
     pub fn stop_at(&self) -> Option<Instant> {
+        let lead = self.timing.stop_lead() + TIMER_TICK;
         self.session_deadline()
-            .map(|d| d.checked_sub(self.timing.stop_lead()).unwrap_or(d))
+            .map(|d| d.checked_sub(lead).unwrap_or(d))
     }
 
     /// Whether handlers may run now: connected under the session they run
