@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
+use crate::store::{Incarnation, Node, Version};
 
 /// Encodes a record as JSON bytes.
 pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
@@ -108,16 +109,56 @@ pub struct OwnerRecord {
     pub since_ms: u64,
 }
 
+/// One state of a task node's data: which creation of the node it is and
+/// the version of its data. A task removed and added again may repeat a
+/// version (ZooKeeper starts every new node at 0), never an incarnation,
+/// so two revisions are equal only for the same data. Stored as the JSON
+/// array `[incarnation, version]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "(u64, u64)", into = "(u64, u64)")]
+pub struct Revision {
+    /// Which creation of the task node.
+    pub incarnation: Incarnation,
+    /// The version of its data.
+    pub version: Version,
+}
+
+impl Revision {
+    /// The revision of a node as read.
+    pub fn of(node: &Node) -> Self {
+        Revision {
+            incarnation: node.incarnation,
+            version: node.version,
+        }
+    }
+}
+
+impl From<(u64, u64)> for Revision {
+    fn from((incarnation, version): (u64, u64)) -> Self {
+        Revision {
+            incarnation: Incarnation(incarnation),
+            version: Version(version),
+        }
+    }
+}
+
+impl From<Revision> for (u64, u64) {
+    fn from(r: Revision) -> Self {
+        (r.incarnation.0, r.version.0)
+    }
+}
+
 /// What the leader wants one worker to run: `targets/<worker>`.
 ///
-/// Each task maps to the version of its task node when the leader decided,
-/// so an owner notices a changed payload and restarts its handler.
+/// Each task maps to the revision of its task node when the leader
+/// decided, so an owner notices a changed payload (or a task removed and
+/// added again) and restarts its handler.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetRecord {
     /// The leader's term.
     pub term: u64,
-    /// Task → task node version.
-    pub tasks: BTreeMap<TaskId, u64>,
+    /// Task → the revision of its task node.
+    pub tasks: BTreeMap<TaskId, Revision>,
     /// When a leader first saw the worker (milliseconds since the Unix
     /// epoch, that leader's clock), so that a later leader keeps the
     /// worker's age. Only affects when tasks move (the `Delayed` window),
@@ -170,8 +211,8 @@ impl TasksRecord {
 /// A task that any eligible worker may claim, as listed in `open`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenTask {
-    /// The task node's version when the leader decided.
-    pub version: u64,
+    /// The task node's revision when the leader decided.
+    pub revision: Revision,
     /// Tags a worker must all have.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub tags: BTreeSet<String>,

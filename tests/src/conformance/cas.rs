@@ -174,7 +174,11 @@ pub async fn a_recreated_node_has_a_new_incarnation(backend: &dyn Backend) {
             created.incarnation,
             created.version
         );
-        let v = c.store.set(&n, b"changed", Some(created.version)).await.unwrap();
+        let v = c
+            .store
+            .set(&n, b"changed", Some(created.version))
+            .await
+            .unwrap();
         let (node, _watch) = c.store.get_and_watch(&n).await.unwrap();
         let node = node.unwrap();
         assert_eq!((node.version, node.incarnation), (v, created.incarnation));

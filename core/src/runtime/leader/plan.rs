@@ -14,7 +14,7 @@ use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
 use crate::runtime::leader::tasks::TaskView;
 use crate::runtime::owners::OwnerView;
-use crate::runtime::records::{TargetRecord, WorkerRecord};
+use crate::runtime::records::{Revision, TargetRecord, WorkerRecord};
 use crate::runtime::view::{self, Records};
 use crate::runtime::worker::Inner;
 use crate::store::{Version, Watch};
@@ -171,12 +171,12 @@ impl LeaderState {
         };
         let target = inner.strategy.assign(&input);
         self.recheck_at = target.recheck_after.map(|d| now + d);
-        let versions: BTreeMap<TaskId, u64> = tasks
+        let revisions: BTreeMap<TaskId, Revision> = tasks
             .iter()
-            .map(|(id, (_, node))| (id.clone(), node.version.0))
+            .map(|(id, (_, node))| (id.clone(), Revision::of(node)))
             .collect();
         let live_ids: Vec<WorkerId> = live.into_iter().map(|w| w.id).collect();
-        self.publish(inner, &live_ids, &target, &task_infos, &versions)
+        self.publish(inner, &live_ids, &target, &task_infos, &revisions)
             .await
     }
 }

@@ -8,7 +8,7 @@ use tracing::debug;
 use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::plan::LeaderState;
-use crate::runtime::records::{OpenRecord, OpenTask, TargetRecord, decode, encode};
+use crate::runtime::records::{OpenRecord, OpenTask, Revision, TargetRecord, decode, encode};
 use crate::runtime::view;
 use crate::runtime::worker::Inner;
 use crate::store::{CreateMode, Op, Path};
@@ -21,7 +21,7 @@ impl LeaderState {
         live: &[WorkerId],
         target: &Target,
         tasks: &[TaskInfo],
-        versions: &BTreeMap<TaskId, u64>,
+        revisions: &BTreeMap<TaskId, Revision>,
     ) -> Result<()> {
         let layout = &inner.layout;
         self.load_published(inner).await?;
@@ -41,7 +41,7 @@ impl LeaderState {
             })
             .collect();
         for (task, worker) in &target.placements {
-            if let (Some(rec), Some(v)) = (wanted.get_mut(worker), versions.get(task)) {
+            if let (Some(rec), Some(v)) = (wanted.get_mut(worker), revisions.get(task)) {
                 rec.tasks.insert(task.clone(), *v);
             }
         }
@@ -80,7 +80,7 @@ impl LeaderState {
                 .open
                 .iter()
                 .filter_map(|t| {
-                    let version = *versions.get(t)?;
+                    let revision = *revisions.get(t)?;
                     let info = tasks
                         .binary_search_by(|i| i.id.cmp(t))
                         .ok()
@@ -88,7 +88,7 @@ impl LeaderState {
                     Some((
                         t.clone(),
                         OpenTask {
-                            version,
+                            revision,
                             tags: info.tags.clone(),
                             pinned: info.pinned.clone(),
                         },

@@ -115,8 +115,8 @@ impl Reconciler {
             Held {
                 token: c.token,
                 record_version: c.record_version,
-                task_version: 0,
-                target_version: None,
+                task_revision: None,
+                target_revision: None,
                 payload: None,
                 used: false,
             },
@@ -143,10 +143,10 @@ impl Reconciler {
         let mut failure = None;
         for (task, c, read) in reads {
             match read {
-                Ok(Some((payload, version))) => {
+                Ok(Some((payload, revision))) => {
                     if let Some(h) = self.held.get_mut(&task) {
                         h.payload = Some(payload);
-                        h.task_version = version;
+                        h.task_revision = Some(revision);
                     }
                 }
                 Ok(None) => {

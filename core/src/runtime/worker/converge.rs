@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::ids::TaskId;
 use crate::runtime::claim;
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{OpenRecord, TargetRecord, TaskRecord, decode};
+use crate::runtime::records::{OpenRecord, Revision, TargetRecord, TaskRecord, decode};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
 
@@ -43,14 +43,14 @@ impl Reconciler {
         Ok(())
     }
 
-    /// Task → the task version wanted here.
-    pub(super) fn wanted(&self) -> BTreeMap<TaskId, u64> {
+    /// Task → the task revision wanted here.
+    pub(super) fn wanted(&self) -> BTreeMap<TaskId, Revision> {
         let mut wanted = self.desired.clone();
         for (task, open) in &self.open.tasks {
             let eligible = open.pinned.as_ref().is_none_or(|p| *p == self.inner.id)
                 && open.tags.iter().all(|t| self.inner.tags.contains(t));
             if eligible {
-                wanted.entry(task.clone()).or_insert(open.version);
+                wanted.entry(task.clone()).or_insert(open.revision);
             }
         }
         wanted
@@ -88,30 +88,32 @@ impl Reconciler {
             }
             self.restarts.remove(&task);
         }
-        // Restart handlers whose task changed: the target names a version
-        // other than the one the handler runs with. The task node is the
-        // truth (the target may lag behind it), so the handler restarts
-        // only if the node's version differs from the handler's.
-        let changed: Vec<(TaskId, u64)> = self
+        // Restart handlers whose task changed: the target names a revision
+        // other than the one the handler runs with (a new version, or the
+        // task removed and added again, which may repeat a version but
+        // never an incarnation). The task node is the truth (the target may
+        // lag behind it), so the handler restarts only if the node's
+        // revision differs from the handler's.
+        let changed: Vec<(TaskId, Revision)> = self
             .held
             .iter()
             .filter_map(|(t, h)| {
-                let v = *wanted.get(t)?;
-                let stale = v != h.task_version && h.target_version != Some(v);
-                (stale || h.payload.is_none()).then(|| (t.clone(), v))
+                let r = *wanted.get(t)?;
+                let stale = h.task_revision != Some(r) && h.target_revision != Some(r);
+                (stale || h.payload.is_none()).then(|| (t.clone(), r))
             })
             .collect();
-        for (task, target_version) in changed {
-            let Some((payload, version)) = self.read_task(session, &task).await? else {
+        for (task, target_revision) in changed {
+            let Some((payload, revision)) = self.read_task(session, &task).await? else {
                 continue; // removed: the next target drops it
             };
             let Some(h) = self.held.get_mut(&task) else {
                 continue;
             };
-            h.target_version = Some(target_version);
-            if version != h.task_version || h.payload.is_none() {
+            h.target_revision = Some(target_revision);
+            if h.task_revision != Some(revision) || h.payload.is_none() {
                 h.payload = Some(payload);
-                h.task_version = version;
+                h.task_revision = Some(revision);
                 // Started again with the new payload once stopped.
                 self.stop_in_background(&task, StopReason::Updated);
             }
@@ -159,14 +161,14 @@ impl Reconciler {
         &self,
         session: SessionId,
         task: &TaskId,
-    ) -> Result<Option<(Arc<[u8]>, u64)>> {
+    ) -> Result<Option<(Arc<[u8]>, Revision)>> {
         let inner = &self.inner;
         let node = self
             .timed(session, inner.store.get(&inner.layout.task(task)))
             .await?;
         let Some(node) = node else { return Ok(None) };
         let record: TaskRecord = decode("task", &node.data)?;
-        Ok(Some((record.payload_bytes()?.into(), node.version.0)))
+        Ok(Some((record.payload_bytes()?.into(), Revision::of(&node))))
     }
 
     /// Begins stopping `task`'s handler (if it runs) on a task of its own,

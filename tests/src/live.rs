@@ -1,0 +1,192 @@
+//! A small cluster of in-process workers over a real server (any
+//! [`Backend`]: ZooKeeper, etcd), in real time, for runtime tests that
+//! must see a real backend's numbering of versions and revisions: workers
+//! joined by name, a handler that records every start and stop with its
+//! token and payload, bounded waits, and a teardown that removes the
+//! cluster's root.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tenure_core::{
+    Admin, Layout, Path, StoreExt, TaskContext, TaskHandler, TaskId, Worker, WorkerEvent,
+};
+use tokio::time::Instant;
+
+use crate::backend::{Backend, TestClient, unique_root};
+use crate::sim::History;
+
+/// How often [`LiveCluster::wait_until`] looks.
+pub const POLL: Duration = Duration::from_millis(10);
+
+/// The payload each handler start was given, by task and token.
+type Payloads = BTreeMap<(TaskId, u64), Vec<u8>>;
+
+/// One running worker.
+pub struct LiveMember {
+    /// Its client (store and fault controls).
+    pub client: TestClient,
+    /// The worker.
+    pub worker: Worker,
+    run: tokio::task::JoinHandle<tenure_core::Result<()>>,
+}
+
+/// A cluster at a root of its own on a real server.
+pub struct LiveCluster {
+    backend: Arc<dyn Backend>,
+    session: Duration,
+    /// An admin handle on its own client.
+    pub admin: Admin,
+    admin_client: TestClient,
+    /// The cluster's root.
+    pub root: Path,
+    /// Every handler start and stop, self-checked (one runner, rising
+    /// tokens).
+    pub history: History,
+    payloads: Arc<Mutex<Payloads>>,
+    members: BTreeMap<String, LiveMember>,
+}
+
+impl LiveCluster {
+    /// An empty cluster at a fresh root; every client asks for `session`.
+    ///
+    /// # Panics
+    /// If the server cannot be reached.
+    pub async fn new(backend: Arc<dyn Backend>, session: Duration) -> Self {
+        let admin_client = backend.connect(session).await.unwrap();
+        let root = unique_root("live");
+        let layout = Layout::at(root.clone()).unwrap();
+        let admin = Admin::at(admin_client.store.clone(), layout).await.unwrap();
+        LiveCluster {
+            backend,
+            session,
+            admin,
+            admin_client,
+            root,
+            history: History::new(),
+            payloads: Arc::default(),
+            members: BTreeMap::new(),
+        }
+    }
+
+    /// The admin's client.
+    pub fn admin_client(&self) -> &TestClient {
+        &self.admin_client
+    }
+
+    /// Starts a worker named `name` on a client of its own.
+    ///
+    /// # Panics
+    /// If the server cannot be reached or the worker cannot be built.
+    pub async fn join(&mut self, name: &str) {
+        let client = self.backend.connect(self.session).await.unwrap();
+        let worker = Worker::builder(client.store.clone(), "live")
+            .root(self.root.clone())
+            .id(name)
+            .handler(self.handler())
+            .build()
+            .unwrap();
+        let run = worker.spawn();
+        self.members.insert(
+            name.to_owned(),
+            LiveMember {
+                client,
+                worker,
+                run,
+            },
+        );
+    }
+
+    /// A running member.
+    ///
+    /// # Panics
+    /// If no member has that name.
+    pub fn member(&self, name: &str) -> &LiveMember {
+        &self.members[name]
+    }
+
+    /// The events of a member from now on.
+    pub fn events(&self, name: &str) -> tokio::sync::broadcast::Receiver<WorkerEvent> {
+        self.member(name).worker.events()
+    }
+
+    /// Who runs what now by the handlers' history: task → (worker, token).
+    ///
+    /// # Panics
+    /// If anything went wrong so far (two runners, a token not above the
+    /// last one) or a task runs twice.
+    pub fn running(&self) -> BTreeMap<TaskId, (String, u64)> {
+        let v = self.history.violations();
+        assert!(v.is_empty(), "{v:?}");
+        self.history
+            .running()
+            .into_iter()
+            .map(|(t, r)| {
+                assert_eq!(r.len(), 1, "{t} runs on {r:?}");
+                (t, (r[0].0.to_string(), r[0].1))
+            })
+            .collect()
+    }
+
+    /// The payload a handler was started with.
+    pub fn payload(&self, task: &TaskId, token: u64) -> Option<Vec<u8>> {
+        self.payloads
+            .lock()
+            .unwrap()
+            .get(&(task.clone(), token))
+            .cloned()
+    }
+
+    /// The payload of the handler of `task` running now, if one runs.
+    pub fn running_payload(&self, task: &TaskId) -> Option<Vec<u8>> {
+        let (_, token) = self.running().get(task)?.clone();
+        self.payload(task, token)
+    }
+
+    /// Polls every [`POLL`] until `done` holds; panics after `limit`.
+    /// Returns how long it took.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> Duration {
+        let start = Instant::now();
+        loop {
+            if done(self) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < limit,
+                "not within {limit:?}: {what}; running {:?}",
+                self.history.running()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Shuts every worker down, removes the cluster's root and closes the
+    /// clients (best effort).
+    pub async fn stop(mut self) {
+        for (_, m) in std::mem::take(&mut self.members) {
+            m.worker.shutdown().await;
+            let _ = m.run.await;
+            let _ = m.client.store.close().await;
+        }
+        let _ = self.admin_client.store.delete_all(&self.root).await;
+        let _ = self.admin_client.store.close().await;
+    }
+
+    fn handler(&self) -> impl TaskHandler {
+        let record = self.history.handler();
+        let payloads = self.payloads.clone();
+        move |ctx: TaskContext| {
+            payloads
+                .lock()
+                .unwrap()
+                .insert((ctx.task().clone(), ctx.token()), ctx.payload().to_vec());
+            record(ctx)
+        }
+    }
+}
