@@ -213,12 +213,19 @@ impl Admin {
     /// One change of task `id`: the write `task_op` makes, in one multi with
     /// the rewrite of the `tasks` node; both are made again while a
     /// compare-and-set loses a race.
+    ///
+    /// The `tasks` node is read before the task: every change made through
+    /// this API rewrites it, so a task removed and added again after that
+    /// read fails the multi. A compare-and-set on the task's version alone
+    /// would not notice: the new task node may have the version read
+    /// (ZooKeeper starts every node at 0).
     async fn change<F>(&self, id: &TaskId, task_op: impl Fn() -> F) -> Result<()>
     where
         F: Future<Output = Result<Op>>,
     {
         for _ in 0..CAS_RETRIES {
-            let ops = [task_op().await?, self.bump(id).await?];
+            let bump = self.bump(id).await?;
+            let ops = [task_op().await?, bump];
             match self.store.multi(&ops).await {
                 Err(Error::VersionConflict { .. }) => continue,
                 other => return other.map(drop),
