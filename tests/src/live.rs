@@ -190,3 +190,48 @@ impl LiveCluster {
         }
     }
 }
+
+/// A fencing counter that does not decode stops the claims of its task and
+/// of no other, writes nothing, is told once as a worker event naming the
+/// node; repaired, the task runs with the token after the one written.
+/// Against any real backend.
+///
+/// # Panics
+/// When any of that does not hold.
+pub async fn malformed_epoch_stops_only_its_task(backend: Arc<dyn Backend>) {
+    const SESSION: Duration = Duration::from_secs(2);
+    const BOUND: Duration = Duration::from_secs(10);
+    let mut c = LiveCluster::new(backend, SESSION).await;
+    let (t0, t1) = (TaskId::new("T0").unwrap(), TaskId::new("T1").unwrap());
+    for t in [&t0, &t1] {
+        c.admin
+            .add_task(tenure_core::TaskSpec::new(t.as_str()).unwrap())
+            .await
+            .unwrap();
+    }
+    let store = c.admin.store().clone();
+    let epoch = c.admin.layout().epoch(&t0);
+    crate::runtime::write_by_hand(&*store, &epoch, b"not a token").await;
+    c.join("W1").await;
+    let mut events = c.events("W1");
+    c.wait_until("T1 runs", BOUND, |c| c.running().contains_key(&t1))
+        .await;
+    // Several passes of the worker (a heartbeat is a sixth of the session).
+    tokio::time::sleep(SESSION).await;
+    assert!(!c.running().contains_key(&t0), "{:?}", c.running());
+    assert_eq!(
+        crate::runtime::malformed(&mut events),
+        [(epoch.to_string(), "epoch")]
+    );
+    let node = store.get(&epoch).await.unwrap().unwrap();
+    assert_eq!(node.data, b"not a token");
+    let owner = store.get(&c.admin.layout().owner(&t0)).await.unwrap();
+    assert!(owner.is_none(), "no ownership record: {owner:?}");
+
+    crate::runtime::write_by_hand(&*store, &epoch, b"41").await;
+    c.wait_until("T0 runs with token 42", BOUND, |c| {
+        c.running().get(&t0).is_some_and(|(_, t)| *t == 42)
+    })
+    .await;
+    c.stop().await;
+}

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tenure_core::{
-    Admin, CoordinationStore, DynStore, Layout, Path, TaskContext, TaskId, TaskSpec, Timing,
-    Worker, WorkerBuilder, WorkerId,
+    Admin, CoordinationStore, DynStore, Layout, Path, StoreExt, TaskContext, TaskId, TaskSpec,
+    Timing, Worker, WorkerBuilder, WorkerEvent, WorkerEventKind, WorkerId,
 };
 use tenure_memory::{MemoryServer, MemoryStore};
 use tokio::time::Instant;
@@ -326,4 +326,36 @@ pub fn assert_handed_over(history: &History, task: &TaskId, old: u64, new: u64) 
         stop <= start,
         "{task}: {old} stopped at {stop} ms, {new} started at {start} ms"
     );
+}
+
+/// The malformed records told by the events available now, as (node,
+/// record kind), in order.
+pub fn malformed(
+    events: &mut tokio::sync::broadcast::Receiver<WorkerEvent>,
+) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let WorkerEventKind::MalformedRecord { path, record, .. } = e.kind {
+            out.push((path, record));
+        }
+    }
+    out
+}
+
+/// Writes `data` into the node at `path` as an operator's tool would,
+/// creating it (and its parents) if needed.
+pub async fn write_by_hand(store: &dyn CoordinationStore, path: &Path, data: &[u8]) {
+    match store.set(path, data, None).await {
+        Ok(_) => {}
+        Err(tenure_core::Error::NotFound { .. }) => {
+            if let Some(parent) = path.parent() {
+                store.create_all(&parent).await.unwrap();
+            }
+            store
+                .create(path, data, tenure_core::CreateMode::Persistent)
+                .await
+                .unwrap();
+        }
+        Err(e) => panic!("writing {path}: {e}"),
+    }
 }

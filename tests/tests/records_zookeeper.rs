@@ -1,6 +1,7 @@
 //! What the runtime reads back from a real ZooKeeper server: a task
 //! removed and added again restarts with its new payload although its
-//! node's version is 0 again.
+//! node's version is 0 again; a fencing counter that does not decode stops
+//! the claims of its task and of no other.
 //!
 //! Workers run in this process over the test binary's shared server, each
 //! cluster at a root of its own.
@@ -83,4 +84,9 @@ async fn a_task_removed_and_added_again_in_one_round_restarts_with_the_new_paylo
         "in {TRIES} tries the leader never saw the removal and the addition in one round"
     );
     c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_fencing_counter_stops_the_claims_of_its_task_only() {
+    tenure_tests::live::malformed_epoch_stops_only_its_task(backend().await).await;
 }

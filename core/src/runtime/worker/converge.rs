@@ -1,5 +1,16 @@
 //! Converging: release what is no longer wanted here, restart handlers
 //! whose task changed, claim what is wanted, start what is held.
+//!
+//! Records that do not decode are told once (a warning and a
+//! [`WorkerEventKind::MalformedRecord`] event) and decide nothing, while
+//! the other tasks go on: a target or open list that does not decode
+//! leaves what was wanted as it was, until the leader writes it again; a
+//! task record that does not decode starts no handler (a running one keeps
+//! its payload); a fencing counter that does not decode gives no token,
+//! so its task is neither claimed nor started again. Each is read again on
+//! later passes and acted on once it decodes.
+//!
+//! [`WorkerEventKind::MalformedRecord`]: crate::WorkerEventKind::MalformedRecord
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -11,7 +22,7 @@ use crate::error::Result;
 use crate::ids::TaskId;
 use crate::runtime::claim;
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{OpenRecord, Revision, TargetRecord, TaskRecord, decode};
+use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
 
@@ -24,20 +35,32 @@ impl Reconciler {
             let (node, watch) = self
                 .timed(session, inner.store.get_and_watch(&path))
                 .await?;
-            self.desired = match node {
-                Some(n) => decode::<TargetRecord>("target", &n.data)?.tasks,
-                None => BTreeMap::new(),
-            };
+            match node
+                .map(|n| TargetRecord::decode(&path, &n.data))
+                .transpose()
+            {
+                Ok(target) => {
+                    self.desired = target.map(|t| t.tasks).unwrap_or_default();
+                    self.told.cleared(&path);
+                }
+                Err(e) => {
+                    self.malformed(&e);
+                }
+            }
             self.target_watch = Some(watch);
         }
         if self.open_watch.is_none() {
-            let (node, watch) = self
-                .timed(session, inner.store.get_and_watch(inner.layout.open()))
-                .await?;
-            self.open = match node {
-                Some(n) if !n.data.is_empty() => decode("open", &n.data)?,
-                _ => OpenRecord::default(),
-            };
+            let path = inner.layout.open();
+            let (node, watch) = self.timed(session, inner.store.get_and_watch(path)).await?;
+            match node.map(|n| OpenRecord::decode(path, &n.data)).transpose() {
+                Ok(open) => {
+                    self.open = open.unwrap_or_default();
+                    self.told.cleared(path);
+                }
+                Err(e) => {
+                    self.malformed(&e);
+                }
+            }
             self.open_watch = Some(watch);
         }
         Ok(())
@@ -104,7 +127,20 @@ impl Reconciler {
             })
             .collect();
         for (task, target_revision) in changed {
-            let Some((payload, revision)) = self.read_task(session, &task).await? else {
+            let read = match self.read_task(session, &task).await {
+                Ok(read) => read,
+                Err(e) if self.malformed(&e) => {
+                    // Acted on: read again once the target changes (or
+                    // while no handler ever started).
+                    if let Some(h) = self.held.get_mut(&task) {
+                        h.target_revision = Some(target_revision);
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            self.told.cleared(&inner.layout.task(&task));
+            let Some((payload, revision)) = read else {
                 continue; // removed: the next target drops it
             };
             let Some(h) = self.held.get_mut(&task) else {
@@ -144,8 +180,10 @@ impl Reconciler {
             if !inner.session_safe() {
                 break;
             }
-            if self.held.get(&task).is_some_and(|h| h.used) {
-                self.reconfirm_one(session, &task).await?;
+            if self.held.get(&task).is_some_and(|h| h.used)
+                && !self.reconfirm_one(session, &task).await?
+            {
+                continue;
             }
             if let Some(h) = self.held.get_mut(&task)
                 && let Some(payload) = h.payload.clone()
@@ -157,17 +195,22 @@ impl Reconciler {
         Ok(())
     }
 
+    /// Reads a task's payload and the revision it is of; `None` for a task
+    /// that no longer exists.
+    ///
+    /// # Errors
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) for a task
+    /// record that does not decode; store errors.
     pub(super) async fn read_task(
         &self,
         session: SessionId,
         task: &TaskId,
     ) -> Result<Option<(Arc<[u8]>, Revision)>> {
         let inner = &self.inner;
-        let node = self
-            .timed(session, inner.store.get(&inner.layout.task(task)))
-            .await?;
+        let path = inner.layout.task(task);
+        let node = self.timed(session, inner.store.get(&path)).await?;
         let Some(node) = node else { return Ok(None) };
-        let record: TaskRecord = decode("task", &node.data)?;
+        let record = TaskRecord::decode(&path, &node.data)?;
         Ok(Some((record.payload_bytes()?.into(), Revision::of(&node))))
     }
 

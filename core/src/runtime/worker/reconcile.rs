@@ -21,6 +21,7 @@ use tracing::debug;
 
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
+use crate::runtime::malformed::Malformed;
 use crate::runtime::records::{OpenRecord, Revision};
 use crate::runtime::worker::runner::Exited;
 use crate::runtime::worker::wait::Restart;
@@ -73,6 +74,8 @@ pub(crate) struct Reconciler {
     /// Changes when a handler's stop ends (see `wait.rs`).
     pub(super) stops_ended: watch::Receiver<u64>,
     pub(super) heartbeats: u32,
+    /// The malformed records told about (see `converge.rs`).
+    pub(super) told: Malformed,
 }
 
 impl Reconciler {
@@ -93,6 +96,7 @@ impl Reconciler {
             next_heartbeat: Instant::now(),
             stops_ended,
             heartbeats: 0,
+            told: Malformed::default(),
         }
     }
 
@@ -175,6 +179,12 @@ impl Reconciler {
                 operation: "store request".into(),
                 after,
             })?
+    }
+
+    /// Tells about `error` if it is a malformed record (once per node and
+    /// problem); returns whether it is one.
+    pub(super) fn malformed(&mut self, error: &Error) -> bool {
+        self.told.report(&self.inner.events, error)
     }
 
     /// A store call whose answer proves the session alive at its send time.

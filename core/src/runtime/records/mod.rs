@@ -1,26 +1,19 @@
-//! The JSON records stored in the nodes of a cluster. They are plain JSON
-//! so an operator can read them with `zkCli.sh get` or `etcdctl get`.
+//! The records stored in the nodes of a cluster. They are plain JSON (the
+//! two counters decimal text) so an operator can read them with `zkCli.sh
+//! get` or `etcdctl get`. Decoding fails closed (see [`Record`]).
+
+mod codec;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::store::{Incarnation, Node, Version};
 
-/// Encodes a record as JSON bytes.
-pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(record)
-        .map_err(|e| Error::InvalidInput(format!("cannot encode record: {e}")))
-}
-
-/// Decodes a record, naming the node when it is malformed.
-pub(crate) fn decode<T: DeserializeOwned>(what: &str, data: &[u8]) -> Result<T> {
-    serde_json::from_slice(data)
-        .map_err(|e| Error::InvalidInput(format!("malformed {what} record: {e}")))
-}
+pub use codec::{EPOCH, Record, TERM, decode_epoch, decode_term, next_token};
 
 /// A task as stored under `tasks/<task>`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +61,8 @@ impl TaskRecord {
     /// The payload bytes.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] if the base64 form is malformed.
+    /// [`Error::InvalidInput`] if the base64 form is malformed (never for a
+    /// record from [`Record::decode`], which refuses it).
     pub fn payload_bytes(&self) -> Result<Vec<u8>> {
         if let Some(b64) = &self.payload_base64 {
             return base64::engine::general_purpose::STANDARD
@@ -76,6 +70,20 @@ impl TaskRecord {
                 .map_err(|e| Error::InvalidInput(format!("malformed task payload: {e}")));
         }
         Ok(self.payload.clone().unwrap_or_default().into_bytes())
+    }
+}
+
+impl Record for TaskRecord {
+    const KIND: &'static str = "task";
+
+    fn check(&self) -> std::result::Result<(), String> {
+        match &self.payload_base64 {
+            Some(b64) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map(drop)
+                .map_err(|e| format!("payload_base64 is not standard base64: {e}")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -94,6 +102,10 @@ pub struct WorkerRecord {
     pub since_ms: u64,
 }
 
+impl Record for WorkerRecord {
+    const KIND: &'static str = "worker";
+}
+
 /// An ownership record, the ephemeral node `owners/<task>` of the owner's
 /// session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +119,10 @@ pub struct OwnerRecord {
     /// When the claim was made, in milliseconds since the Unix epoch (the
     /// owner's clock; informational).
     pub since_ms: u64,
+}
+
+impl Record for OwnerRecord {
+    const KIND: &'static str = "ownership";
 }
 
 /// One state of a task node's data: which creation of the node it is and
@@ -171,6 +187,10 @@ pub struct TargetRecord {
     pub seen_session: Option<u64>,
 }
 
+impl Record for TargetRecord {
+    const KIND: &'static str = "target";
+}
+
 /// The `tasks` folder node: every admin change of a task rewrites it by
 /// compare-and-set in the same multi, counting the change and naming the
 /// task, so the leader (watching this one node) reads only the tasks that
@@ -183,6 +203,15 @@ pub struct TasksRecord {
     /// number `changes`. At most [`TasksRecord::RECENT`].
     #[serde(default)]
     pub recent: Vec<TaskId>,
+}
+
+impl Record for TasksRecord {
+    const KIND: &'static str = "tasks change log";
+
+    /// Empty before the first change through the admin API.
+    fn empty() -> Option<Self> {
+        Some(Self::default())
+    }
 }
 
 impl TasksRecord {
@@ -230,6 +259,15 @@ pub struct OpenRecord {
     pub tasks: BTreeMap<TaskId, OpenTask>,
 }
 
+impl Record for OpenRecord {
+    const KIND: &'static str = "open list";
+
+    /// Empty before the first leader wrote it.
+    fn empty() -> Option<Self> {
+        Some(Self::default())
+    }
+}
+
 /// The elected leader: the ephemeral node `leader`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaderRecord {
@@ -241,12 +279,8 @@ pub struct LeaderRecord {
     pub term: u64,
 }
 
-/// A fencing token counter (`epochs/<task>`): the last token handed out.
-pub(crate) fn decode_counter(data: &[u8]) -> u64 {
-    std::str::from_utf8(data)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+impl Record for LeaderRecord {
+    const KIND: &'static str = "leader";
 }
 
 /// Milliseconds since the Unix epoch by this machine's clock.
