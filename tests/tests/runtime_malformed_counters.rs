@@ -129,8 +129,8 @@ async fn a_malformed_term_keeps_the_elected_worker_from_leading_until_repaired()
     // term, so nobody places the tasks.
     c.crash("W1").await;
     tokio::time::sleep(SESSION * 3).await;
-    assert_eq!(malformed(&mut events), [(term.to_string(), "term")]);
     assert_eq!(leading(&mut leads), Vec::<u64>::new());
+    assert_eq!(malformed(&mut events), [(term.to_string(), "term")]);
     assert_eq!(
         c.admin.leader().await.unwrap().unwrap().worker.as_str(),
         "W2"
