@@ -19,6 +19,8 @@ mod args;
 mod connect;
 mod duration;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod observe;
 mod ops;
 mod output;

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod conformance;
 pub mod etcd;
 pub mod failover;
+pub mod fuzz;
 pub mod live;
 pub mod memory;
 pub mod observed;
