@@ -1,6 +1,6 @@
 //! Generators for the fuzz tests (`tests/fuzz_*.rs`): arbitrary JSON
 //! leaning towards the shapes and field names of tenure's records, names
-//! near the rules and limits of [`Name`], and valid records to round-trip.
+//! near the rules and limits of [`Name`](tenure_core::Name), and valid records to round-trip.
 
 use std::collections::{BTreeMap, BTreeSet};
 

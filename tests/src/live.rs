@@ -6,22 +6,16 @@
 //! cluster's root.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tenure_core::{
-    Admin, Layout, Path, StoreExt, TaskContext, TaskHandler, TaskId, Worker, WorkerEvent,
-};
-use tokio::time::Instant;
+use tenure_core::{Admin, Layout, Path, StoreExt, TaskId, Worker, WorkerEvent, WorkerId};
 
 use crate::backend::{Backend, TestClient, unique_root};
-use crate::sim::History;
+use crate::runs::Runs;
 
 /// How often [`LiveCluster::wait_until`] looks.
 pub const POLL: Duration = Duration::from_millis(10);
-
-/// The payload each handler start was given, by task and token.
-type Payloads = BTreeMap<(TaskId, u64), Vec<u8>>;
 
 /// One running worker.
 pub struct LiveMember {
@@ -41,10 +35,8 @@ pub struct LiveCluster {
     admin_client: TestClient,
     /// The cluster's root.
     pub root: Path,
-    /// Every handler start and stop, self-checked (one runner, rising
-    /// tokens).
-    pub history: History,
-    payloads: Arc<Mutex<Payloads>>,
+    /// Every handler run.
+    pub runs: Runs,
     members: BTreeMap<String, LiveMember>,
 }
 
@@ -64,8 +56,7 @@ impl LiveCluster {
             admin,
             admin_client,
             root,
-            history: History::new(),
-            payloads: Arc::default(),
+            runs: Runs::new(),
             members: BTreeMap::new(),
         }
     }
@@ -84,7 +75,7 @@ impl LiveCluster {
         let worker = Worker::builder(client.store.clone(), "live")
             .root(self.root.clone())
             .id(name)
-            .handler(self.handler())
+            .handler(self.runs.handler())
             .build()
             .unwrap();
         let run = worker.spawn();
@@ -116,32 +107,14 @@ impl LiveCluster {
     /// # Panics
     /// If anything went wrong so far (two runners, a token not above the
     /// last one) or a task runs twice.
-    pub fn running(&self) -> BTreeMap<TaskId, (String, u64)> {
-        let v = self.history.violations();
-        assert!(v.is_empty(), "{v:?}");
-        self.history
-            .running()
-            .into_iter()
-            .map(|(t, r)| {
-                assert_eq!(r.len(), 1, "{t} runs on {r:?}");
-                (t, (r[0].0.to_string(), r[0].1))
-            })
-            .collect()
-    }
-
-    /// The payload a handler was started with.
-    pub fn payload(&self, task: &TaskId, token: u64) -> Option<Vec<u8>> {
-        self.payloads
-            .lock()
-            .unwrap()
-            .get(&(task.clone(), token))
-            .cloned()
+    pub fn running(&self) -> BTreeMap<TaskId, (WorkerId, u64)> {
+        self.runs.running()
     }
 
     /// The payload of the handler of `task` running now, if one runs.
     pub fn running_payload(&self, task: &TaskId) -> Option<Vec<u8>> {
         let (_, token) = self.running().get(task)?.clone();
-        self.payload(task, token)
+        self.runs.payload(task, token)
     }
 
     /// Polls every [`POLL`] until `done` holds; panics after `limit`.
@@ -152,18 +125,7 @@ impl LiveCluster {
         limit: Duration,
         mut done: impl FnMut(&Self) -> bool,
     ) -> Duration {
-        let start = Instant::now();
-        loop {
-            if done(self) {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < limit,
-                "not within {limit:?}: {what}; running {:?}",
-                self.history.running()
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        self.runs.wait_until(what, limit, POLL, || done(self)).await
     }
 
     /// Shuts every worker down, removes the cluster's root and closes the
@@ -176,18 +138,6 @@ impl LiveCluster {
         }
         let _ = self.admin_client.store.delete_all(&self.root).await;
         let _ = self.admin_client.store.close().await;
-    }
-
-    fn handler(&self) -> impl TaskHandler {
-        let record = self.history.handler();
-        let payloads = self.payloads.clone();
-        move |ctx: TaskContext| {
-            payloads
-                .lock()
-                .unwrap()
-                .insert((ctx.task().clone(), ctx.token()), ctx.payload().to_vec());
-            record(ctx)
-        }
     }
 }
 

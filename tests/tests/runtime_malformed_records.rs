@@ -10,14 +10,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tenure_core::runtime::records::{OpenRecord, Record, TargetRecord, TaskRecord, TasksRecord};
-use tenure_core::{CoordinationStore, Error, Op, TaskId, TaskSpec, WorkerId};
+use tenure_core::{CoordinationStore, Error, Op, TaskId, TaskSpec, WorkerEvent, WorkerId};
 use tenure_tests::runtime::{
     Cluster, SESSION, malformed, snapshot, task, task_name, write_by_hand,
 };
+use tokio::sync::broadcast;
+
+/// Who runs what: task → (worker, token).
+type Running = BTreeMap<TaskId, (WorkerId, u64)>;
 
 /// Long enough for any leader round, claim or stop after a change.
 const SETTLE: Duration = SESSION;
@@ -60,18 +64,25 @@ fn record(payload: &str, pinned: Option<&str>) -> Vec<u8> {
     .unwrap()
 }
 
+/// Tasks `T0` and `T1` running on `W1` (the leader), what runs, and
+/// `W1`'s events from then on.
+async fn two_tasks_on_w1() -> (Cluster, Running, broadcast::Receiver<WorkerEvent>) {
+    let mut c = Cluster::new().await;
+    c.add_tasks(2).await;
+    c.join("W1").await;
+    c.wait_all_running(2, SESSION).await;
+    let before = c.running();
+    let events = c.member("W1").worker.events();
+    (c, before, events)
+}
+
 fn is_malformed_at(e: &Error, node: &str) -> bool {
     matches!(e, Error::MalformedRecord { path, .. } if path == node)
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_malformed_task_record_keeps_its_task_where_it_runs_and_the_admin_refuses_it() {
-    let mut c = Cluster::new().await;
-    c.add_tasks(2).await;
-    c.join("W1").await;
-    c.wait_all_running(2, SESSION).await;
-    let before = c.running();
-    let mut events = c.member("W1").worker.events();
+    let (mut c, before, mut events) = two_tasks_on_w1().await;
     let node = c.admin.layout().task(&task(0));
     write_task_and_tell(&c, &task(0), b"{\"payload\": 7}").await;
     // A second worker: the leader balances what it can decide about.
@@ -145,12 +156,7 @@ async fn an_owner_reading_a_malformed_task_record_still_follows_its_other_tasks(
 
 #[tokio::test(start_paused = true)]
 async fn a_malformed_ownership_record_keeps_its_task_where_it_runs() {
-    let mut c = Cluster::new().await;
-    c.add_tasks(2).await;
-    c.join("W1").await;
-    c.wait_all_running(2, SESSION).await;
-    let before = c.running();
-    let mut events = c.member("W1").worker.events();
+    let (mut c, before, mut events) = two_tasks_on_w1().await;
     let node = c.admin.layout().owner(&task(0));
     write_by_hand(&**c.admin.store(), &node, b"{\"worker\": \"W1\"}").await;
     // Balancing two tasks over two workers would move one; not the one
