@@ -2,7 +2,7 @@
 //! right after it.
 
 use etcd_client::{GetOptions, KeyValue, Txn, TxnOp, TxnOpResponse};
-use tenure_core::{Error, Name, Node, Path, Result, Version, Watch};
+use tenure_core::{Error, Incarnation, Name, Node, Path, Result, Version, Watch};
 
 use crate::errors;
 use crate::keys::{Keys, key_after, range_end};
@@ -180,11 +180,12 @@ fn collect(prefix: &[u8], kvs: &[KeyValue], names: &mut Vec<Name>) -> Option<Vec
 }
 
 /// A node from its key-value: the version is the `mod_revision`, the
-/// owner the lease.
+/// incarnation the `create_revision`, the owner the lease.
 pub(crate) fn node_of(kv: &KeyValue) -> Node {
     Node {
         data: kv.value().to_vec(),
         version: Version(u64::try_from(kv.mod_revision()).unwrap_or(0)),
+        incarnation: Incarnation(u64::try_from(kv.create_revision()).unwrap_or(0)),
         ephemeral_owner: (kv.lease() != 0).then(|| session_of(kv.lease())),
     }
 }

@@ -15,7 +15,7 @@
 //! |---|---|
 //! | `server` | [`MemoryServer`]: the lock around everything, connect |
 //! | `store` | [`MemoryStore`]: the client and its store interface |
-//! | `tree` | nodes, ZooKeeper's create/set/delete rules, versions |
+//! | `tree` | nodes, ZooKeeper's create/set/delete rules, versions and incarnations |
 //! | `watches` | pending watches and which change fires which |
 //! | `client` | one client's connection and watch delivery path |
 //! | `session` | sessions: open, cut off, expire, resume, close |

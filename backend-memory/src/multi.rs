@@ -2,7 +2,7 @@
 //!
 //! The operations are applied in order to the tree under the server lock,
 //! each recording how to undo it. At the first failure the applied ones are
-//! undone newest first and the version counter is rewound, so the tree is
+//! undone newest first and the transaction counter is rewound, so the tree is
 //! exactly as before and no observer (who needs the same lock) can have seen
 //! the partial state. Watches fire only once every operation has applied.
 

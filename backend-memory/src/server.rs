@@ -65,10 +65,9 @@ impl State {
 /// session expiry), and nothing depends on the wall clock or randomness.
 ///
 /// Semantics are ZooKeeper's (parents must exist and not be ephemeral, only
-/// empty nodes can be deleted, one-shot watches), with one deliberate
-/// difference: versions come from one server-wide counter, like ZooKeeper's
-/// zxid, so a node deleted and created again never reuses a version and a
-/// compare-and-set holding a version from before the delete always fails.
+/// empty nodes can be deleted, one-shot watches, data versions that start
+/// at 0 for every new node, so a node deleted and created again may repeat
+/// a version; its incarnation, like ZooKeeper's `czxid`, never repeats).
 /// When the server ends a connected client's session, the client renews at
 /// once: it reports `Expired(s)` and then `Connected(t)` with a new session
 /// before the call that ended the session returns.

@@ -1,22 +1,24 @@
 //! The node tree, with ZooKeeper's rules for create, set and delete.
 //!
-//! Versions come from one server-wide counter (ZooKeeper's zxid): every
-//! create and every set takes the next value. A version is therefore never
-//! reused, not even by a node that is deleted and created again, so a
-//! compare-and-set holding a version read before the delete can never
-//! succeed against the new node. (ZooKeeper restarts a recreated node's data
-//! version at 0; the store contract only promises distinct versions while a
-//! node exists, and this stricter rule satisfies it.)
+//! Versions are ZooKeeper's data versions: a node is created at version 0
+//! and every set adds 1, so a node deleted and created again starts at 0
+//! again and may repeat a version it had before. Its incarnation is the
+//! value of one server-wide counter (ZooKeeper's zxid) taken at its
+//! creation, which never repeats. The store contract promises distinct
+//! versions only while a node exists; following ZooKeeper here (rather
+//! than a stricter rule) lets the simulations on this server catch code
+//! that compares versions across a delete.
 
 use std::collections::{BTreeSet, HashMap};
 
-use tenure_core::{Error, Name, Node, Path, Result, SessionId, Version};
+use tenure_core::{Error, Incarnation, Name, Node, Path, Result, SessionId, Version};
 
 /// One node.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     pub(crate) data: Vec<u8>,
     pub(crate) version: Version,
+    pub(crate) incarnation: Incarnation,
     pub(crate) owner: Option<SessionId>,
     pub(crate) children: BTreeSet<Name>,
 }
@@ -26,6 +28,7 @@ impl Entry {
         Node {
             data: self.data.clone(),
             version: self.version,
+            incarnation: self.incarnation,
             ephemeral_owner: self.owner,
         }
     }
@@ -46,7 +49,7 @@ pub(crate) enum Change {
     Deleted { path: Path, entry: Entry },
 }
 
-/// The tree of nodes, the version counter and the ephemeral index.
+/// The tree of nodes, the transaction counter and the ephemeral index.
 #[derive(Debug)]
 pub(crate) struct Tree {
     nodes: HashMap<Path, Entry>,
@@ -59,11 +62,13 @@ fn leaf(path: &Path) -> Result<Name> {
 }
 
 impl Tree {
-    /// A tree holding only the root `/` (persistent, empty, version 0).
+    /// A tree holding only the root `/` (persistent, empty, version 0,
+    /// incarnation 0).
     pub(crate) fn new() -> Self {
         let root = Entry {
             data: Vec::new(),
             version: Version(0),
+            incarnation: Incarnation(0),
             owner: None,
             children: BTreeSet::new(),
         };
@@ -99,7 +104,7 @@ impl Tree {
             .unwrap_or_default()
     }
 
-    /// The version counter, to rewind to after a failed multi.
+    /// The transaction counter, to rewind to after a failed multi.
     pub(crate) fn zxid(&self) -> u64 {
         self.zxid
     }
@@ -108,9 +113,9 @@ impl Tree {
         self.zxid = zxid;
     }
 
-    fn next_version(&mut self) -> Version {
+    fn next_zxid(&mut self) -> u64 {
         self.zxid += 1;
-        Version(self.zxid)
+        self.zxid
     }
 
     /// Creates a node. Checks in ZooKeeper's order: the parent exists, the
@@ -141,10 +146,11 @@ impl Tree {
                 path: path.to_string(),
             });
         }
-        let version = self.next_version();
+        let version = Version(0);
         let entry = Entry {
             data: data.to_vec(),
             version,
+            incarnation: Incarnation(self.next_zxid()),
             owner,
             children: BTreeSet::new(),
         };
@@ -170,8 +176,8 @@ impl Tree {
         data: &[u8],
         expected: Option<Version>,
     ) -> Result<(Version, Change)> {
-        self.check(path, expected)?;
-        let version = self.next_version();
+        let version = Version(self.check(path, expected)?.version.0.wrapping_add(1));
+        self.next_zxid();
         let entry = self.nodes.get_mut(path).ok_or_else(|| not_found(path))?;
         let old_data = std::mem::replace(&mut entry.data, data.to_vec());
         let old_version = std::mem::replace(&mut entry.version, version);

@@ -10,7 +10,7 @@ use zookeeper_client as zk;
 use crate::errors::{BACKEND, Kind};
 use crate::limits::{self, MAX_PAYLOAD};
 use crate::store::{Live, ZkStore};
-use crate::versions::{expected, owner, version};
+use crate::versions::{expected, incarnation, owner, version};
 use crate::watch::bridge;
 
 impl ZkStore {
@@ -43,6 +43,7 @@ fn node(data: Vec<u8>, stat: &zk::Stat) -> Node {
     Node {
         data,
         version: version(stat),
+        incarnation: incarnation(stat),
         ephemeral_owner: owner(stat),
     }
 }

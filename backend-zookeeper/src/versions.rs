@@ -1,11 +1,18 @@
-//! ZooKeeper's stats in tenure's terms: versions and ephemeral owners.
+//! ZooKeeper's stats in tenure's terms: versions, incarnations and
+//! ephemeral owners.
 
-use tenure_core::{Error, Path, Result, SessionId, Version};
+use tenure_core::{Error, Incarnation, Path, Result, SessionId, Version};
 use zookeeper_client as zk;
 
 /// ZooKeeper's data version as a tenure [`Version`].
 pub(crate) fn version(stat: &zk::Stat) -> Version {
     Version(u64::from(stat.version as u32))
+}
+
+/// The zxid of the transaction that created the node: ZooKeeper restarts
+/// the data version of a re-created node at 0, its `czxid` never repeats.
+pub(crate) fn incarnation(stat: &zk::Stat) -> Incarnation {
+    Incarnation(stat.czxid as u64)
 }
 
 /// The ZooKeeper version to expect for `expected`; a version ZooKeeper

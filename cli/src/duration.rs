@@ -3,10 +3,18 @@
 
 use std::time::Duration;
 
-/// Parses a duration as the command line takes it.
+/// The longest duration taken, in seconds.
+const MAX_SECONDS: u128 = 1_000_000_000;
+/// Fraction digits past this many add less than a nanosecond to any unit.
+const FRACTION_DIGITS: usize = 18;
+
+/// Parses a duration as the command line takes it, exactly: in decimal,
+/// to the nanosecond (digits beyond are dropped), never through binary
+/// floating point (`28925348966ms` was 28925348.966000002 s).
 ///
 /// # Errors
-/// A message naming the accepted forms.
+/// A message naming the accepted forms, for anything else and for more
+/// than 10^9 seconds.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -14,19 +22,36 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let bad = || format!("{text:?} is not a duration (examples: 500ms, 2s, 1.5s, 3m, 1h)");
-    let value: f64 = number.parse().map_err(|_| bad())?;
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
+    let unit_nanos: u128 = match unit.trim() {
+        "ms" => 1_000_000,
+        "" | "s" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
         _ => return Err(bad()),
     };
-    let seconds = value * scale;
-    if !seconds.is_finite() || !(0.0..=1e9).contains(&seconds) {
+    // Only digits and dots are left: at most one dot, and a digit.
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if fraction.contains('.') || (whole.is_empty() && fraction.is_empty()) {
         return Err(bad());
     }
-    Ok(Duration::from_secs_f64(seconds))
+    let digits = |d: &str| -> Result<u128, String> {
+        match d.trim_start_matches('0') {
+            "" => Ok(0),
+            d => d.parse().map_err(|_| bad()),
+        }
+    };
+    let fraction = &fraction[..fraction.len().min(FRACTION_DIGITS)];
+    let scale = 10u128.pow(fraction.len() as u32);
+    let part = digits(fraction)? * unit_nanos / scale;
+    let nanos = digits(whole)?
+        .checked_mul(unit_nanos)
+        .and_then(|n| n.checked_add(part))
+        .filter(|n| *n <= MAX_SECONDS * 1_000_000_000)
+        .ok_or_else(bad)?;
+    Ok(Duration::new(
+        (nanos / 1_000_000_000) as u64,
+        (nanos % 1_000_000_000) as u32,
+    ))
 }
 
 /// Formats a duration for people: `850ms`, `12s`, `3m05s`, `2h10m`,
@@ -62,8 +87,34 @@ mod tests {
     }
 
     #[test]
+    fn decimals_are_exact() {
+        assert_eq!(parse("0.3s"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse("0.1m"), Ok(Duration::from_secs(6)));
+        assert_eq!(parse(".5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("1."), Ok(Duration::from_secs(1)));
+        assert_eq!(parse("0.000000001s"), Ok(Duration::from_nanos(1)));
+        assert_eq!(
+            parse("28925348966ms"),
+            Ok(Duration::from_millis(28_925_348_966))
+        );
+        assert_eq!(parse("1000000000s"), Ok(Duration::from_secs(1_000_000_000)));
+        assert!(parse("1000000000.000000001s").is_err());
+    }
+
+    #[test]
     fn garbage_is_refused_with_examples() {
-        for bad in ["", "s", "2x", "-1s", "1e999", "ms5"] {
+        for bad in [
+            "",
+            "s",
+            "2x",
+            "-1s",
+            "1e999",
+            "ms5",
+            ".",
+            "1.2.3",
+            "..5",
+            "99999999999999999999999999999999999999999h",
+        ] {
             let err = parse(bad).unwrap_err();
             assert!(err.contains("examples"), "{bad:?}: {err}");
         }

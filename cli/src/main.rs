@@ -21,6 +21,8 @@ mod connect;
 mod console;
 mod duration;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod observe;
 mod ops;
 mod output;

@@ -119,6 +119,22 @@ pub enum Error {
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
+    /// A record the runtime read from the store does not decode (written
+    /// by hand, by another program, or damaged). Whatever depends on it
+    /// stops until the node is repaired; nothing is guessed in its place
+    /// (a fencing counter that does not decode hands out no token at all).
+    #[error(
+        "malformed {record} record at {path}: {problem}; nothing that depends on it goes on until the node is repaired"
+    )]
+    MalformedRecord {
+        /// The node.
+        path: String,
+        /// What the node should hold: `task`, `ownership`, `epoch`, …
+        record: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// The credentials were refused, or the caller may not touch this node.
     #[error("not authorised: {detail}; check the credentials and the node's ACL")]
     Unauthorized {

@@ -16,8 +16,8 @@ pub mod strategy;
 pub use error::{Error, Result};
 pub use ids::{TaskId, WorkerId};
 pub use store::{
-    CoordinationStore, CreateMode, DynStore, Name, Node, Op, OpResult, Path, SessionId,
-    SessionState, StoreExt, StoreInfo, Version, Watch, WatchEvent,
+    CoordinationStore, CreateMode, DynStore, Incarnation, Name, Node, Op, OpResult, Path,
+    SessionId, SessionState, StoreExt, StoreInfo, Version, Watch, WatchEvent,
 };
 pub mod runtime;
 

@@ -4,24 +4,22 @@
 //! its token and payload; bounded waits.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tenure_core::{
-    Admin, CoordinationStore, DynStore, Layout, Path, TaskContext, TaskId, TaskSpec, Timing,
-    Worker, WorkerBuilder, WorkerId,
+    Admin, CoordinationStore, DynStore, Layout, Path, StoreExt, TaskId, TaskSpec, Timing, Worker,
+    WorkerBuilder, WorkerEvent, WorkerEventKind, WorkerId,
 };
 use tenure_memory::{MemoryServer, MemoryStore};
 use tokio::time::Instant;
 
 use crate::answers::AnswerLog;
+use crate::runs::Runs;
 use crate::sim::History;
 pub use crate::sim::SESSION;
 pub use crate::sim::history::Entry;
 use crate::sim::stop_instants::{self, Run};
-
-/// The payload each handler start was given, by task and token.
-type Payloads = BTreeMap<(TaskId, u64), Vec<u8>>;
 
 /// How often [`Cluster::wait_until`] looks (tokio time).
 pub const POLL: Duration = Duration::from_millis(5);
@@ -48,7 +46,7 @@ pub struct Cluster {
     /// Every handler start and stop, self-checked (one runner, rising tokens).
     pub history: History,
     origin: Instant,
-    payloads: Arc<Mutex<Payloads>>,
+    runs: Runs,
     members: BTreeMap<String, Member>,
 }
 
@@ -60,7 +58,7 @@ impl Cluster {
 
     /// An empty cluster on `server`.
     pub async fn on_server(server: MemoryServer) -> Self {
-        let (history, origin) = (History::new(), Instant::now());
+        let (runs, origin) = (Runs::new(), Instant::now());
         let admin_store = server.connect(SESSION).await.unwrap();
         let root = Path::new("/rt").unwrap();
         let admin = Admin::at(as_dyn(&admin_store), Layout::at(root.clone()).unwrap())
@@ -71,9 +69,9 @@ impl Cluster {
             admin,
             admin_store,
             root,
-            history,
+            history: runs.history.clone(),
             origin,
-            payloads: Arc::default(),
+            runs,
             members: BTreeMap::new(),
         }
     }
@@ -121,7 +119,7 @@ impl Cluster {
         let builder = Worker::builder(wrap(as_dyn(&store)), "rt")
             .root(self.root.clone())
             .id(name)
-            .handler(self.handler());
+            .handler(self.runs.handler());
         let worker = configure(builder).build().unwrap();
         let run = worker.spawn();
         self.members
@@ -172,16 +170,7 @@ impl Cluster {
     /// wrong so far (two runners, a token not above the last one) or a task
     /// runs twice.
     pub fn running(&self) -> BTreeMap<TaskId, (WorkerId, u64)> {
-        let v = self.history.violations();
-        assert!(v.is_empty(), "{v:?}");
-        self.history
-            .running()
-            .into_iter()
-            .map(|(t, r)| {
-                assert_eq!(r.len(), 1, "{t} runs on {r:?}");
-                (t, r[0].clone())
-            })
-            .collect()
+        self.runs.running()
     }
 
     /// The tasks running on `worker`.
@@ -209,11 +198,7 @@ impl Cluster {
 
     /// The payload a handler was started with.
     pub fn payload(&self, task: &TaskId, token: u64) -> Option<Vec<u8>> {
-        self.payloads
-            .lock()
-            .unwrap()
-            .get(&(task.clone(), token))
-            .cloned()
+        self.runs.payload(task, token)
     }
 
     /// Lets tokio time pass in steps of [`POLL`] until `done` holds; panics
@@ -224,36 +209,13 @@ impl Cluster {
         limit: Duration,
         mut done: impl FnMut(&Self) -> bool,
     ) -> Duration {
-        let start = Instant::now();
-        loop {
-            if done(self) {
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < limit,
-                "not within {limit:?}: {what}; running {:?}",
-                self.history.running()
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        self.runs.wait_until(what, limit, POLL, || done(self)).await
     }
 
     /// Waits until every one of `tasks` tasks runs once (on any worker).
     pub async fn wait_all_running(&self, tasks: usize, limit: Duration) -> Duration {
         self.wait_until("every task runs", limit, |c| c.running().len() == tasks)
             .await
-    }
-
-    fn handler(&self) -> impl tenure_core::TaskHandler {
-        let record = self.history.handler();
-        let payloads = self.payloads.clone();
-        move |ctx: TaskContext| {
-            payloads
-                .lock()
-                .unwrap()
-                .insert((ctx.task().clone(), ctx.token()), ctx.payload().to_vec());
-            record(ctx)
-        }
     }
 }
 
@@ -335,4 +297,36 @@ pub fn assert_handed_over(history: &History, task: &TaskId, old: u64, new: u64) 
         stop <= start,
         "{task}: {old} stopped at {stop} ms, {new} started at {start} ms"
     );
+}
+
+/// The malformed records told by the events available now, as (node,
+/// record kind), in order.
+pub fn malformed(
+    events: &mut tokio::sync::broadcast::Receiver<WorkerEvent>,
+) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let WorkerEventKind::MalformedRecord { path, record, .. } = e.kind {
+            out.push((path, record));
+        }
+    }
+    out
+}
+
+/// Writes `data` into the node at `path` as an operator's tool would,
+/// creating it (and its parents) if needed.
+pub async fn write_by_hand(store: &dyn CoordinationStore, path: &Path, data: &[u8]) {
+    match store.set(path, data, None).await {
+        Ok(_) => {}
+        Err(tenure_core::Error::NotFound { .. }) => {
+            if let Some(parent) = path.parent() {
+                store.create_all(&parent).await.unwrap();
+            }
+            store
+                .create(path, data, tenure_core::CreateMode::Persistent)
+                .await
+                .unwrap();
+        }
+        Err(e) => panic!("writing {path}: {e}"),
+    }
 }

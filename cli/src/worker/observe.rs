@@ -49,6 +49,8 @@ async fn worker_events(worker: Worker) {
                         metrics::gauge!(LEADER).set(1.0);
                         info!(term, "this worker leads the cluster");
                     }
+                    // The runtime logs it as a warning naming the node.
+                    WorkerEventKind::MalformedRecord { .. } => {}
                 }
                 metrics::gauge!(TASKS_OWNED).set(worker.running().len() as f64);
             }

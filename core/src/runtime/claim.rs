@@ -8,11 +8,16 @@
 //! the record, tokens strictly increase per task, and a claim under an
 //! expired session fails (the store refuses an ephemeral of a session that
 //! is not live).
+//!
+//! A fencing counter that does not decode stops every claim and reclaim of
+//! its task with [`Error::MalformedRecord`] before anything is written: a
+//! token is only ever one more than a counter read exactly, never one more
+//! than a guess (a counter read as 0 would hand out tokens already used).
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{OwnerRecord, decode, decode_counter, encode, now_ms};
+use crate::runtime::records::{OwnerRecord, Record, next_token, now_ms};
 use crate::store::{CoordinationStore, CreateMode, Op, OpResult, SessionId, Version};
 
 /// A claim that succeeded.
@@ -52,6 +57,11 @@ const COUNTER_RETRIES: usize = 4;
 /// (a claim that must fail still costs the server a write: a consensus
 /// round on etcd), as when a worker is handed tasks whose owners have not
 /// let go yet. The claim's multi still checks that no record exists.
+///
+/// # Errors
+/// [`ClaimError::Owned`], [`ClaimError::NoTask`]; as
+/// [`ClaimError::Store`]: [`Error::MalformedRecord`] if the fencing
+/// counter does not decode (nothing was written), store errors.
 pub async fn claim(
     store: &dyn CoordinationStore,
     layout: &Layout,
@@ -72,7 +82,7 @@ pub async fn claim(
             Some(c) => c,
             None => store.get(&epoch_path).await?,
         };
-        let token = counter.as_ref().map_or(0, |n| decode_counter(&n.data)) + 1;
+        let token = next_token(&epoch_path, counter.as_ref().map(|n| &n.data[..]))?;
         let counter_write = match &counter {
             Some(node) => Op::Set {
                 path: epoch_path.clone(),
@@ -99,7 +109,7 @@ pub async fn claim(
             counter_write,
             Op::Create {
                 path: owner_path.clone(),
-                data: encode(&record)?,
+                data: record.encode()?,
                 mode: CreateMode::Ephemeral(session),
             },
         ];
@@ -138,6 +148,10 @@ pub async fn claim(
 /// came back within the session, or to restart a handler): the ownership
 /// record must still be the one written at `held` (CAS), and it gets a new
 /// token. Returns `Ok(None)` if the record is no longer ours.
+///
+/// # Errors
+/// [`Error::MalformedRecord`] if the fencing counter does not decode
+/// (nothing was written); store errors.
 pub async fn reclaim(
     store: &dyn CoordinationStore,
     layout: &Layout,
@@ -152,7 +166,7 @@ pub async fn reclaim(
         let Some(counter) = store.get(&epoch_path).await? else {
             return Ok(None);
         };
-        let token = decode_counter(&counter.data) + 1;
+        let token = next_token(&epoch_path, Some(&counter.data))?;
         let record = OwnerRecord {
             worker: worker.clone(),
             token,
@@ -167,7 +181,7 @@ pub async fn reclaim(
             },
             Op::Set {
                 path: owner_path.clone(),
-                data: encode(&record)?,
+                data: record.encode()?,
                 version: Some(held),
             },
         ];
@@ -216,13 +230,20 @@ pub async fn release(
 }
 
 /// Reads the ownership record of `task`, if any.
+///
+/// # Errors
+/// [`Error::MalformedRecord`] if it does not decode; store errors.
 pub async fn read_owner(
     store: &dyn CoordinationStore,
     layout: &Layout,
     task: &TaskId,
 ) -> Result<Option<(OwnerRecord, Version)>> {
-    match store.get(&layout.owner(task)).await? {
-        Some(node) => Ok(Some((decode("ownership", &node.data)?, node.version))),
+    let path = layout.owner(task);
+    match store.get(&path).await? {
+        Some(node) => Ok(Some((
+            OwnerRecord::decode(&path, &node.data)?,
+            node.version,
+        ))),
         None => Ok(None),
     }
 }

@@ -46,6 +46,19 @@ pub enum WorkerEventKind {
         /// The leader term.
         term: u64,
     },
+    /// A record this worker read does not decode: what depends on it
+    /// waits until the node is repaired (a task whose fencing counter is
+    /// malformed is not claimed, a leader whose term is malformed does not
+    /// lead). Told once per node and problem; again if the node decoded in
+    /// between.
+    MalformedRecord {
+        /// The node.
+        path: String,
+        /// What it should hold: `task`, `ownership`, `epoch`, …
+        record: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// Something a worker did, and when.

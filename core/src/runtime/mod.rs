@@ -9,6 +9,7 @@ pub mod events;
 pub mod handler;
 pub mod layout;
 mod leader;
+mod malformed;
 mod owners;
 pub mod records;
 pub mod timing;

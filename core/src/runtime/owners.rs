@@ -13,18 +13,20 @@
 //! re-arms the watch it answers for, with no gap between read and watch.
 //! Watches: one per ownership record, held by the leader (and by an
 //! observer following the ownership events), never by the other workers.
+//!
+//! A record that does not decode is kept apart (`malformed`): its task is
+//! held by someone, but by whom is unknown, and the caller decides what
+//! that means for it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tracing::warn;
-
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{OwnerRecord, decode};
+use crate::runtime::records::{OwnerRecord, Record};
 use crate::runtime::view::Records;
 use crate::store::{CoordinationStore, Node, Watch};
 
@@ -32,6 +34,8 @@ use crate::store::{CoordinationStore, Node, Watch};
 /// current.
 pub(crate) struct OwnerView {
     pub records: Records<TaskId, OwnerRecord>,
+    /// The tasks whose ownership record does not decode.
+    pub malformed: BTreeMap<TaskId, Error>,
     /// The children watch on the folder; `None` once it fired.
     folder: Option<Watch>,
     /// A watch per record read (also for records that were missing when
@@ -46,6 +50,7 @@ impl OwnerView {
     pub async fn read(store: &dyn CoordinationStore, layout: &Layout) -> Result<Self> {
         let mut view = OwnerView {
             records: BTreeMap::new(),
+            malformed: BTreeMap::new(),
             folder: None,
             nodes: BTreeMap::new(),
             stale: BTreeSet::new(),
@@ -104,6 +109,7 @@ impl OwnerView {
             // Gone from the folder: forget (a watch still armed on it would
             // fire on a new record, which the folder reports anyway).
             self.records.retain(|t, _| listed.contains(t));
+            self.malformed.retain(|t, _| listed.contains(t));
             self.nodes.retain(|t, _| listed.contains(t));
             self.stale.retain(|t| listed.contains(t));
             for task in listed {
@@ -124,7 +130,7 @@ impl OwnerView {
             match answer {
                 Ok((node, watch)) => {
                     self.nodes.insert(task.clone(), watch);
-                    self.update(task, node);
+                    self.update(layout, task, node);
                 }
                 Err(e) => {
                     // Read again next time.
@@ -139,18 +145,16 @@ impl OwnerView {
         }
     }
 
-    fn update(&mut self, task: TaskId, node: Option<Node>) {
-        let Some(node) = node else {
-            self.records.remove(&task);
-            return;
-        };
-        match decode::<OwnerRecord>("ownership", &node.data) {
+    fn update(&mut self, layout: &Layout, task: TaskId, node: Option<Node>) {
+        self.records.remove(&task);
+        self.malformed.remove(&task);
+        let Some(node) = node else { return };
+        match OwnerRecord::decode(&layout.owner(&task), &node.data) {
             Ok(record) => {
                 self.records.insert(task, (record, node));
             }
             Err(e) => {
-                warn!(task = %task, error = %e, "skipping malformed ownership record");
-                self.records.remove(&task);
+                self.malformed.insert(task, e);
             }
         }
     }

@@ -2,29 +2,49 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
-use tracing::warn;
-
 use crate::error::{Error, Result};
+use crate::ids::{TaskId, WorkerId};
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{OwnerRecord, TargetRecord, TaskRecord, WorkerRecord, decode};
+use crate::runtime::records::{OwnerRecord, Record, TargetRecord, TaskRecord, WorkerRecord};
 use crate::store::{CoordinationStore, Name, Node, Path, Watch};
 
-/// The decoded children of one folder, with their nodes' versions.
+/// The decoded children of one folder, with their nodes.
 pub(crate) type Records<K, T> = BTreeMap<K, (T, Node)>;
 
+/// One folder's children as read: the records that decode, the children
+/// whose record does not (each with its [`Error::MalformedRecord`]), and
+/// the children watch if one was armed.
+pub(crate) struct Listing<K, T> {
+    pub records: Records<K, T>,
+    pub malformed: BTreeMap<K, Error>,
+    pub watch: Option<Watch>,
+}
+
+impl<K, T> Listing<K, T> {
+    /// Every record, or the error of the first one that does not decode,
+    /// for a caller that cannot go on without all of them.
+    ///
+    /// # Errors
+    /// [`Error::MalformedRecord`] naming the node.
+    pub fn complete(self) -> Result<Records<K, T>> {
+        match self.malformed.into_values().next() {
+            Some(e) => Err(e),
+            None => Ok(self.records),
+        }
+    }
+}
+
 /// Lists `parent`'s children and reads each one; children deleted between
-/// the listing and the read are skipped, malformed records are logged and
-/// skipped. With `watch`, also arms a children watch on `parent`.
+/// the listing and the read are skipped. With `watch`, also arms a children
+/// watch on `parent`.
 pub(crate) async fn read_children<K, T>(
     store: &dyn CoordinationStore,
     parent: &Path,
-    what: &str,
     watch: bool,
-) -> Result<(Records<K, T>, Option<Watch>)>
+) -> Result<Listing<K, T>>
 where
     K: From<Name> + Ord,
-    T: DeserializeOwned,
+    T: Record,
 {
     let (names, watch) = if watch {
         let (names, w) = store.children_and_watch(parent).await?;
@@ -34,20 +54,27 @@ where
     };
     let reads = names.into_iter().map(|name| async move {
         let path = parent.join(&name)?;
-        Ok::<_, Error>((name, store.get(&path).await?))
+        let node = store.get(&path).await?;
+        Ok::<_, Error>((name, path, node))
     });
-    let mut out = BTreeMap::new();
+    let mut listing = Listing {
+        records: BTreeMap::new(),
+        malformed: BTreeMap::new(),
+        watch,
+    };
     for item in futures::future::join_all(reads).await {
-        let (name, node) = item?;
+        let (name, path, node) = item?;
         let Some(node) = node else { continue };
-        match decode::<T>(what, &node.data) {
+        match T::decode(&path, &node.data) {
             Ok(record) => {
-                out.insert(K::from(name), (record, node));
+                listing.records.insert(K::from(name), (record, node));
             }
-            Err(e) => warn!(node = %parent, child = %name, error = %e, "skipping malformed record"),
+            Err(e) => {
+                listing.malformed.insert(K::from(name), e);
+            }
         }
     }
-    Ok((out, watch))
+    Ok(listing)
 }
 
 /// The live workers.
@@ -55,34 +82,30 @@ pub(crate) async fn workers(
     store: &dyn CoordinationStore,
     layout: &Layout,
     watch: bool,
-) -> Result<(Records<crate::ids::WorkerId, WorkerRecord>, Option<Watch>)> {
-    read_children(store, layout.workers(), "worker", watch).await
+) -> Result<Listing<WorkerId, WorkerRecord>> {
+    read_children(store, layout.workers(), watch).await
 }
 
 /// Every task.
 pub(crate) async fn tasks(
     store: &dyn CoordinationStore,
     layout: &Layout,
-    watch: bool,
-) -> Result<(Records<crate::ids::TaskId, TaskRecord>, Option<Watch>)> {
-    read_children(store, layout.tasks(), "task", watch).await
+) -> Result<Listing<TaskId, TaskRecord>> {
+    read_children(store, layout.tasks(), false).await
 }
 
 /// Every ownership record.
 pub(crate) async fn owners(
     store: &dyn CoordinationStore,
     layout: &Layout,
-    watch: bool,
-) -> Result<(Records<crate::ids::TaskId, OwnerRecord>, Option<Watch>)> {
-    read_children(store, layout.owners(), "ownership", watch).await
+) -> Result<Listing<TaskId, OwnerRecord>> {
+    read_children(store, layout.owners(), false).await
 }
 
 /// Every published target.
 pub(crate) async fn targets(
     store: &dyn CoordinationStore,
     layout: &Layout,
-) -> Result<Records<crate::ids::WorkerId, TargetRecord>> {
-    Ok(read_children(store, layout.targets(), "target", false)
-        .await?
-        .0)
+) -> Result<Listing<WorkerId, TargetRecord>> {
+    read_children(store, layout.targets(), false).await
 }

@@ -16,7 +16,9 @@ use async_trait::async_trait;
 
 pub use ext::StoreExt;
 pub use path::{MAX_NAME_LEN, MAX_PATH_LEN, Name, Path};
-pub use types::{CreateMode, Node, Op, OpResult, SessionId, SessionState, StoreInfo, Version};
+pub use types::{
+    CreateMode, Incarnation, Node, Op, OpResult, SessionId, SessionState, StoreInfo, Version,
+};
 pub use watch::{Watch, WatchEvent, WatchSender};
 
 use crate::error::Result;

@@ -10,7 +10,9 @@ use super::path::Path;
 /// Versions are opaque: compare them only for equality. Every successful
 /// write of a node gives it a version different from every earlier version
 /// of that node while the node exists (ZooKeeper's data version, etcd's
-/// `mod_revision`).
+/// `mod_revision`). A node deleted and created again may get a version it
+/// had before (ZooKeeper starts every new node at 0): whoever compares
+/// versions across a delete compares [`Incarnation`]s too.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Version(pub u64);
 
@@ -21,6 +23,28 @@ impl fmt::Debug for Version {
 }
 
 impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Which creation of a node at its path this is: the same for as long as the
+/// node exists, different from that of every node created at the same path
+/// before it (ZooKeeper's `czxid`, etcd's `create_revision`).
+///
+/// Together with the [`Version`], it names one state of a node's data
+/// exactly, even across a delete and a re-create: `(incarnation, version)`
+/// never repeats at one path. Opaque: compare for equality only.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Incarnation(pub u64);
+
+impl fmt::Debug for Incarnation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+impl fmt::Display for Incarnation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
     }
@@ -107,6 +131,8 @@ pub struct Node {
     pub data: Vec<u8>,
     /// The version of that data, for compare-and-set.
     pub version: Version,
+    /// Which creation of the node at this path it is.
+    pub incarnation: Incarnation,
     /// The owning session, for an ephemeral node.
     pub ephemeral_owner: Option<SessionId>,
 }

@@ -1,9 +1,11 @@
 //! Clause: compare-and-set. A stale version fails with a typed conflict and
 //! never overwrites; of racers holding the same version exactly one wins.
+//! A node's incarnation tells a re-created node from the one before it,
+//! whose versions it may repeat.
 
 use std::collections::HashSet;
 
-use tenure_core::{CreateMode, Error, Version};
+use tenure_core::{CreateMode, Error, StoreExt, Version};
 
 use super::{LONG_SESSION, at, connect, setup, teardown};
 use crate::backend::Backend;
@@ -146,6 +148,41 @@ pub async fn versions_never_repeat_across_writes(backend: &dyn Backend) {
         v = c.store.set(&n, &data, expected).await.unwrap();
         assert!(seen.insert(v), "version {v:?} repeated at write {i}");
         assert_eq!(c.store.get(&n).await.unwrap().unwrap().version, v);
+    }
+    teardown(&c, &root).await;
+}
+
+/// A node keeps its incarnation through every write, reads report the same
+/// one with or without a watch, and a node deleted and created again (by
+/// any client, persistent or ephemeral) never has an incarnation of a node
+/// before it at that path, whatever its version.
+pub async fn a_recreated_node_has_a_new_incarnation(backend: &dyn Backend) {
+    let (c, root) = setup(backend).await;
+    let n = at(&root, "n");
+    let mut seen = HashSet::new();
+    for round in 0..ROUNDS {
+        let mode = if round % 2 == 0 {
+            CreateMode::Persistent
+        } else {
+            CreateMode::Ephemeral(c.store.live_session().unwrap())
+        };
+        c.store.create(&n, b"new", mode).await.unwrap();
+        let created = c.store.get(&n).await.unwrap().unwrap();
+        assert!(
+            seen.insert(created.incarnation),
+            "round {round}: incarnation {:?} repeated (version {:?})",
+            created.incarnation,
+            created.version
+        );
+        let v = c
+            .store
+            .set(&n, b"changed", Some(created.version))
+            .await
+            .unwrap();
+        let (node, _watch) = c.store.get_and_watch(&n).await.unwrap();
+        let node = node.unwrap();
+        assert_eq!((node.version, node.incarnation), (v, created.incarnation));
+        c.store.delete(&n, Some(v)).await.unwrap();
     }
     teardown(&c, &root).await;
 }

@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
             concurrent_sets_with_same_version_have_exactly_one_winner,
             concurrent_creates_of_one_node_have_exactly_one_winner,
             versions_never_repeat_across_writes,
+            a_recreated_node_has_a_new_incarnation,
         ]);
         $crate::conformance_suite!(@clause $make, ephemeral [
             ephemeral_is_visible_to_other_clients_with_its_owner,

@@ -57,7 +57,10 @@ impl Admin {
         let mut owners: Option<OwnerView> = None;
         loop {
             let read = async {
-                let before = view::workers(store, &self.layout, true).await?;
+                // A registration that does not decode counts as absent
+                // here: events only tell what an observer sees.
+                let listing = view::workers(store, &self.layout, true).await?;
+                let before = (listing.records, listing.watch);
                 match &mut owners {
                     None => owners = Some(OwnerView::read(store, &self.layout).await?),
                     Some(view) => {
@@ -94,14 +97,21 @@ impl Admin {
             let Some(view) = owners.as_mut() else {
                 continue;
             };
-            let current: BTreeMap<TaskId, OwnerRecord> = view
+            let mut current: BTreeMap<TaskId, OwnerRecord> = view
                 .records
                 .iter()
                 .map(|(t, (r, _))| (t.clone(), r.clone()))
                 .collect();
+            // A record that does not decode tells nothing about who holds
+            // its task: no event until it decodes or goes.
+            for task in view.malformed.keys() {
+                if let Some(old) = previous.get(task) {
+                    current.insert(task.clone(), old.clone());
+                }
+            }
             let mut events = Vec::new();
             if !first {
-                let (workers, _) = view::workers(store, &self.layout, false).await?;
+                let workers = view::workers(store, &self.layout, false).await?.records;
                 let registered = |ws: &view::Records<WorkerId, WorkerRecord>, rec: &OwnerRecord| {
                     ws.get(&rec.worker)
                         .is_some_and(|(w, _)| w.session == rec.session)

@@ -15,7 +15,7 @@ use std::future::Future;
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{TaskRecord, TasksRecord, decode, encode};
+use crate::runtime::records::{Record, TaskRecord, TasksRecord};
 use crate::store::{CreateMode, DynStore, Op, Path, StoreExt, Version};
 
 pub use spec::TaskSpec;
@@ -74,7 +74,7 @@ impl Admin {
     }
 
     fn encode_task(&self, spec: &TaskSpec, record: &TaskRecord) -> Result<Vec<u8>> {
-        let data = encode(record)?;
+        let data = record.encode()?;
         let limit = self.store.info().max_payload;
         if data.len() > limit {
             let overhead = data.len().saturating_sub(spec.payload.len());
@@ -88,18 +88,22 @@ impl Admin {
 
     /// The write of the `tasks` folder node that counts a change of `task`,
     /// by compare-and-set on the version just read.
+    ///
+    /// Empty (no change counted yet, or emptied by hand to start again),
+    /// the count starts from 0: the leader, seeing no count or a count
+    /// that went back, re-reads every task. A change log that does not
+    /// decode refuses the change: counting on from a guess could make the
+    /// leader miss changes.
     async fn bump(&self, task: &TaskId) -> Result<Op> {
         let path = self.layout.tasks();
         let node = self.store.get(path).await?.ok_or_else(|| Error::NotFound {
             path: path.to_string(),
         })?;
-        // Unreadable (or empty, from an older admin): start counting again;
-        // the leader sees the count go back and re-reads every task.
-        let mut record: TasksRecord = decode("tasks", &node.data).unwrap_or_default();
+        let mut record = TasksRecord::decode(path, &node.data)?;
         record.note(task.clone());
         Ok(Op::Set {
             path: path.clone(),
-            data: encode(&record)?,
+            data: record.encode()?,
             version: Some(node.version),
         })
     }
@@ -108,7 +112,9 @@ impl Admin {
     ///
     /// # Errors
     /// [`Error::AlreadyExists`] if a task of that name exists (nothing is
-    /// changed); [`Error::PayloadTooLarge`] naming the limit; store errors.
+    /// changed); [`Error::PayloadTooLarge`] naming the limit;
+    /// [`Error::MalformedRecord`] if the change log (the `tasks` node) does
+    /// not decode; store errors.
     pub async fn add_task(&self, spec: TaskSpec) -> Result<()> {
         let record = spec.to_record(false);
         let data = self.encode_task(&spec, &record)?;
@@ -128,7 +134,9 @@ impl Admin {
     /// is kept). The owner restarts its handler with the new payload.
     ///
     /// # Errors
-    /// [`Error::UnknownTask`]; [`Error::PayloadTooLarge`]; store errors.
+    /// [`Error::UnknownTask`]; [`Error::PayloadTooLarge`];
+    /// [`Error::MalformedRecord`] if the task's record or the change log
+    /// does not decode (nothing is changed); store errors.
     pub async fn update_task(&self, spec: TaskSpec) -> Result<()> {
         self.modify(&spec.id.clone(), |old| {
             let record = spec.to_record(old.paused);
@@ -169,7 +177,8 @@ impl Admin {
     /// Pauses a task: its runner stops and it runs nowhere until resumed.
     ///
     /// # Errors
-    /// [`Error::UnknownTask`]; store errors.
+    /// [`Error::UnknownTask`]; [`Error::MalformedRecord`] if the task's
+    /// record or the change log does not decode; store errors.
     pub async fn pause_task(&self, id: &TaskId) -> Result<()> {
         self.set_paused(id, true).await
     }
@@ -177,7 +186,8 @@ impl Admin {
     /// Resumes a paused task.
     ///
     /// # Errors
-    /// [`Error::UnknownTask`]; store errors.
+    /// [`Error::UnknownTask`]; [`Error::MalformedRecord`] if the task's
+    /// record or the change log does not decode; store errors.
     pub async fn resume_task(&self, id: &TaskId) -> Result<()> {
         self.set_paused(id, false).await
     }
@@ -186,7 +196,7 @@ impl Admin {
         self.modify(id, |old| {
             let mut record = old.clone();
             record.paused = paused;
-            encode(&record)
+            record.encode()
         })
         .await
     }
@@ -195,7 +205,8 @@ impl Admin {
     /// task added again later under the same name never reuses a token.
     ///
     /// # Errors
-    /// [`Error::UnknownTask`]; store errors.
+    /// [`Error::UnknownTask`]; [`Error::MalformedRecord`] if the change log
+    /// does not decode; store errors.
     pub async fn remove_task(&self, id: &TaskId) -> Result<()> {
         let path = self.layout.task(id);
         self.change(id, || {
@@ -211,8 +222,9 @@ impl Admin {
 
     /// Reads a task record and its version.
     async fn read_task(&self, id: &TaskId) -> Result<(TaskRecord, Version)> {
-        match self.store.get(&self.layout.task(id)).await? {
-            Some(node) => Ok((decode("task", &node.data)?, node.version)),
+        let path = self.layout.task(id);
+        match self.store.get(&path).await? {
+            Some(node) => Ok((TaskRecord::decode(&path, &node.data)?, node.version)),
             None => Err(Error::UnknownTask {
                 task: id.to_string(),
             }),
@@ -241,12 +253,19 @@ impl Admin {
     /// One change of task `id`: the write `task_op` makes, in one multi with
     /// the rewrite of the `tasks` node; both are made again while a
     /// compare-and-set loses a race.
+    ///
+    /// The `tasks` node is read before the task: every change made through
+    /// this API rewrites it, so a task removed and added again after that
+    /// read fails the multi. A compare-and-set on the task's version alone
+    /// would not notice: the new task node may have the version read
+    /// (ZooKeeper starts every node at 0).
     async fn change<F>(&self, id: &TaskId, task_op: impl Fn() -> F) -> Result<()>
     where
         F: Future<Output = Result<Op>>,
     {
         for _ in 0..CAS_RETRIES {
-            let ops = [task_op().await?, self.bump(id).await?];
+            let bump = self.bump(id).await?;
+            let ops = [task_op().await?, bump];
             match self.store.multi(&ops).await {
                 Err(Error::VersionConflict { .. }) => continue,
                 other => return other.map(drop),

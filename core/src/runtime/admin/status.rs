@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::admin::Admin;
-use crate::runtime::records::{LeaderRecord, decode};
+use crate::runtime::records::{LeaderRecord, Record};
 use crate::runtime::view;
 
 /// Who runs a task.
@@ -95,9 +95,10 @@ impl Admin {
     /// Who runs what now.
     ///
     /// # Errors
-    /// Store errors.
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) naming a
+    /// node read that does not decode; store errors.
     pub async fn owners(&self) -> Result<BTreeMap<TaskId, Ownership>> {
-        let (owners, _) = view::owners(&*self.store, &self.layout, false).await?;
+        let owners = view::owners(&*self.store, &self.layout).await?.complete()?;
         Ok(owners
             .into_iter()
             .map(|(t, (rec, _))| {
@@ -116,9 +117,12 @@ impl Admin {
     /// Where the leader wants each task.
     ///
     /// # Errors
-    /// Store errors.
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) naming a
+    /// node read that does not decode; store errors.
     pub async fn targets(&self) -> Result<BTreeMap<TaskId, WorkerId>> {
-        let targets = view::targets(&*self.store, &self.layout).await?;
+        let targets = view::targets(&*self.store, &self.layout)
+            .await?
+            .complete()?;
         let mut out = BTreeMap::new();
         for (worker, (rec, _)) in targets {
             for task in rec.tasks.into_keys() {
@@ -131,7 +135,8 @@ impl Admin {
     /// The live workers.
     ///
     /// # Errors
-    /// Store errors.
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) naming a
+    /// node read that does not decode; store errors.
     pub async fn workers(&self) -> Result<Vec<WorkerStatus>> {
         Ok(self.status().await?.workers)
     }
@@ -139,7 +144,8 @@ impl Admin {
     /// Every task with its owner and target.
     ///
     /// # Errors
-    /// Store errors.
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) naming a
+    /// node read that does not decode; store errors.
     pub async fn tasks(&self) -> Result<Vec<TaskStatus>> {
         Ok(self.status().await?.tasks)
     }
@@ -147,15 +153,18 @@ impl Admin {
     /// The elected leader.
     ///
     /// # Errors
-    /// Store errors.
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) naming a
+    /// node read that does not decode; store errors.
     pub async fn leader(&self) -> Result<Option<LeaderStatus>> {
-        Ok(match self.store.get(self.layout.leader()).await? {
-            Some(n) => decode::<LeaderRecord>("leader", &n.data)
-                .ok()
-                .map(|l| LeaderStatus {
+        let path = self.layout.leader();
+        Ok(match self.store.get(path).await? {
+            Some(n) => {
+                let l = LeaderRecord::decode(path, &n.data)?;
+                Some(LeaderStatus {
                     worker: l.worker,
                     term: l.term,
-                }),
+                })
+            }
             None => None,
         })
     }
@@ -163,11 +172,14 @@ impl Admin {
     /// Leader, workers and tasks, read together.
     ///
     /// # Errors
-    /// Store errors.
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) naming a
+    /// node read that does not decode; store errors.
     pub async fn status(&self) -> Result<ClusterStatus> {
         let store = &*self.store;
-        let (workers, _) = view::workers(store, &self.layout, false).await?;
-        let (tasks, _) = view::tasks(store, &self.layout, false).await?;
+        let workers = view::workers(store, &self.layout, false)
+            .await?
+            .complete()?;
+        let tasks = view::tasks(store, &self.layout).await?.complete()?;
         let owners = self.owners().await?;
         let targets = self.targets().await?;
         let leader = self.leader().await?;

@@ -41,7 +41,7 @@ impl Ages {
     pub fn update<'a>(
         &mut self,
         workers: impl Iterator<Item = (&'a WorkerId, &'a WorkerRecord)> + Clone,
-        published: Option<&BTreeMap<WorkerId, TargetRecord>>,
+        published: Option<&BTreeMap<WorkerId, Option<TargetRecord>>>,
     ) -> BTreeMap<WorkerId, Duration> {
         let now = clock_ms();
         let live: BTreeMap<&WorkerId, u64> = workers.map(|(id, r)| (id, r.session)).collect();
@@ -52,6 +52,7 @@ impl Ages {
                 let seen = self.seen.entry(id.clone()).or_insert_with(|| {
                     let inherited = published
                         .and_then(|p| p.get(id))
+                        .and_then(Option::as_ref)
                         .filter(|t| t.seen_session == Some(session))
                         .and_then(|t| t.seen_ms);
                     Seen {

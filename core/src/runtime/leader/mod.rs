@@ -6,7 +6,10 @@
 //! leader increments the `term` counter by compare-and-set and checks the
 //! counter's version in every write it makes, so a deposed leader (whose
 //! session ended while it was still computing) can never overwrite the
-//! targets of its successor.
+//! targets of its successor. A term that does not decode is not guessed:
+//! the elected worker tells it and keeps the `leader` node without leading
+//! (the others keep waiting), reading the term again every heartbeat until
+//! it is repaired.
 
 mod ages;
 mod plan;
@@ -21,9 +24,10 @@ use tracing::{debug, info};
 
 use crate::error::{Error, Result};
 use crate::runtime::events::{WorkerEvent, WorkerEventKind};
-use crate::runtime::records::{LeaderRecord, decode_counter, encode};
+use crate::runtime::malformed::Malformed;
+use crate::runtime::records::{LeaderRecord, Record, decode_term};
 use crate::runtime::worker::{Inner, retry_pause};
-use crate::store::{CreateMode, SessionId, SessionState};
+use crate::store::{CreateMode, SessionId, SessionState, Version};
 
 use plan::LeaderState;
 
@@ -80,7 +84,7 @@ async fn elect(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken)
             };
             match inner
                 .store
-                .create(path, &encode(&record)?, CreateMode::Ephemeral(session))
+                .create(path, &record.encode()?, CreateMode::Ephemeral(session))
                 .await
             {
                 Ok(_) => {}
@@ -104,7 +108,8 @@ async fn resign(inner: &Inner, session: SessionId) {
     }
 }
 
-async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) -> Result<()> {
+/// Starts the next term: the term counter moves by compare-and-set.
+async fn next_term(inner: &Inner) -> Result<(u64, Version)> {
     let term_path = inner.layout.term();
     let node = inner
         .store
@@ -113,11 +118,38 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
         .ok_or_else(|| Error::NotFound {
             path: term_path.to_string(),
         })?;
-    let term = decode_counter(&node.data) + 1;
+    let term = decode_term(term_path, &node.data)?
+        .checked_add(1)
+        .ok_or_else(|| Error::MalformedRecord {
+            path: term_path.to_string(),
+            record: crate::runtime::records::TERM,
+            problem: "the term is at the largest number: no next term exists".into(),
+        })?;
     let term_version = inner
         .store
         .set(term_path, term.to_string().as_bytes(), Some(node.version))
         .await?;
+    Ok((term, term_version))
+}
+
+async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) -> Result<()> {
+    let term_path = inner.layout.term();
+    let mut events = inner.store.session_events();
+    events.borrow_and_update();
+    let mut told = Malformed::default();
+    let (term, term_version) = loop {
+        match next_term(inner).await {
+            Ok(next) => break next,
+            Err(e) if told.report(&inner.events, &e) => {
+                tokio::select! {
+                    _ = stop.cancelled() => return Ok(()),
+                    _ = events.changed() => return Ok(()),
+                    _ = tokio::time::sleep(inner.timing.heartbeat) => {}
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let record = LeaderRecord {
         worker: inner.id.clone(),
         session: session.0,
@@ -125,14 +157,13 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
     };
     inner
         .store
-        .set(inner.layout.leader(), &encode(&record)?, None)
+        .set(inner.layout.leader(), &record.encode()?, None)
         .await?;
     info!(term, "leading");
     let _ = inner
         .events
         .send(WorkerEvent::now(WorkerEventKind::Leading { term }));
     let mut state = LeaderState::new(term, term_version, inner.timing.leader_resync);
-    let mut events = inner.store.session_events();
     let mut failures = 0u32;
     loop {
         if stop.is_cancelled() || inner.store.session_state() != SessionState::Connected(session) {

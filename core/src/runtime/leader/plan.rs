@@ -1,6 +1,14 @@
 //! One leader round: read what changed, ask the strategy, publish.
+//!
+//! Records that do not decode are told (a warning and a worker event) and
+//! decide nothing: a task whose task record or ownership record does not
+//! decode is left out of the strategy's input and keeps the place the
+//! published targets give it (with the revision they name), until its
+//! records decode again; a registration that does not decode is not a
+//! live worker. The leader's own records (targets, the open list) that do
+//! not decode are written again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
@@ -9,30 +17,43 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::debug;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
 use crate::runtime::leader::tasks::TaskView;
+use crate::runtime::malformed::Malformed;
 use crate::runtime::owners::OwnerView;
-use crate::runtime::records::{TargetRecord, WorkerRecord};
-use crate::runtime::view::{self, Records};
+use crate::runtime::records::{OpenRecord, Revision, TargetRecord, WorkerRecord};
+use crate::runtime::view::{self, Listing};
 use crate::runtime::worker::Inner;
-use crate::store::{Version, Watch};
+use crate::store::Version;
 use crate::strategy::{Assignment, StrategyInput, TaskInfo, WorkerInfo};
+
+/// The targets in the store: `None` for one that does not decode (it is
+/// written again at the next publish).
+pub(super) type Published = BTreeMap<WorkerId, Option<TargetRecord>>;
 
 /// What the leader knows and watches.
 pub(super) struct LeaderState {
     pub term: u64,
     pub term_version: Version,
-    workers: Option<(Records<WorkerId, WorkerRecord>, Watch)>,
+    /// The registrations, with their children watch.
+    workers: Option<Listing<WorkerId, WorkerRecord>>,
     /// The tasks; refreshed by what changed when its watch fired.
     tasks: Option<TaskView>,
     /// The ownership records; refreshed by what changed when a watch fired.
     owners: Option<OwnerView>,
     pub ages: Ages,
     /// What is in the store now: `None` until read after election.
-    pub published: Option<BTreeMap<WorkerId, TargetRecord>>,
-    pub published_open: Option<crate::runtime::records::OpenRecord>,
+    pub published: Option<Published>,
+    /// The open list in the store: `None` until read, `Some(None)` if it
+    /// does not decode (it is written again at the next publish).
+    pub published_open: Option<Option<OpenRecord>>,
+    /// The leader's own records that did not decode when read, until
+    /// written again.
+    pub published_malformed: Vec<Error>,
+    /// The malformed records told about.
+    told: Malformed,
     recheck_at: Option<Instant>,
     /// Every input is re-read at this period even without a watch firing
     /// (heals a lost watch event).
@@ -51,6 +72,8 @@ impl LeaderState {
             ages: Ages::default(),
             published: None,
             published_open: None,
+            published_malformed: Vec::new(),
+            told: Malformed::default(),
             recheck_at: None,
             resync_every,
             resync_at: None,
@@ -80,7 +103,7 @@ impl LeaderState {
                 return Poll::Ready(());
             }
             let mut fired = false;
-            if let Some((_, w)) = &mut self.workers {
+            if let Some(w) = self.workers.as_mut().and_then(|l| l.watch.as_mut()) {
                 fired |= Pin::new(w).poll(cx).is_ready();
                 if fired {
                     self.workers = None;
@@ -105,14 +128,13 @@ impl LeaderState {
         let store = &*inner.store;
         let layout = &inner.layout;
         if self.resync_at.is_none_or(|at| Instant::now() >= at) {
-            self.workers = None;
-            self.tasks = None;
-            self.owners = None;
+            // Everything, the published targets included: a target
+            // changed by hand is written again.
+            self.invalidate();
             self.resync_at = Some(Instant::now() + self.resync_every);
         }
         if self.workers.is_none() {
-            let (records, watch) = view::workers(store, layout, true).await?;
-            self.workers = watch.map(|w| (records, w));
+            self.workers = Some(view::workers(store, layout, true).await?);
         }
         match &mut self.tasks {
             None => self.tasks = Some(TaskView::read(store, layout).await?),
@@ -129,12 +151,29 @@ impl LeaderState {
             }
         }
         self.load_published(inner).await?;
-        let (Some((workers, _)), Some(tasks), Some(owners)) =
+        let (Some(workers), Some(task_view), Some(owners)) =
             (&self.workers, &self.tasks, &self.owners)
         else {
             return Ok(());
         };
-        let tasks = &tasks.records;
+        self.told.report_all(
+            &inner.events,
+            workers
+                .malformed
+                .values()
+                .chain(task_view.malformed.values())
+                .chain(&task_view.log)
+                .chain(owners.malformed.values())
+                .chain(&self.published_malformed),
+        );
+        let frozen: BTreeSet<TaskId> = task_view
+            .malformed
+            .keys()
+            .chain(owners.malformed.keys())
+            .cloned()
+            .collect();
+        let workers = &workers.records;
+        let tasks = &task_view.records;
         let now = Instant::now();
         let ages = self.ages.update(
             workers.iter().map(|(id, (rec, _))| (id, rec)),
@@ -151,7 +190,7 @@ impl LeaderState {
             .collect();
         let task_infos: Vec<TaskInfo> = tasks
             .iter()
-            .filter(|(_, (rec, _))| !rec.paused)
+            .filter(|(id, (rec, _))| !rec.paused && !frozen.contains(*id))
             .map(|(id, (rec, _))| TaskInfo {
                 id: id.clone(),
                 weight: rec.weight.max(1),
@@ -162,6 +201,7 @@ impl LeaderState {
         let current: Assignment = owners
             .records
             .iter()
+            .filter(|(t, _)| !frozen.contains(*t))
             .map(|(t, (rec, _))| (t.clone(), rec.worker.clone()))
             .collect();
         let input = StrategyInput {
@@ -171,12 +211,12 @@ impl LeaderState {
         };
         let target = inner.strategy.assign(&input);
         self.recheck_at = target.recheck_after.map(|d| now + d);
-        let versions: BTreeMap<TaskId, u64> = tasks
+        let revisions: BTreeMap<TaskId, Revision> = tasks
             .iter()
-            .map(|(id, (_, node))| (id.clone(), node.version.0))
+            .map(|(id, (_, node))| (id.clone(), Revision::of(node)))
             .collect();
         let live_ids: Vec<WorkerId> = live.into_iter().map(|w| w.id).collect();
-        self.publish(inner, &live_ids, &target, &task_infos, &versions)
+        self.publish(inner, &live_ids, &target, &task_infos, &revisions, &frozen)
             .await
     }
 }

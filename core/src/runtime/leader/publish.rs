@@ -1,14 +1,14 @@
 //! Writing the leader's decisions: per-worker targets and the open list,
 //! each write fenced by the leader's term.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tracing::debug;
 
 use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::plan::LeaderState;
-use crate::runtime::records::{OpenRecord, OpenTask, TargetRecord, decode, encode};
+use crate::runtime::records::{OpenRecord, OpenTask, Record, Revision, TargetRecord};
 use crate::runtime::view;
 use crate::runtime::worker::Inner;
 use crate::store::{CreateMode, Op, Path};
@@ -21,7 +21,8 @@ impl LeaderState {
         live: &[WorkerId],
         target: &Target,
         tasks: &[TaskInfo],
-        versions: &BTreeMap<TaskId, u64>,
+        revisions: &BTreeMap<TaskId, Revision>,
+        frozen: &BTreeSet<TaskId>,
     ) -> Result<()> {
         let layout = &inner.layout;
         self.load_published(inner).await?;
@@ -41,13 +42,23 @@ impl LeaderState {
             })
             .collect();
         for (task, worker) in &target.placements {
-            if let (Some(rec), Some(v)) = (wanted.get_mut(worker), versions.get(task)) {
+            if let (Some(rec), Some(v)) = (wanted.get_mut(worker), revisions.get(task)) {
                 rec.tasks.insert(task.clone(), *v);
+            }
+        }
+        let published = self.published.clone().unwrap_or_default();
+        // Tasks whose records do not decode stay where they are.
+        for (worker, old) in &published {
+            if let (Some(old), Some(rec)) = (old, wanted.get_mut(worker)) {
+                for (task, revision) in &old.tasks {
+                    if frozen.contains(task) {
+                        rec.tasks.insert(task.clone(), *revision);
+                    }
+                }
             }
         }
         // Targets first emptied, then filled: a task moving from A to B is
         // released by A while B already waits for it.
-        let published = self.published.clone().unwrap_or_default();
         for (worker, old) in &published {
             if !wanted.contains_key(worker) {
                 self.write(inner, &layout.target(worker), None, true)
@@ -55,32 +66,39 @@ impl LeaderState {
                 if let Some(p) = &mut self.published {
                     p.remove(worker);
                 }
-                debug!(worker = %worker, tasks = old.tasks.len(), "target of a departed worker removed");
+                let tasks = old.as_ref().map_or(0, |o| o.tasks.len());
+                debug!(worker = %worker, tasks, "target of a departed worker removed");
             }
         }
         for (worker, rec) in wanted {
             let old = published.get(&worker);
-            if old.is_some_and(|o| {
+            if old.and_then(Option::as_ref).is_some_and(|o| {
                 o.tasks == rec.tasks
                     && o.seen_ms == rec.seen_ms
                     && o.seen_session == rec.seen_session
             }) {
                 continue;
             }
-            let data = encode(&rec)?;
+            let data = rec.encode()?;
             self.write(inner, &layout.target(&worker), Some(data), old.is_some())
                 .await?;
             if let Some(p) = &mut self.published {
-                p.insert(worker, rec);
+                p.insert(worker, Some(rec));
             }
         }
+        let old_open = self.published_open.clone().flatten();
+        let kept = old_open
+            .iter()
+            .flat_map(|o| &o.tasks)
+            .filter(|(t, _)| frozen.contains(*t))
+            .map(|(t, open)| (t.clone(), open.clone()));
         let open = OpenRecord {
             term: self.term,
             tasks: target
                 .open
                 .iter()
                 .filter_map(|t| {
-                    let version = *versions.get(t)?;
+                    let revision = *revisions.get(t)?;
                     let info = tasks
                         .binary_search_by(|i| i.id.cmp(t))
                         .ok()
@@ -88,23 +106,22 @@ impl LeaderState {
                     Some((
                         t.clone(),
                         OpenTask {
-                            version,
+                            revision,
                             tags: info.tags.clone(),
                             pinned: info.pinned.clone(),
                         },
                     ))
                 })
+                .chain(kept)
                 .collect(),
         };
-        if self
-            .published_open
-            .as_ref()
-            .is_none_or(|o| o.tasks != open.tasks)
-        {
-            self.write(inner, layout.open(), Some(encode(&open)?), true)
+        if old_open.is_none_or(|o| o.tasks != open.tasks) {
+            self.write(inner, layout.open(), Some(open.encode()?), true)
                 .await?;
-            self.published_open = Some(open);
+            self.published_open = Some(Some(open));
         }
+        // Whatever of its own did not decode is written again by now.
+        self.published_malformed.clear();
         Ok(())
     }
 
@@ -115,14 +132,30 @@ impl LeaderState {
         let layout = &inner.layout;
         if self.published.is_none() {
             let existing = view::targets(store, layout).await?;
-            self.published = Some(existing.into_iter().map(|(w, (rec, _))| (w, rec)).collect());
+            self.published_malformed.clear();
+            let mut published: BTreeMap<_, _> = existing
+                .records
+                .into_iter()
+                .map(|(w, (rec, _))| (w, Some(rec)))
+                .collect();
+            for (worker, e) in existing.malformed {
+                published.insert(worker, None);
+                self.published_malformed.push(e);
+            }
+            self.published = Some(published);
         }
         if self.published_open.is_none() {
             let open = match store.get(layout.open()).await? {
-                Some(n) if !n.data.is_empty() => decode("open", &n.data).unwrap_or_default(),
-                _ => OpenRecord::default(),
+                Some(n) => OpenRecord::decode(layout.open(), &n.data),
+                None => Ok(OpenRecord::default()),
             };
-            self.published_open = Some(open);
+            self.published_open = Some(match open {
+                Ok(open) => Some(open),
+                Err(e) => {
+                    self.published_malformed.push(e);
+                    None
+                }
+            });
         }
         Ok(())
     }

@@ -9,24 +9,31 @@
 //! back, data an older admin wrote), it re-reads every task. The folder
 //! node is always read before the tasks, so a change after that read fires
 //! the new watch.
+//!
+//! A task record that does not decode is kept apart (`malformed`): the
+//! leader cannot tell its weight, tags, pause state or payload, so it
+//! makes no decision about that task until it decodes again. A change log
+//! that does not decode is told too, and the tasks are read in full.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tracing::warn;
-
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{TaskRecord, TasksRecord, decode};
+use crate::runtime::records::{Record, TaskRecord, TasksRecord};
 use crate::runtime::view::{self, Records};
 use crate::store::{CoordinationStore, Node, Version, Watch};
 
 /// The tasks as last read, and what proves them current.
 pub(super) struct TaskView {
     pub records: Records<TaskId, TaskRecord>,
+    /// The tasks whose record does not decode.
+    pub malformed: BTreeMap<TaskId, Error>,
+    /// The change log's error, when it does not decode.
+    pub log: Option<Error>,
     /// The folder node's change count at the last read, if readable.
     changes: Option<u64>,
     /// The folder node's version at the last read.
@@ -50,10 +57,13 @@ impl TaskView {
     /// Reads every task, arming the watch first.
     pub async fn read(store: &dyn CoordinationStore, layout: &Layout) -> Result<Self> {
         let (node, watch) = folder(store, layout).await?;
-        let (records, _) = view::tasks(store, layout, false).await?;
+        let listing = view::tasks(store, layout).await?;
+        let log = node_record(layout, &node).err();
         Ok(TaskView {
-            records,
-            changes: count(&node),
+            records: listing.records,
+            malformed: listing.malformed,
+            log,
+            changes: count(layout, &node),
             version: node.version,
             watch: Some(watch),
         })
@@ -84,12 +94,13 @@ impl TaskView {
             return Ok(Refresh::Current);
         }
         let (node, watch) = folder(store, layout).await?;
-        let changes = count(&node);
+        let changes = count(layout, &node);
+        let record = node_record(layout, &node);
         let named: Option<BTreeSet<TaskId>> = if node.version == self.version {
             Some(BTreeSet::new())
         } else {
-            match (node_record(&node), self.changes) {
-                (Some(record), Some(seen)) => record
+            match (&record, self.changes) {
+                (Ok(record), Some(seen)) => record
                     .changed_since(seen)
                     .filter(|names| !names.is_empty())
                     .map(|names| names.iter().cloned().collect()),
@@ -103,10 +114,13 @@ impl TaskView {
                 Refresh::Changed(n)
             }
             None => {
-                self.records = view::tasks(store, layout, false).await?.0;
+                let listing = view::tasks(store, layout).await?;
+                self.records = listing.records;
+                self.malformed = listing.malformed;
                 Refresh::Full
             }
         };
+        self.log = record.err();
         self.changes = changes;
         self.version = node.version;
         self.watch = Some(watch);
@@ -120,22 +134,23 @@ impl TaskView {
         names: BTreeSet<TaskId>,
     ) -> Result<()> {
         let reads = names.into_iter().map(|task| async move {
-            let node = store.get(&layout.task(&task)).await?;
-            Ok::<_, Error>((task, node))
+            let path = layout.task(&task);
+            let node = store.get(&path).await?;
+            Ok::<_, Error>((task, path, node))
         });
         for item in futures::future::join_all(reads).await {
-            let (task, node) = item?;
-            let record = node.and_then(|n| match decode::<TaskRecord>("task", &n.data) {
-                Ok(r) => Some((r, n)),
-                Err(e) => {
-                    warn!(task = %task, error = %e, "skipping malformed record");
-                    None
+            let (task, path, node) = item?;
+            self.records.remove(&task);
+            self.malformed.remove(&task);
+            let Some(node) = node else { continue };
+            match TaskRecord::decode(&path, &node.data) {
+                Ok(record) => {
+                    self.records.insert(task, (record, node));
                 }
-            });
-            match record {
-                Some(r) => self.records.insert(task, r),
-                None => self.records.remove(&task),
-            };
+                Err(e) => {
+                    self.malformed.insert(task, e);
+                }
+            }
         }
         Ok(())
     }
@@ -150,10 +165,14 @@ async fn folder(store: &dyn CoordinationStore, layout: &Layout) -> Result<(Node,
     Ok((node, watch))
 }
 
-fn node_record(node: &Node) -> Option<TasksRecord> {
-    decode("tasks", &node.data).ok()
+/// The change log, empty for none yet (then the tasks are read in full).
+fn node_record(layout: &Layout, node: &Node) -> Result<TasksRecord> {
+    TasksRecord::decode(layout.tasks(), &node.data)
 }
 
-fn count(node: &Node) -> Option<u64> {
-    node_record(node).map(|r| r.changes)
+fn count(layout: &Layout, node: &Node) -> Option<u64> {
+    node_record(layout, node)
+        .ok()
+        .filter(|_| !node.data.is_empty())
+        .map(|r| r.changes)
 }

@@ -10,7 +10,9 @@
 //! read, exactly as one at a time: a failed request never makes the worker
 //! forget a record that holds a task (see `unsure.rs`). One failure does
 //! not waste the claims that succeeded beside it: they are all applied
-//! before the pass fails with the first error.
+//! before the pass fails with the first error. A record that does not
+//! decode is no failure of the pass: it is told, and only its task waits
+//! (see `converge.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -22,7 +24,7 @@ use tracing::info;
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::claim::{self, Claim, ClaimError};
-use crate::runtime::records::{OwnerRecord, decode};
+use crate::runtime::records::{OwnerRecord, Record};
 use crate::runtime::worker::reconcile::{Held, Reconciler};
 use crate::store::{Node, SessionId, Watch};
 
@@ -59,17 +61,25 @@ impl Reconciler {
                     continue;
                 }
             };
-            if !matches!(result, Err(ClaimError::Store(_))) {
+            // A definite answer, or a fencing counter that does not decode
+            // (nothing was written).
+            let malformed = match &result {
+                Err(ClaimError::Store(e)) => self.malformed(e),
+                _ => false,
+            };
+            if malformed || !matches!(result, Err(ClaimError::Store(_))) {
                 self.unsure.remove(&task);
             }
             match result {
                 Ok(c) => {
                     info!(task = %task, token = c.token, "claimed");
+                    self.told.cleared(&self.inner.layout.epoch(&task));
                     self.track(&task, &c);
                     claimed.push((task, c));
                 }
                 Err(ClaimError::Owned) => owned.push(task),
                 Err(ClaimError::NoTask) => {}
+                Err(ClaimError::Store(_)) if malformed => {}
                 Err(ClaimError::Store(e)) => {
                     failure.get_or_insert(e);
                 }
@@ -115,8 +125,8 @@ impl Reconciler {
             Held {
                 token: c.token,
                 record_version: c.record_version,
-                task_version: 0,
-                target_version: None,
+                task_revision: None,
+                target_revision: None,
                 payload: None,
                 used: false,
             },
@@ -143,10 +153,10 @@ impl Reconciler {
         let mut failure = None;
         for (task, c, read) in reads {
             match read {
-                Ok(Some((payload, version))) => {
+                Ok(Some((payload, revision))) => {
                     if let Some(h) = self.held.get_mut(&task) {
                         h.payload = Some(payload);
-                        h.task_version = version;
+                        h.task_revision = Some(revision);
                     }
                 }
                 Ok(None) => {
@@ -166,6 +176,8 @@ impl Reconciler {
                         }
                     }
                 }
+                // Held without a payload: read again on the next pass.
+                Err(e) if self.malformed(&e) => {}
                 Err(e) => {
                     failure.get_or_insert(e);
                 }
@@ -211,14 +223,19 @@ impl Reconciler {
                 self.next_heartbeat = self.next_heartbeat.min(Instant::now());
                 continue;
             };
-            let record: OwnerRecord = match decode("ownership", &node.data) {
-                Ok(r) => r,
+            // A record that does not decode is someone's: waited for.
+            let path = inner.layout.owner(&task);
+            let mine = match OwnerRecord::decode(&path, &node.data) {
+                Ok(record) => {
+                    self.told.cleared(&path);
+                    record.worker == inner.id
+                }
                 Err(e) => {
-                    failure.get_or_insert(e);
-                    continue;
+                    self.malformed(&e);
+                    false
                 }
             };
-            if record.worker == inner.id && node.ephemeral_owner == Some(session) {
+            if mine && node.ephemeral_owner == Some(session) {
                 self.unsure.insert(task);
                 self.next_heartbeat = self.next_heartbeat.min(Instant::now());
             } else if !open_only.contains(&task) {

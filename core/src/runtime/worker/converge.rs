@@ -1,5 +1,16 @@
 //! Converging: release what is no longer wanted here, restart handlers
 //! whose task changed, claim what is wanted, start what is held.
+//!
+//! Records that do not decode are told once (a warning and a
+//! [`WorkerEventKind::MalformedRecord`] event) and decide nothing, while
+//! the other tasks go on: a target or open list that does not decode
+//! leaves what was wanted as it was, until the leader writes it again; a
+//! task record that does not decode starts no handler (a running one keeps
+//! its payload); a fencing counter that does not decode gives no token,
+//! so its task is neither claimed nor started again. Each is read again on
+//! later passes and acted on once it decodes.
+//!
+//! [`WorkerEventKind::MalformedRecord`]: crate::WorkerEventKind::MalformedRecord
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -11,7 +22,7 @@ use crate::error::Result;
 use crate::ids::TaskId;
 use crate::runtime::claim;
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{OpenRecord, TargetRecord, TaskRecord, decode};
+use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
 
@@ -24,33 +35,45 @@ impl Reconciler {
             let (node, watch) = self
                 .timed(session, inner.store.get_and_watch(&path))
                 .await?;
-            self.desired = match node {
-                Some(n) => decode::<TargetRecord>("target", &n.data)?.tasks,
-                None => BTreeMap::new(),
-            };
+            match node
+                .map(|n| TargetRecord::decode(&path, &n.data))
+                .transpose()
+            {
+                Ok(target) => {
+                    self.desired = target.map(|t| t.tasks).unwrap_or_default();
+                    self.told.cleared(&path);
+                }
+                Err(e) => {
+                    self.malformed(&e);
+                }
+            }
             self.target_watch = Some(watch);
         }
         if self.open_watch.is_none() {
-            let (node, watch) = self
-                .timed(session, inner.store.get_and_watch(inner.layout.open()))
-                .await?;
-            self.open = match node {
-                Some(n) if !n.data.is_empty() => decode("open", &n.data)?,
-                _ => OpenRecord::default(),
-            };
+            let path = inner.layout.open();
+            let (node, watch) = self.timed(session, inner.store.get_and_watch(path)).await?;
+            match node.map(|n| OpenRecord::decode(path, &n.data)).transpose() {
+                Ok(open) => {
+                    self.open = open.unwrap_or_default();
+                    self.told.cleared(path);
+                }
+                Err(e) => {
+                    self.malformed(&e);
+                }
+            }
             self.open_watch = Some(watch);
         }
         Ok(())
     }
 
-    /// Task → the task version wanted here.
-    pub(super) fn wanted(&self) -> BTreeMap<TaskId, u64> {
+    /// Task → the task revision wanted here.
+    pub(super) fn wanted(&self) -> BTreeMap<TaskId, Revision> {
         let mut wanted = self.desired.clone();
         for (task, open) in &self.open.tasks {
             let eligible = open.pinned.as_ref().is_none_or(|p| *p == self.inner.id)
                 && open.tags.iter().all(|t| self.inner.tags.contains(t));
             if eligible {
-                wanted.entry(task.clone()).or_insert(open.version);
+                wanted.entry(task.clone()).or_insert(open.revision);
             }
         }
         wanted
@@ -88,30 +111,45 @@ impl Reconciler {
             }
             self.restarts.remove(&task);
         }
-        // Restart handlers whose task changed: the target names a version
-        // other than the one the handler runs with. The task node is the
-        // truth (the target may lag behind it), so the handler restarts
-        // only if the node's version differs from the handler's.
-        let changed: Vec<(TaskId, u64)> = self
+        // Restart handlers whose task changed: the target names a revision
+        // other than the one the handler runs with (a new version, or the
+        // task removed and added again, which may repeat a version but
+        // never an incarnation). The task node is the truth (the target may
+        // lag behind it), so the handler restarts only if the node's
+        // revision differs from the handler's.
+        let changed: Vec<(TaskId, Revision)> = self
             .held
             .iter()
             .filter_map(|(t, h)| {
-                let v = *wanted.get(t)?;
-                let stale = v != h.task_version && h.target_version != Some(v);
-                (stale || h.payload.is_none()).then(|| (t.clone(), v))
+                let r = *wanted.get(t)?;
+                let stale = h.task_revision != Some(r) && h.target_revision != Some(r);
+                (stale || h.payload.is_none()).then(|| (t.clone(), r))
             })
             .collect();
-        for (task, target_version) in changed {
-            let Some((payload, version)) = self.read_task(session, &task).await? else {
+        for (task, target_revision) in changed {
+            let read = match self.read_task(session, &task).await {
+                Ok(read) => read,
+                Err(e) if self.malformed(&e) => {
+                    // Acted on: read again once the target changes (or
+                    // while no handler ever started).
+                    if let Some(h) = self.held.get_mut(&task) {
+                        h.target_revision = Some(target_revision);
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            self.told.cleared(&inner.layout.task(&task));
+            let Some((payload, revision)) = read else {
                 continue; // removed: the next target drops it
             };
             let Some(h) = self.held.get_mut(&task) else {
                 continue;
             };
-            h.target_version = Some(target_version);
-            if version != h.task_version || h.payload.is_none() {
+            h.target_revision = Some(target_revision);
+            if h.task_revision != Some(revision) || h.payload.is_none() {
                 h.payload = Some(payload);
-                h.task_version = version;
+                h.task_revision = Some(revision);
                 // Started again with the new payload once stopped.
                 self.stop_in_background(&task, StopReason::Updated);
             }
@@ -142,8 +180,10 @@ impl Reconciler {
             if !inner.clock.session_safe() {
                 break;
             }
-            if self.held.get(&task).is_some_and(|h| h.used) {
-                self.reconfirm_one(session, &task).await?;
+            if self.held.get(&task).is_some_and(|h| h.used)
+                && !self.reconfirm_one(session, &task).await?
+            {
+                continue;
             }
             if let Some(h) = self.held.get_mut(&task)
                 && let Some(payload) = h.payload.clone()
@@ -155,18 +195,23 @@ impl Reconciler {
         Ok(())
     }
 
+    /// Reads a task's payload and the revision it is of; `None` for a task
+    /// that no longer exists.
+    ///
+    /// # Errors
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) for a task
+    /// record that does not decode; store errors.
     pub(super) async fn read_task(
         &self,
         session: SessionId,
         task: &TaskId,
-    ) -> Result<Option<(Arc<[u8]>, u64)>> {
+    ) -> Result<Option<(Arc<[u8]>, Revision)>> {
         let inner = &self.inner;
-        let node = self
-            .timed(session, inner.store.get(&inner.layout.task(task)))
-            .await?;
+        let path = inner.layout.task(task);
+        let node = self.timed(session, inner.store.get(&path)).await?;
         let Some(node) = node else { return Ok(None) };
-        let record: TaskRecord = decode("task", &node.data)?;
-        Ok(Some((record.payload_bytes()?.into(), node.version.0)))
+        let record = TaskRecord::decode(&path, &node.data)?;
+        Ok(Some((record.payload_bytes()?.into(), Revision::of(&node))))
     }
 
     /// Begins stopping `task`'s handler (if it runs) on a task of its own,

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{TargetRecord, decode};
+use crate::runtime::records::{Record, TargetRecord};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
 
@@ -59,18 +59,17 @@ impl Reconciler {
         {
             let _ = inner.store.delete(&me, Some(node.version)).await;
         }
+        let path = inner.layout.target(&inner.id);
         while !self.held.is_empty() {
-            let Ok((node, watch)) = inner
-                .store
-                .get_and_watch(&inner.layout.target(&inner.id))
-                .await
-            else {
+            let Ok((node, watch)) = inner.store.get_and_watch(&path).await else {
                 return;
             };
+            // A target that does not decode cannot say the tasks moved:
+            // stop waiting, and release them after stopping the handlers.
             let empty = match node {
                 None => true,
                 Some(n) => {
-                    decode::<TargetRecord>("target", &n.data).map_or(true, |t| t.tasks.is_empty())
+                    TargetRecord::decode(&path, &n.data).map_or(true, |t| t.tasks.is_empty())
                 }
             };
             if empty {

@@ -21,7 +21,8 @@ use tracing::debug;
 
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
-use crate::runtime::records::OpenRecord;
+use crate::runtime::malformed::Malformed;
+use crate::runtime::records::{OpenRecord, Revision};
 use crate::runtime::worker::runner::Exited;
 use crate::runtime::worker::wait::Restart;
 use crate::runtime::worker::{Inner, retry_pause};
@@ -31,11 +32,13 @@ use crate::store::{SessionId, SessionState, Version, Watch};
 pub(super) struct Held {
     pub token: u64,
     pub record_version: Version,
-    pub task_version: u64,
-    /// The task version the target last asked for, once acted on: a
+    /// The revision of the task node the payload was read from; `None`
+    /// until read.
+    pub task_revision: Option<Revision>,
+    /// The task revision the target last asked for, once acted on: a
     /// target that lags behind the task node (the leader has not seen the
     /// change yet) is acted on once, not on every pass.
-    pub target_version: Option<u64>,
+    pub target_revision: Option<Revision>,
     /// `None` until the task has been read after the claim (a claim whose
     /// follow-up read failed is still tracked, so it is never forgotten
     /// while its record holds the task).
@@ -60,7 +63,7 @@ pub(crate) struct Reconciler {
     /// Each is read and, if it is a record of this worker's session,
     /// released (see `unsure.rs`).
     pub(super) unsure: BTreeSet<TaskId>,
-    pub(super) desired: BTreeMap<TaskId, u64>,
+    pub(super) desired: BTreeMap<TaskId, Revision>,
     pub(super) open: OpenRecord,
     pub(super) target_watch: Option<Watch>,
     pub(super) open_watch: Option<Watch>,
@@ -71,6 +74,8 @@ pub(crate) struct Reconciler {
     /// Changes when a handler's stop ends (see `wait.rs`).
     pub(super) stops_ended: watch::Receiver<u64>,
     pub(super) heartbeats: u32,
+    /// The malformed records told about (see `converge.rs`).
+    pub(super) told: Malformed,
 }
 
 impl Reconciler {
@@ -91,6 +96,7 @@ impl Reconciler {
             next_heartbeat: Instant::now(),
             stops_ended,
             heartbeats: 0,
+            told: Malformed::default(),
         }
     }
 
@@ -173,6 +179,12 @@ impl Reconciler {
                 operation: "store request".into(),
                 after,
             })?
+    }
+
+    /// Tells about `error` if it is a malformed record (once per node and
+    /// problem); returns whether it is one.
+    pub(super) fn malformed(&mut self, error: &Error) -> bool {
+        self.told.report(&self.inner.events, error)
     }
 
     /// A store call whose answer proves the session alive at its send time.

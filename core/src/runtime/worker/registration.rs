@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::claim;
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{OpenRecord, WorkerRecord, encode, now_ms};
+use crate::runtime::records::{OpenRecord, Record, WorkerRecord, now_ms};
 use crate::runtime::worker::reconcile::{RESYNC_EVERY, Reconciler};
 use crate::store::{CreateMode, SessionId};
 
@@ -46,7 +46,7 @@ impl Reconciler {
             .bounded(
                 inner
                     .store
-                    .create(&path, &encode(&record)?, CreateMode::Ephemeral(session)),
+                    .create(&path, &record.encode()?, CreateMode::Ephemeral(session)),
             )
             .await
         {
@@ -114,9 +114,16 @@ impl Reconciler {
     /// Gives a held claim a new token by compare-and-set, or forgets it if
     /// the record is no longer at the version held (it may still be ours,
     /// changed by a reclaim whose answer was lost: it stays unsure).
-    pub(super) async fn reconfirm_one(&mut self, session: SessionId, task: &TaskId) -> Result<()> {
+    /// Returns whether the claim holds a token no handler has run with. A
+    /// fencing counter that does not decode gives no token: the claim stays
+    /// held, nothing starts, and the next pass tries again.
+    pub(super) async fn reconfirm_one(
+        &mut self,
+        session: SessionId,
+        task: &TaskId,
+    ) -> Result<bool> {
         let Some(held_version) = self.held.get(task).map(|h| h.record_version) else {
-            return Ok(());
+            return Ok(false);
         };
         let inner = self.inner.clone();
         // Unsure until answered: the reclaim may apply and its answer be
@@ -134,7 +141,16 @@ impl Reconciler {
                     held_version,
                 ),
             )
-            .await?;
+            .await;
+        let renewed = match renewed {
+            Ok(renewed) => renewed,
+            Err(e) if self.malformed(&e) => {
+                self.unsure.remove(task); // nothing was written
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        };
+        self.told.cleared(&inner.layout.epoch(task));
         match renewed {
             Some(c) => {
                 self.unsure.remove(task);
@@ -143,11 +159,12 @@ impl Reconciler {
                     h.record_version = c.record_version;
                     h.used = false;
                 }
+                Ok(true)
             }
             None => {
                 self.held.remove(task);
+                Ok(false)
             }
         }
-        Ok(())
     }
 }

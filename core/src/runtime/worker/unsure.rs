@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::ids::TaskId;
 use crate::runtime::claim;
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{OwnerRecord, decode};
+use crate::runtime::records::{OwnerRecord, Record};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::{SessionId, Version};
 
@@ -34,7 +34,14 @@ impl Reconciler {
                 self.unsure.remove(&task);
                 continue;
             }
-            if let Some(version) = self.stray_record(session, &task).await? {
+            let stray = match self.stray_record(session, &task).await {
+                Ok(stray) => stray,
+                // Not known to be ours: left alone (it goes with the
+                // session at the latest).
+                Err(e) if self.malformed(&e) => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(version) = stray {
                 // No handler runs under a record that is not held; make
                 // sure (a no-op unless one is still stopping).
                 self.inner.runner.stop(&task, StopReason::Unassigned).await;
@@ -53,14 +60,18 @@ impl Reconciler {
 
     /// The version of `task`'s ownership record if it is this worker's,
     /// under `session`.
+    ///
+    /// # Errors
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) for a
+    /// record of `session` that does not decode (whose it is cannot be
+    /// told); store errors.
     async fn stray_record(&self, session: SessionId, task: &TaskId) -> Result<Option<Version>> {
         let inner = &self.inner;
-        let node = self
-            .timed(session, inner.store.get(&inner.layout.owner(task)))
-            .await?;
+        let path = inner.layout.owner(task);
+        let node = self.timed(session, inner.store.get(&path)).await?;
         Ok(match node {
             Some(n) if n.ephemeral_owner == Some(session) => {
-                let record: OwnerRecord = decode("ownership", &n.data)?;
+                let record = OwnerRecord::decode(&path, &n.data)?;
                 (record.worker == inner.id).then_some(n.version)
             }
             _ => None,

@@ -1,25 +1,19 @@
-//! The JSON records stored in the nodes of a cluster. They are plain JSON
-//! so an operator can read them with `zkCli.sh get` or `etcdctl get`.
+//! The records stored in the nodes of a cluster. They are plain JSON (the
+//! two counters decimal text) so an operator can read them with `zkCli.sh
+//! get` or `etcdctl get`. Decoding fails closed (see [`Record`]).
+
+mod codec;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
+use crate::store::{Incarnation, Node, Version};
 
-/// Encodes a record as JSON bytes.
-pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(record)
-        .map_err(|e| Error::InvalidInput(format!("cannot encode record: {e}")))
-}
-
-/// Decodes a record, naming the node when it is malformed.
-pub(crate) fn decode<T: DeserializeOwned>(what: &str, data: &[u8]) -> Result<T> {
-    serde_json::from_slice(data)
-        .map_err(|e| Error::InvalidInput(format!("malformed {what} record: {e}")))
-}
+pub use codec::{EPOCH, Record, TERM, decode_epoch, decode_term, next_token};
 
 /// A task as stored under `tasks/<task>`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +61,8 @@ impl TaskRecord {
     /// The payload bytes.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] if the base64 form is malformed.
+    /// [`Error::InvalidInput`] if the base64 form is malformed (never for a
+    /// record from [`Record::decode`], which refuses it).
     pub fn payload_bytes(&self) -> Result<Vec<u8>> {
         if let Some(b64) = &self.payload_base64 {
             return base64::engine::general_purpose::STANDARD
@@ -75,6 +70,20 @@ impl TaskRecord {
                 .map_err(|e| Error::InvalidInput(format!("malformed task payload: {e}")));
         }
         Ok(self.payload.clone().unwrap_or_default().into_bytes())
+    }
+}
+
+impl Record for TaskRecord {
+    const KIND: &'static str = "task";
+
+    fn check(&self) -> std::result::Result<(), String> {
+        match &self.payload_base64 {
+            Some(b64) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map(drop)
+                .map_err(|e| format!("payload_base64 is not standard base64: {e}")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -93,6 +102,10 @@ pub struct WorkerRecord {
     pub since_ms: u64,
 }
 
+impl Record for WorkerRecord {
+    const KIND: &'static str = "worker";
+}
+
 /// An ownership record, the ephemeral node `owners/<task>` of the owner's
 /// session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,16 +121,60 @@ pub struct OwnerRecord {
     pub since_ms: u64,
 }
 
+impl Record for OwnerRecord {
+    const KIND: &'static str = "ownership";
+}
+
+/// One state of a task node's data: which creation of the node it is and
+/// the version of its data. A task removed and added again may repeat a
+/// version (ZooKeeper starts every new node at 0), never an incarnation,
+/// so two revisions are equal only for the same data. Stored as the JSON
+/// array `[incarnation, version]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "(u64, u64)", into = "(u64, u64)")]
+pub struct Revision {
+    /// Which creation of the task node.
+    pub incarnation: Incarnation,
+    /// The version of its data.
+    pub version: Version,
+}
+
+impl Revision {
+    /// The revision of a node as read.
+    pub fn of(node: &Node) -> Self {
+        Revision {
+            incarnation: node.incarnation,
+            version: node.version,
+        }
+    }
+}
+
+impl From<(u64, u64)> for Revision {
+    fn from((incarnation, version): (u64, u64)) -> Self {
+        Revision {
+            incarnation: Incarnation(incarnation),
+            version: Version(version),
+        }
+    }
+}
+
+impl From<Revision> for (u64, u64) {
+    fn from(r: Revision) -> Self {
+        (r.incarnation.0, r.version.0)
+    }
+}
+
 /// What the leader wants one worker to run: `targets/<worker>`.
 ///
-/// Each task maps to the version of its task node when the leader decided,
-/// so an owner notices a changed payload and restarts its handler.
+/// Each task maps to the revision of its task node when the leader
+/// decided, so an owner notices a changed payload (or a task removed and
+/// added again) and restarts its handler.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetRecord {
     /// The leader's term.
     pub term: u64,
-    /// Task → task node version.
-    pub tasks: BTreeMap<TaskId, u64>,
+    /// Task → the revision of its task node.
+    pub tasks: BTreeMap<TaskId, Revision>,
     /// When a leader first saw the worker (milliseconds since the Unix
     /// epoch, that leader's clock), so that a later leader keeps the
     /// worker's age. Only affects when tasks move (the `Delayed` window),
@@ -128,6 +185,10 @@ pub struct TargetRecord {
     /// `seen_ms` only for a registration under that same session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen_session: Option<u64>,
+}
+
+impl Record for TargetRecord {
+    const KIND: &'static str = "target";
 }
 
 /// The `tasks` folder node: every admin change of a task rewrites it by
@@ -142,6 +203,15 @@ pub struct TasksRecord {
     /// number `changes`. At most [`TasksRecord::RECENT`].
     #[serde(default)]
     pub recent: Vec<TaskId>,
+}
+
+impl Record for TasksRecord {
+    const KIND: &'static str = "tasks change log";
+
+    /// Empty before the first change through the admin API.
+    fn empty() -> Option<Self> {
+        Some(Self::default())
+    }
 }
 
 impl TasksRecord {
@@ -170,8 +240,8 @@ impl TasksRecord {
 /// A task that any eligible worker may claim, as listed in `open`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenTask {
-    /// The task node's version when the leader decided.
-    pub version: u64,
+    /// The task node's revision when the leader decided.
+    pub revision: Revision,
     /// Tags a worker must all have.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub tags: BTreeSet<String>,
@@ -189,6 +259,15 @@ pub struct OpenRecord {
     pub tasks: BTreeMap<TaskId, OpenTask>,
 }
 
+impl Record for OpenRecord {
+    const KIND: &'static str = "open list";
+
+    /// Empty before the first leader wrote it.
+    fn empty() -> Option<Self> {
+        Some(Self::default())
+    }
+}
+
 /// The elected leader: the ephemeral node `leader`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaderRecord {
@@ -200,12 +279,8 @@ pub struct LeaderRecord {
     pub term: u64,
 }
 
-/// A fencing token counter (`epochs/<task>`): the last token handed out.
-pub(crate) fn decode_counter(data: &[u8]) -> u64 {
-    std::str::from_utf8(data)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+impl Record for LeaderRecord {
+    const KIND: &'static str = "leader";
 }
 
 /// Milliseconds since the Unix epoch by this machine's clock.
