@@ -219,3 +219,39 @@ fn run_fixed_with(timing: SimTiming, stop_delays_ms: &[u16], steps: &[Step]) {
         panic!("{e}");
     }
 }
+
+/// Found by the generated schedules (seed 42, case 2444): a zero stop
+/// timeout, lost answers of W1's ownership writes around a task update and
+/// a worker joining; after the heal every task must run.
+#[test]
+fn lost_answers_around_an_update_schedule_settles() {
+    let timing = SimTiming {
+        session_ms: 1632,
+        stop_timeout_ms: 0,
+        suspend_grace_ms: 0,
+    };
+    let schedule = [
+        Step::Advance(218),
+        Step::Join(1),
+        Step::AddTask(5),
+        Step::Flap(2, 114),
+        Step::Advance(463),
+        Step::AddTask(1),
+        Step::Advance(1177),
+        Step::UpdateTask(1),
+        Step::Join(2),
+        Step::LoseAnswer(1),
+        Step::Join(2),
+        Step::DelayWatches(1, 1375),
+        Step::Advance(1141),
+        Step::Join(2),
+        Step::Advance(1388),
+        Step::Advance(2451),
+        Step::Join(2),
+        Step::DropWatches(0, true),
+        Step::ResumeTask(2),
+        Step::LoseAnswer(1),
+        Step::Advance(314),
+    ];
+    run_fixed_with(timing, &[2378, 0, 0, 0, 185], &schedule);
+}
