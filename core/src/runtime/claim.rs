@@ -147,11 +147,15 @@ pub async fn claim(
 /// Re-confirms a claim the caller still holds (after a lost connection
 /// came back within the session, or to restart a handler): the ownership
 /// record must still be the one written at `held` (CAS), and it gets a new
-/// token. Returns `Ok(None)` if the record is no longer ours.
+/// token. With `task_version`, the task node must still be at that version
+/// too, so a handler never starts again on a task that was paused or
+/// changed since the caller read it. Returns `Ok(None)` if the record is no
+/// longer ours.
 ///
 /// # Errors
-/// [`Error::MalformedRecord`] if the fencing counter does not decode
-/// (nothing was written); store errors.
+/// [`Error::VersionConflict`] naming the task node if it changed (nothing
+/// was written: read it again); [`Error::MalformedRecord`] if the fencing
+/// counter does not decode (nothing was written); store errors.
 pub async fn reclaim(
     store: &dyn CoordinationStore,
     layout: &Layout,
@@ -159,9 +163,11 @@ pub async fn reclaim(
     worker: &WorkerId,
     session: SessionId,
     held: Version,
+    task_version: Option<Version>,
 ) -> Result<Option<Claim>> {
     let owner_path = layout.owner(task);
     let epoch_path = layout.epoch(task);
+    let task_path = layout.task(task);
     for _ in 0..COUNTER_RETRIES {
         let Some(counter) = store.get(&epoch_path).await? else {
             return Ok(None);
@@ -173,7 +179,7 @@ pub async fn reclaim(
             session: session.0,
             since_ms: now_ms(),
         };
-        let ops = [
+        let mut ops = vec![
             Op::Set {
                 path: epoch_path.clone(),
                 data: token.to_string().into_bytes(),
@@ -185,6 +191,12 @@ pub async fn reclaim(
                 version: Some(held),
             },
         ];
+        if let Some(version) = task_version {
+            ops.push(Op::Check {
+                path: task_path.clone(),
+                version: Some(version),
+            });
+        }
         match store.multi(&ops).await {
             Ok(results) => {
                 let record_version = match results.get(1) {
@@ -204,6 +216,11 @@ pub async fn reclaim(
                 if path == owner_path.as_str() =>
             {
                 return Ok(None);
+            }
+            Err(Error::VersionConflict { path } | Error::NotFound { path })
+                if path == task_path.as_str() =>
+            {
+                return Err(Error::VersionConflict { path });
             }
             Err(e) if e.is_conflict() => continue,
             Err(e) => return Err(e),

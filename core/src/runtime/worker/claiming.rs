@@ -128,6 +128,7 @@ impl Reconciler {
                 task_revision: None,
                 target_revision: None,
                 payload: None,
+                paused: false,
                 used: false,
             },
         );
@@ -153,10 +154,11 @@ impl Reconciler {
         let mut failure = None;
         for (task, c, read) in reads {
             match read {
-                Ok(Some((payload, revision))) => {
+                Ok(Some(read)) => {
                     if let Some(h) = self.held.get_mut(&task) {
-                        h.payload = Some(payload);
-                        h.task_revision = Some(revision);
+                        h.payload = Some(read.payload);
+                        h.task_revision = Some(read.revision);
+                        h.paused = read.paused;
                     }
                 }
                 Ok(None) => {

@@ -140,16 +140,17 @@ impl Reconciler {
                 Err(e) => return Err(e),
             };
             self.told.cleared(&inner.layout.task(&task));
-            let Some((payload, revision)) = read else {
+            let Some(read) = read else {
                 continue; // removed: the next target drops it
             };
             let Some(h) = self.held.get_mut(&task) else {
                 continue;
             };
             h.target_revision = Some(target_revision);
-            if h.task_revision != Some(revision) || h.payload.is_none() {
-                h.payload = Some(payload);
-                h.task_revision = Some(revision);
+            if h.task_revision != Some(read.revision) || h.payload.is_none() {
+                h.payload = Some(read.payload);
+                h.task_revision = Some(read.revision);
+                h.paused = read.paused;
                 // Started again with the new payload once stopped.
                 self.stop_in_background(&task, StopReason::Updated);
             }
@@ -173,6 +174,7 @@ impl Reconciler {
             .held
             .keys()
             .filter(|t| wanted.contains_key(*t) && !inner.runner.is_running(t))
+            .filter(|t| self.held.get(*t).is_some_and(|h| !h.paused))
             .filter(|t| self.restarts.get(*t).is_none_or(|r| now >= r.not_before))
             .cloned()
             .collect();
@@ -195,8 +197,8 @@ impl Reconciler {
         Ok(())
     }
 
-    /// Reads a task's payload and the revision it is of; `None` for a task
-    /// that no longer exists.
+    /// Reads a task's payload, pause state and the revision they are of;
+    /// `None` for a task that no longer exists.
     ///
     /// # Errors
     /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) for a task
@@ -205,13 +207,17 @@ impl Reconciler {
         &self,
         session: SessionId,
         task: &TaskId,
-    ) -> Result<Option<(Arc<[u8]>, Revision)>> {
+    ) -> Result<Option<TaskRead>> {
         let inner = &self.inner;
         let path = inner.layout.task(task);
         let node = self.timed(session, inner.store.get(&path)).await?;
         let Some(node) = node else { return Ok(None) };
         let record = TaskRecord::decode(&path, &node.data)?;
-        Ok(Some((record.payload_bytes()?.into(), Revision::of(&node))))
+        Ok(Some(TaskRead {
+            payload: record.payload_bytes()?.into(),
+            paused: record.paused,
+            revision: Revision::of(&node),
+        }))
     }
 
     /// Begins stopping `task`'s handler (if it runs) on a task of its own,
@@ -223,4 +229,11 @@ impl Reconciler {
             tokio::spawn(async move { inner.runner.complete(stop).await });
         }
     }
+}
+
+/// A task as the worker read it.
+pub(super) struct TaskRead {
+    pub payload: Arc<[u8]>,
+    pub paused: bool,
+    pub revision: Revision,
 }

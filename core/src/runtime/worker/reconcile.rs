@@ -43,6 +43,9 @@ pub(super) struct Held {
     /// follow-up read failed is still tracked, so it is never forgotten
     /// while its record holds the task).
     pub payload: Option<Arc<[u8]>>,
+    /// Whether the task was paused when last read: its handler does not
+    /// start, even while the target (not updated yet) still lists it.
+    pub paused: bool,
     /// Whether a handler already ran with `token`: every handler start gets
     /// a token of its own, so a restart re-confirms the claim first.
     pub used: bool,

@@ -122,7 +122,11 @@ impl Reconciler {
         session: SessionId,
         task: &TaskId,
     ) -> Result<bool> {
-        let Some(held_version) = self.held.get(task).map(|h| h.record_version) else {
+        let Some((held_version, task_version)) = self
+            .held
+            .get(task)
+            .map(|h| (h.record_version, h.task_revision.map(|r| r.version)))
+        else {
             return Ok(false);
         };
         let inner = self.inner.clone();
@@ -139,6 +143,7 @@ impl Reconciler {
                     &inner.id,
                     session,
                     held_version,
+                    task_version,
                 ),
             )
             .await;
@@ -146,6 +151,15 @@ impl Reconciler {
             Ok(renewed) => renewed,
             Err(e) if self.malformed(&e) => {
                 self.unsure.remove(task); // nothing was written
+                return Ok(false);
+            }
+            Err(Error::VersionConflict { path }) if path == inner.layout.task(task).as_str() => {
+                // The task changed (paused, updated, removed) since it was
+                // read: nothing was written; read it before any start.
+                self.unsure.remove(task);
+                if let Some(h) = self.held.get_mut(task) {
+                    h.payload = None;
+                }
                 return Ok(false);
             }
             Err(e) => return Err(e),
