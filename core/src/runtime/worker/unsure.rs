@@ -30,7 +30,31 @@ impl Reconciler {
         let tasks: Vec<TaskId> = self.unsure.iter().cloned().collect();
         for task in tasks {
             if self.held.contains_key(&task) {
-                // Tracked: a later reclaim that fails marks it again.
+                // A re-confirmation whose answer was lost: it may have been
+                // applied, moving the record to a version this worker does
+                // not know (a release by the old version would then leave
+                // it behind, holding the task until the session ends). Take
+                // the record's version if it is still ours; its token is
+                // unknown, so a handler starts only after another
+                // re-confirmation.
+                let stray = match self.stray_record(session, &task).await {
+                    Ok(stray) => stray,
+                    Err(e) if self.malformed(&e) => None,
+                    Err(e) => return Err(e),
+                };
+                match stray {
+                    Some(version) => {
+                        if let Some(h) = self.held.get_mut(&task) {
+                            h.record_version = version;
+                            h.used = true;
+                        }
+                    }
+                    None => {
+                        self.inner.runner.stop(&task, StopReason::Unassigned).await;
+                        self.held.remove(&task);
+                        info!(task = %task, "a claim whose re-confirmation was lost is not ours any more");
+                    }
+                }
                 self.unsure.remove(&task);
                 continue;
             }
