@@ -18,7 +18,7 @@ use super::{Cluster, Proc, TENURE, Target, expect_within, is_dead, run_bounded};
 #[macro_export]
 macro_rules! cli_suite {
     ($target:expr) => {
-        $crate::cli_suite!(@tests $target;
+        $crate::cli_suite!(@tests $target; suite;
             operate_tasks_and_see_them_in_status_json,
             bad_input_is_refused_with_the_reason_and_nothing_is_written,
             unreachable_server_fails_within_the_connect_timeout,
@@ -34,12 +34,18 @@ macro_rules! cli_suite {
             json_documents_keep_their_documented_keys,
             json_logs_carry_the_worker_and_task_spans,
         );
+        $crate::cli_suite!(@tests $target; containment;
+            frozen_worker_stops_its_command_before_the_survivor_starts,
+            detached_descendants_die_with_a_killed_worker,
+            detached_descendants_stop_with_the_task,
+            detached_descendants_stop_when_the_command_exits,
+        );
     };
-    (@tests $target:expr; $($name:ident),* $(,)?) => {
+    (@tests $target:expr; $module:ident; $($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
-                common::suite::$name(&$target);
+                common::$module::$name(&$target);
             }
         )*
     };
