@@ -518,7 +518,7 @@ pub fn command_ignoring_sigterm_is_killed_after_the_grace(t: &Target) {
 
 /// Without `--grace`, a worker in a 2 s session (where the 2 s default
 /// does not fit) takes three quarters of the largest grace that fits,
-/// 720 ms: it starts, runs a task, and kills a command that ignores
+/// 640 ms: it starts, runs a task, and kills a command that ignores
 /// SIGTERM after that grace.
 pub fn worker_without_grace_fits_its_default_to_a_short_session(t: &Target) {
     assert_eq!(super::SESSION, "2s");
@@ -531,9 +531,9 @@ pub fn worker_without_grace_fits_its_default_to_a_short_session(t: &Target) {
         log.contains("the default 2s does not fit the session: using less"),
         "{log}"
     );
-    assert!(log.contains("grace=720ms session=2s"), "{log}");
+    assert!(log.contains("grace=640ms session=2s"), "{log}");
     assert!(
-        released >= Duration::from_millis(720),
+        released >= Duration::from_millis(640),
         "released after {released:?}, within the grace"
     );
     eprintln!(
