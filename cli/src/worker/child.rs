@@ -46,7 +46,7 @@ use tracing::debug;
 
 use crate::sys::{self, Pid};
 use crate::worker::deadline::DeadlineWriter;
-use crate::worker::grace::KILL_ALLOWANCE;
+use crate::worker::grace::{KILL_ALLOWANCE, stop_timeout};
 use crate::worker::{spawner, tree};
 
 /// Payloads longer than this, or holding a NUL byte, go to a file named by
@@ -116,7 +116,7 @@ impl Run {
     ) -> io::Result<Run> {
         let me = sys::own_pid();
         let (reader, writer) = io::pipe()?;
-        let mut fence = DeadlineWriter::new(writer)?;
+        let mut fence = DeadlineWriter::new(writer, stop_timeout(grace))?;
         // Waits in the pipe for the shim's first read.
         fence.send(deadline)?;
         let mut shim = std::process::Command::new("/proc/self/exe");
@@ -160,6 +160,13 @@ impl Run {
             deadline: fence,
             _payload_file: payload_file,
         })
+    }
+
+    /// Whether the shim may have stopped the run by itself at its
+    /// deadline: it was told to stop, or the SIGTERM instant of a deadline
+    /// it held has passed (perhaps before a renewal that came too late).
+    pub fn deadline_lapsed(&self) -> bool {
+        self.deadline.lapsed()
     }
 
     /// Passes the run's deadline on to its shim if it changed (`None`:

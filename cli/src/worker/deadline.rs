@@ -62,17 +62,44 @@ pub struct DeadlineWriter {
     pipe: io::PipeWriter,
     /// The last deadline written, `Some(None)` for `stop`.
     sent: Option<Option<Instant>>,
+    /// From the shim's SIGTERM to its deadline: grace and kill allowance.
+    lead: Duration,
+    /// Whether a deadline written earlier had passed (less the lead)
+    /// before the next one was written.
+    lapsed: bool,
 }
 
 impl DeadlineWriter {
     /// Wraps the write end of a pipe, making it non-blocking: the
-    /// supervisor never waits on a shim that does not read.
+    /// supervisor never waits on a shim that does not read. `lead` is the
+    /// time from the shim's SIGTERM to its deadline (grace and kill
+    /// allowance).
     ///
     /// # Errors
     /// The pipe cannot be made non-blocking.
-    pub fn new(pipe: io::PipeWriter) -> io::Result<Self> {
+    pub fn new(pipe: io::PipeWriter, lead: Duration) -> io::Result<Self> {
         sys::set_nonblocking(pipe.as_fd())?;
-        Ok(DeadlineWriter { pipe, sent: None })
+        Ok(DeadlineWriter {
+            pipe,
+            sent: None,
+            lead,
+            lapsed: false,
+        })
+    }
+
+    /// Whether the shim may have stopped the run by itself: it was told to
+    /// stop, or the SIGTERM instant of a deadline it was given passed
+    /// before a later one was written (a renewal that came too late), or
+    /// passed since.
+    pub fn lapsed(&self) -> bool {
+        self.lapsed || self.lapsed_now()
+    }
+
+    fn lapsed_now(&self) -> bool {
+        match self.sent {
+            Some(Some(deadline)) => Instant::now() + self.lead >= deadline,
+            Some(None) | None => true,
+        }
     }
 
     /// Passes `deadline` on (`None`: stop now) if it differs from the last
@@ -86,6 +113,9 @@ impl DeadlineWriter {
     pub fn send(&mut self, deadline: Option<Instant>) -> io::Result<()> {
         if self.sent == Some(deadline) {
             return Ok(());
+        }
+        if self.sent.is_some() && self.lapsed_now() {
+            self.lapsed = true;
         }
         let mut line = match deadline {
             Some(at) => to_boot_time(at)?.as_nanos().to_string().into_bytes(),
@@ -187,7 +217,7 @@ mod tests {
     fn pair() -> (DeadlineWriter, DeadlineReader) {
         let (reader, writer) = io::pipe().unwrap();
         (
-            DeadlineWriter::new(writer).unwrap(),
+            DeadlineWriter::new(writer, Duration::from_millis(500)).unwrap(),
             DeadlineReader::new(OwnedFd::from(reader)).unwrap(),
         )
     }
@@ -208,6 +238,28 @@ mod tests {
             .unwrap();
         assert!(reader.poll().until.unwrap() > held, "a renewal moves it");
         assert!(!reader.poll().stop);
+        assert!(!writer.lapsed(), "0.5 s before deadlines 1 and 2 s away");
+        writer.send(None).unwrap();
+        assert!(writer.lapsed(), "stop");
+    }
+
+    /// A renewal written after the SIGTERM instant of the deadline the
+    /// shim held leaves the run marked as possibly stopped by its shim.
+    #[tokio::test]
+    async fn a_renewal_that_comes_too_late_is_remembered() {
+        let (mut writer, _reader) = pair();
+        writer
+            .send(Some(Instant::now() + Duration::from_millis(600)))
+            .unwrap();
+        assert!(!writer.lapsed(), "its SIGTERM instant is 100 ms away");
+        std::thread::sleep(Duration::from_millis(150));
+        writer
+            .send(Some(Instant::now() + Duration::from_secs(5)))
+            .unwrap();
+        assert!(
+            writer.lapsed(),
+            "the first one's SIGTERM instant had passed"
+        );
     }
 
     #[tokio::test]

@@ -144,10 +144,10 @@ impl Supervisor {
         match exited {
             Some(status) => {
                 let status = status?;
-                if !self.has_room(ctx, Duration::ZERO) {
+                if run.deadline_lapsed() {
                     metrics::counter!(CHILD_EXITS, "task" => task, "outcome" => "stopped")
                         .increment(1);
-                    warn!(status = %describe(status), "the session deadline was passing unrenewed: the command's shim stopped it");
+                    warn!(status = %describe(status), "the command's shim stopped it: the session deadline it holds was passing unrenewed (this process did not pass a renewal on in time)");
                     return Ok(Ended::Fenced);
                 }
                 let outcome = if status.success() {
@@ -182,12 +182,11 @@ impl Supervisor {
         }
     }
 
-    /// Whether the run's deadline is more than `spare` plus a whole stop
-    /// (grace and kill allowance) away, so that a run may go on (`spare`
-    /// zero) or start (`spare` one renewal period, for a deadline it has
-    /// not been told about yet).
-    fn has_room(&self, ctx: &TaskContext, spare: Duration) -> bool {
-        let room = stop_timeout(self.grace) + spare;
+    /// Whether the run's deadline is more than a whole stop (grace and
+    /// kill allowance) and one renewal period away, so that a run may
+    /// start.
+    fn has_room(&self, ctx: &TaskContext) -> bool {
+        let room = stop_timeout(self.grace) + self.renew_every;
         ctx.must_stop_by()
             .is_some_and(|by| by.saturating_duration_since(Instant::now()) > room)
     }
@@ -213,7 +212,7 @@ impl Supervisor {
             if ctx.is_cancelled() {
                 return false;
             }
-            if self.has_room(ctx, self.renew_every) {
+            if self.has_room(ctx) {
                 return true;
             }
             tokio::select! {
