@@ -3,30 +3,30 @@
 //! detaches from its process group (`setsid`) end with its run.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tenure_tests::server_util::require_program;
 
 use super::runlog::{RunLog, script};
+use super::suite::{now_ns, worker_count};
 use super::{Cluster, Proc, Target, expect_within, is_dead};
 
 /// The shortest session both backends grant and `tenure worker` accepts:
 /// etcd grants no shorter lease, and below about 740 ms no grace fits.
 const SHORT_SESSION: &str = "1s";
 
-fn now_ns() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
 fn ms(ns: u128) -> f64 {
     ns as f64 / 1e6
 }
 
-fn worker_count(c: &Cluster) -> usize {
-    c.status()["workers"].as_array().unwrap().len()
+/// Waits until every one of `workers` has registered.
+fn all_registered(c: &Cluster, workers: &[&Proc]) {
+    expect_within(
+        Duration::from_secs(20),
+        "every worker registered",
+        workers,
+        || worker_count(c) == workers.len(),
+    );
 }
 
 /// Two workers in a 1 s session; the owner of the task is frozen with
@@ -41,12 +41,7 @@ pub fn frozen_worker_stops_its_command_before_the_survivor_starts(t: &Target) {
     let options = ["--grace", "100ms"];
     let a = c.worker_in("a", SHORT_SESSION, &options, &script);
     let b = c.worker_in("b", SHORT_SESSION, &options, &script);
-    expect_within(
-        Duration::from_secs(20),
-        "both workers registered",
-        &[&a, &b],
-        || worker_count(&c) == 2,
-    );
+    all_registered(&c, &[&a, &b]);
     c.ok(&["tasks", "add", "job"]);
     expect_within(
         Duration::from_secs(20),
@@ -239,12 +234,7 @@ pub fn detached_descendants_die_with_a_killed_worker(t: &Target) {
     let script = detaching_script(&file, "exec sleep 8888");
     let a = c.worker("a", &[], &script);
     let b = c.worker("b", &[], &script);
-    expect_within(
-        Duration::from_secs(20),
-        "both workers registered",
-        &[&a, &b],
-        || worker_count(&c) == 2,
-    );
+    all_registered(&c, &[&a, &b]);
     c.ok(&["tasks", "add", "daemon"]);
     let detached = first_detached(&file, &[&a, &b]);
     let main = main_of(&file, detached.token);

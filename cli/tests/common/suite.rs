@@ -51,7 +51,7 @@ macro_rules! cli_suite {
     };
 }
 
-fn now_ns() -> u128 {
+pub fn now_ns() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -70,7 +70,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn worker_count(c: &Cluster) -> usize {
+pub fn worker_count(c: &Cluster) -> usize {
     c.status()["workers"].as_array().unwrap().len()
 }
 
