@@ -159,10 +159,10 @@ impl Shim<'_> {
         loop {
             let children_left = self.reap();
             if sys::parent_pid() != self.parent {
-                return self.kill_all();
+                return self.kill_all().0;
             }
             let Ok(now) = sys::boottime() else {
-                return self.kill_all();
+                return self.kill_all().0;
             };
             let held = self.deadline.poll();
             if self.stopping.is_none() {
@@ -179,8 +179,8 @@ impl Shim<'_> {
                 }
                 let kill_at = kill_at(held).min(since + self.grace);
                 if now >= kill_at {
-                    let code = self.kill_all();
-                    if why == Why::Asked {
+                    let (code, killed) = self.kill_all();
+                    if killed && why == Why::Asked {
                         // Tells the supervisor the stop needed SIGKILL.
                         let _ = sys::signal_process(self.me, sys::SIGKILL);
                     }
@@ -198,9 +198,10 @@ impl Shim<'_> {
                 // spawner thread ends, which happens only as the supervisor
                 // dies; the parent may not have changed yet (the other
                 // threads of the dying supervisor can still be exiting).
-                Some((sys::SIGHUP, sender)) if sender == self.parent => return self.kill_all(),
+                Some((sys::SIGHUP, sender)) if sender == self.parent => return self.kill_all().0,
                 Some((sys::SIGTERM, _)) => match self.stopping {
-                    None => self.begin_stop(now, Why::Asked),
+                    // The grace counts from now, not from before the wait.
+                    None => self.begin_stop(sys::boottime().unwrap_or(now), Why::Asked),
                     // Asked now: what is left of the exited command must go
                     // within this stop's grace too.
                     Some((since, Why::Exited)) => self.stopping = Some((since, Why::Asked)),
@@ -244,19 +245,21 @@ impl Shim<'_> {
 
     /// SIGKILL to every descendant, round after round, until no child is
     /// left (a process forked between two rounds is killed in the next:
-    /// whatever its parent, it is still a descendant); then exits.
-    fn kill_all(&mut self) -> ExitCode {
+    /// whatever its parent, it is still a descendant); then the exit code,
+    /// and whether any process was alive to be killed.
+    fn kill_all(&mut self) -> (ExitCode, bool) {
+        let mut killed = false;
         for _ in 0..KILL_ROUNDS {
             if !self.reap() {
-                return self.exit_code();
+                return (self.exit_code(), killed);
             }
-            tree::signal_each(&tree::descendants(self.me), sys::SIGKILL);
+            killed |= tree::signal_each(&tree::descendants(self.me), sys::SIGKILL);
             let _ = self.signals.wait(KILL_ROUND);
         }
         eprintln!(
             "tenure: processes of the command are still alive after {KILL_ROUNDS} rounds of SIGKILL; leaving them"
         );
-        self.exit_code()
+        (self.exit_code(), killed)
     }
 
     fn exit_code(&self) -> ExitCode {

@@ -100,11 +100,15 @@ pub fn descendants(root: Pid) -> Vec<Member> {
     found
 }
 
-/// Sends `signal` to every living process of `members`.
-pub fn signal_each(members: &[Member], signal: libc::c_int) {
+/// Sends `signal` to every living process of `members`; returns whether
+/// there was any.
+pub fn signal_each(members: &[Member], signal: libc::c_int) -> bool {
+    let mut any = false;
     for m in members.iter().filter(|m| !m.zombie) {
+        any = true;
         let _ = sys::signal_process(m.pid, signal);
     }
+    any
 }
 
 /// Rounds of [`kill_tree`] at most.
@@ -130,7 +134,7 @@ pub fn kill_tree(shim: Pid) {
         if alive.is_empty() {
             break;
         }
-        signal_each(&alive, sys::SIGKILL);
+        let _ = signal_each(&alive, sys::SIGKILL);
         std::thread::sleep(KILL_ROUND_PAUSE);
     }
     let _ = sys::signal_group(shim, sys::SIGKILL);
@@ -195,7 +199,7 @@ mod tests {
         });
         assert!(moved, "setsid moved it out of the group");
         assert!(descendants(shell).iter().any(|m| m.pid == grandchild));
-        signal_each(&descendants(shell), sys::SIGKILL);
+        assert!(signal_each(&descendants(shell), sys::SIGKILL));
         child.kill().unwrap();
         child.wait().unwrap();
     }
