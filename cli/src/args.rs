@@ -497,6 +497,10 @@ pub struct ChildArgs {
     #[arg(long)]
     pub parent: i32,
 
+    /// Milliseconds between SIGTERM and SIGKILL when the run stops.
+    #[arg(long)]
+    pub grace_ms: u64,
+
     /// The command.
     #[arg(last = true, required = true)]
     pub command: Vec<OsString>,

@@ -1,16 +1,19 @@
 //! The few system calls the supervisor needs that the standard library
-//! does not offer: a parent-death signal set before `exec`, signals to
-//! processes and process groups, and waiting for signals synchronously.
-//! This is the only module with `unsafe` code; each block says why it is
-//! sound.
+//! does not offer: a parent-death signal set before `exec`, the child
+//! subreaper flag, reaping any child, signals to processes and process
+//! groups, waiting for signals synchronously, the boot-time clock and
+//! non-blocking pipes. They are Linux's (`prctl`, `CLOCK_BOOTTIME`), as is
+//! `tenure worker`. This is the only module with `unsafe` code; each block
+//! says why it is sound.
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
-pub use libc::{SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+pub use libc::{SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2};
 
 /// A process id.
 pub type Pid = libc::pid_t;
@@ -50,6 +53,87 @@ pub fn die_with_parent(command: &mut Command, signal: libc::c_int, parent: Pid) 
             Ok(())
         });
     }
+}
+
+/// Makes this process a child subreaper (`PR_SET_CHILD_SUBREAPER`): a
+/// descendant whose parent dies is reparented to this process instead of
+/// init, so every descendant stays in this process's tree until it is
+/// reaped here.
+///
+/// # Errors
+/// The system's error.
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: this prctl option takes one integer argument and touches no
+    // memory of the caller.
+    cvt(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0) })
+}
+
+/// What [`reap_child`] found.
+#[derive(Debug)]
+pub enum Reaped {
+    /// This child ended; it is reaped.
+    Exited(Pid, ExitStatus),
+    /// Children remain, none of them has ended.
+    Running,
+    /// This process has no children left.
+    NoChildren,
+}
+
+/// Reaps one ended child of this process, any of them, without waiting.
+///
+/// # Errors
+/// The system's error other than "no children".
+pub fn reap_child() -> io::Result<Reaped> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: status is valid writable memory for one int; WNOHANG makes
+    // the call return at once.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    if pid > 0 {
+        return Ok(Reaped::Exited(pid, ExitStatus::from_raw(status)));
+    }
+    if pid == 0 {
+        return Ok(Reaped::Running);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::ECHILD) {
+        Ok(Reaped::NoChildren)
+    } else {
+        Err(e)
+    }
+}
+
+/// The time since the machine booted, time spent suspended included
+/// (`CLOCK_BOOTTIME`): a clock every process of the machine shares, which
+/// keeps counting while the machine sleeps (as the servers' clocks do).
+///
+/// # Errors
+/// The system's error (only on kernels older than 2.6.39, which lack it).
+pub fn boottime() -> io::Result<Duration> {
+    let mut ts = MaybeUninit::<libc::timespec>::uninit();
+    // SAFETY: ts is valid writable memory for one timespec, which
+    // clock_gettime fills when it succeeds.
+    cvt(unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, ts.as_mut_ptr()) })?;
+    // SAFETY: filled by the successful call above.
+    let ts = unsafe { ts.assume_init() };
+    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+    let nanos = u32::try_from(ts.tv_nsec).unwrap_or(0);
+    Ok(Duration::new(secs, nanos))
+}
+
+/// Makes reads and writes on `fd` return `WouldBlock` instead of waiting.
+///
+/// # Errors
+/// The system's error.
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: the borrow keeps the descriptor open; F_GETFL takes no
+    // argument and returns the flags.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above; F_SETFL takes the flags as an integer.
+    cvt(unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) })
 }
 
 /// Sends `signal` to the process `pid`.

@@ -4,21 +4,32 @@
 //!
 //! ```text
 //! tenure worker                      (the supervisor)
-//! └─ tenure __child --parent PID     (the shim; leads a new process group)
-//!    └─ COMMAND ARGS…                (same group, with its descendants)
+//! └─ tenure __child --parent PID     (the shim; leads a new process group;
+//!    │                                a child subreaper)
+//!    └─ COMMAND ARGS…                (same group, with its descendants,
+//!                                     wherever they moved)
 //! ```
 //!
 //! - The shim's parent-death signal is SIGHUP, armed before `exec` from the
 //!   supervisor's lasting spawner thread: if the supervisor dies (even by
-//!   SIGKILL), the shim kills its whole process group with SIGKILL, so no
-//!   descendant keeps running a task another worker has taken over. The
-//!   command's own parent-death signal is SIGKILL, for the case where the
-//!   shim itself is killed.
-//! - To stop a run, the supervisor sends SIGTERM to the shim, which relays
-//!   it to the whole group; after the grace, the supervisor sends SIGKILL to
-//!   the group. It returns only once the shim has exited.
-//! - Once the shim has exited, whatever is left in the group (background
-//!   processes the command started) is killed with SIGKILL.
+//!   SIGKILL), the shim kills every descendant with SIGKILL, so none keeps
+//!   running a task another worker has taken over. The command's own
+//!   parent-death signal is SIGKILL, for the case where the shim itself is
+//!   killed (then descendants that left the process group escape: nothing
+//!   but the shim kills them).
+//! - The shim holds the run's deadline, which the supervisor renews through
+//!   a pipe ([`deadline`](super::deadline)) from the worker's session
+//!   clock, and stops the run before it passes unrenewed: a frozen or hung
+//!   supervisor stops renewing, and its commands stop in time anyway.
+//! - To stop a run, the supervisor sends SIGTERM to the shim, which sends
+//!   it on to the command's process group and every descendant outside it,
+//!   and after the grace kills every descendant with SIGKILL. The
+//!   supervisor waits for the shim to exit; if it does not within the grace
+//!   and half the kill allowance, the supervisor kills the tree itself
+//!   ([`tree::kill_tree`]).
+//! - The shim exits only once every descendant is gone; then whatever is
+//!   left in its process group (nothing, unless the shim was killed) is
+//!   killed with SIGKILL.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -30,9 +41,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tempfile::NamedTempFile;
+use tokio::time::Instant;
+use tracing::debug;
 
 use crate::sys::{self, Pid};
-use crate::worker::spawner;
+use crate::worker::deadline::DeadlineWriter;
+use crate::worker::grace::{KILL_ALLOWANCE, stop_timeout};
+use crate::worker::{spawner, tree};
 
 /// Payloads longer than this, or holding a NUL byte, go to a file named by
 /// `TENURE_PAYLOAD_FILE` instead of `TENURE_PAYLOAD` (Linux limits one
@@ -53,7 +68,7 @@ pub struct RunEnv {
 pub enum Stopped {
     /// It exited within the grace after SIGTERM.
     Terminated(ExitStatus),
-    /// It needed SIGKILL.
+    /// It needed SIGKILL (the shim ends itself with SIGKILL to say so).
     Killed(ExitStatus),
 }
 
@@ -65,11 +80,11 @@ fn live() -> std::sync::MutexGuard<'static, BTreeSet<Pid>> {
     LIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Kills every run's process group with SIGKILL at once (an impatient
-/// second Ctrl-C).
+/// Kills every run's processes with SIGKILL at once (an impatient second
+/// Ctrl-C).
 pub fn kill_all() {
-    for &group in live().iter() {
-        let _ = sys::signal_group(group, sys::SIGKILL);
+    for &shim in live().iter() {
+        tree::kill_tree(shim);
     }
 }
 
@@ -80,22 +95,37 @@ pub struct Run {
     pid: Pid,
     shim: tokio::process::Child,
     exited: bool,
+    deadline: DeadlineWriter,
     _payload_file: Option<NamedTempFile>,
 }
 
 impl Run {
-    /// Starts `command` with `env`.
+    /// Starts `command` with `env`: its shim stops it `grace` after
+    /// SIGTERM, and holds `deadline` (`None`: stop at once) until
+    /// [`Run::renew`] moves it.
     ///
     /// # Errors
-    /// Failing to write the payload file or to start the shim. (A command
-    /// that cannot be executed makes the shim exit with 127 or 126.)
-    pub async fn start(command: &[OsString], env: RunEnv) -> io::Result<Run> {
+    /// Failing to write the payload file, to create the deadline pipe, to
+    /// read the clock or to start the shim. (A command that cannot be
+    /// executed makes the shim exit with 127 or 126.)
+    pub async fn start(
+        command: &[OsString],
+        env: RunEnv,
+        grace: Duration,
+        deadline: Option<Instant>,
+    ) -> io::Result<Run> {
         let me = sys::own_pid();
+        let (reader, writer) = io::pipe()?;
+        let mut fence = DeadlineWriter::new(writer, stop_timeout(grace))?;
+        // Waits in the pipe for the shim's first read.
+        fence.send(deadline)?;
         let mut shim = std::process::Command::new("/proc/self/exe");
         shim.arg0("tenure")
             .arg("__child")
             .arg("--parent")
             .arg(me.to_string())
+            .arg("--grace-ms")
+            .arg(grace.as_millis().to_string())
             .arg("--")
             .args(command)
             .env_remove("TENURE_PASSWORD")
@@ -103,7 +133,7 @@ impl Run {
             .env_remove("TENURE_PAYLOAD")
             .env_remove("TENURE_PAYLOAD_FILE")
             .envs(env.vars)
-            .stdin(Stdio::null())
+            .stdin(Stdio::from(reader))
             .process_group(0);
         let payload_file = if env.payload.len() <= MAX_ENV_PAYLOAD && !env.payload.contains(&0) {
             shim.env("TENURE_PAYLOAD", std::ffi::OsStr::from_bytes(&env.payload));
@@ -127,8 +157,25 @@ impl Run {
             pid,
             shim,
             exited: false,
+            deadline: fence,
             _payload_file: payload_file,
         })
+    }
+
+    /// Whether the shim may have stopped the run by itself at its
+    /// deadline: it was told to stop, or the SIGTERM instant of a deadline
+    /// it held has passed (perhaps before a renewal that came too late).
+    pub fn deadline_lapsed(&self) -> bool {
+        self.deadline.lapsed()
+    }
+
+    /// Passes the run's deadline on to its shim if it changed (`None`:
+    /// stop now). A failure is logged: the shim then keeps the deadline it
+    /// holds, which only makes it stop the command sooner.
+    pub fn renew(&mut self, deadline: Option<Instant>) {
+        if let Err(e) = self.deadline.send(deadline) {
+            debug!(error = %e, "cannot pass the deadline on to the command's shim");
+        }
     }
 
     /// The shim's pid (and process group).
@@ -149,25 +196,36 @@ impl Run {
         Ok(status)
     }
 
-    /// Stops the run: SIGTERM to the command (through the shim), SIGKILL
-    /// to the whole group after `grace`; returns once the shim has exited.
+    /// Stops the run: SIGTERM to the shim, which stops the command and
+    /// every descendant (SIGTERM, then SIGKILL after `grace`); returns once
+    /// the shim has exited. A shim that has not exited half the kill
+    /// allowance after the grace is stuck: its tree is killed from here.
     ///
     /// # Errors
     /// Failing to wait for the process.
     pub async fn stop(&mut self, grace: Duration) -> io::Result<Stopped> {
         let _ = sys::signal_process(self.pid, sys::SIGTERM);
-        if let Ok(status) = tokio::time::timeout(grace, self.shim.wait()).await {
-            let status = status?;
-            self.ended();
-            return Ok(Stopped::Terminated(status));
-        }
-        let _ = sys::signal_group(self.pid, sys::SIGKILL);
-        let status = self.shim.wait().await?;
+        let limit = grace + KILL_ALLOWANCE / 2;
+        let status = match tokio::time::timeout(limit, self.shim.wait()).await {
+            Ok(status) => status?,
+            Err(_) => {
+                tree::kill_tree(self.pid);
+                let status = self.shim.wait().await?;
+                self.ended();
+                return Ok(Stopped::Killed(status));
+            }
+        };
         self.ended();
-        Ok(Stopped::Killed(status))
+        Ok(if status.signal() == Some(sys::SIGKILL) {
+            Stopped::Killed(status)
+        } else {
+            Stopped::Terminated(status)
+        })
     }
 
-    /// The shim has exited: kill what is left of its group.
+    /// The shim has exited (having waited for every descendant): kill what
+    /// is left of its group, which is something only if the shim was
+    /// killed.
     fn ended(&mut self) {
         if !self.exited {
             self.exited = true;
@@ -180,9 +238,9 @@ impl Run {
 impl Drop for Run {
     fn drop(&mut self) {
         // Dropped while running (the runtime gave up waiting for the stop):
-        // the group must not outlive its claim. Tokio reaps the shim.
+        // nothing of the run may outlive its claim. Tokio reaps the shim.
         if !self.exited {
-            let _ = sys::signal_group(self.pid, sys::SIGKILL);
+            tree::kill_tree(self.pid);
             live().remove(&self.pid);
         }
     }

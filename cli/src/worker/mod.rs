@@ -4,17 +4,22 @@
 //! - `supervise`: the task handler (one run at a time per task, restarts);
 //! - `child`: one run of the command and how it is stopped;
 //! - `shim`: the `tenure __child` process between the two;
+//! - `deadline`: the run's deadline, renewed by the supervisor, held by the
+//!   shim;
+//! - `tree`: every process a command started, found in `/proc`;
 //! - `spawner`: the lasting thread every run is forked from;
 //! - `restart`: the restart backoff and crash-loop policy;
 //! - `observe`: log lines and metrics of the running worker.
 
 mod child;
+mod deadline;
 mod grace;
 mod observe;
 mod restart;
 pub mod shim;
 mod spawner;
 mod supervise;
+mod tree;
 
 use std::sync::Arc;
 
@@ -50,12 +55,29 @@ For each task it owns, the worker runs COMMAND with:
   TENURE_ATTEMPT   1 for the first run of this claim, then 2, 3, …
 
 When ownership ends (the task moves, is paused or removed, or the session is
-at risk) the command's process group gets SIGTERM, then SIGKILL after
---grace; the task is released only after the command has exited. A command
-that exits by itself is restarted after --restart-delay, doubling after each
-exit within a minute of starting, up to --max-restart-delay; after
---crash-loop-after such exits in a row the task is reported as crash-looping
-(see --on-crash-loop).
+at risk) the command's process group, and every process the command started
+that left it, gets SIGTERM, then SIGKILL after --grace; the task is released
+only after all of them have exited. A command that exits by itself is
+restarted after --restart-delay, doubling after each exit within a minute of
+starting, up to --max-restart-delay; after --crash-loop-after such exits in a
+row the task is reported as crash-looping (see --on-crash-loop).
+
+Every process a command starts belongs to its run, even one that leaves the
+process group (setsid, a daemonizing double fork): the run's `tenure __child`
+process is its subreaper and stops them all (SIGTERM, SIGKILL after --grace)
+when the run ends: when ownership ends, when the command's main process
+exits (so a command must stay in the foreground: one that daemonizes and
+exits ends its run), and when this process dies (SIGKILL at once). Out of
+reach: processes started through another service (systemd-run, docker run,
+a job handed to a daemon), which are not the command's descendants, and
+processes that switched to another user (setuid programs), which cannot be
+signalled.
+
+Commands stop in time even when this process cannot stop them: each run
+holds the session's deadline, which the worker renews while it proves its
+session alive. If it is about to pass unrenewed (this process is frozen,
+hung, or cut off from the servers), the command gets SIGTERM, then SIGKILL
+after --grace, before another worker can take the task over.
 
 Which worker runs which task is decided by the leader, a worker elected
 among them, with its --strategy (default sticky: tasks stay where they run,
@@ -132,6 +154,7 @@ async fn serve(
             .clone()
             .unwrap_or_else(|| options.backend.default_connect().to_owned()),
         grace,
+        renew_every: deadline::renew_period(session),
         restart,
         on_crash_loop: args.on_crash_loop,
         admin: admin.clone(),

@@ -1,6 +1,14 @@
 //! The task handler of `tenure worker`: while the worker owns a task, keep
 //! one run of the command going; when ownership ends, stop the run and
 //! return only once it has exited, so the task is released only then.
+//!
+//! While a run goes, its deadline ([`TaskContext::must_stop_by`]) is
+//! passed on to its shim whenever it changes, so that the run stops in time
+//! even if this process freezes. It is looked at every `renew_every`, and
+//! more often as the instant the shim would stop the run comes near (a
+//! quarter of the time left, down to 2 ms): a renewal that comes just
+//! before that instant reaches the shim in time. A run starts only while
+//! the deadline leaves room for a whole stop.
 
 use std::ffi::OsString;
 use std::time::Duration;
@@ -13,7 +21,11 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::args::OnCrashLoop;
 use crate::observe::metrics::{CHILD_CRASH_LOOPING, CHILD_EXITS, CHILD_STARTS};
 use crate::worker::child::{Run, RunEnv, Stopped, describe};
+use crate::worker::grace::stop_timeout;
 use crate::worker::restart::{RestartPolicy, Restarts, Verdict};
+
+/// The shortest pause between two looks at a run's deadline.
+const MIN_RENEW_PAUSE: Duration = Duration::from_millis(2);
 
 /// What every run of the worker shares.
 #[derive(Debug)]
@@ -28,6 +40,8 @@ pub struct Supervisor {
     pub connect: String,
     /// SIGTERM to SIGKILL.
     pub grace: Duration,
+    /// How often a run's deadline is passed on to its shim.
+    pub renew_every: Duration,
     /// Restarts after exits.
     pub restart: RestartPolicy,
     /// What to do with a crash loop.
@@ -51,6 +65,11 @@ enum Ended {
     ByItself { success: bool, ran: Duration },
     /// Ownership ended and the run was stopped.
     Stopped,
+    /// The shim stopped the run because its deadline was passing
+    /// unrenewed (this process could not renew it in time, or the session
+    /// is at risk): not the command's doing, so it does not count as an
+    /// exit.
+    Fenced,
 }
 
 impl Supervisor {
@@ -62,8 +81,10 @@ impl Supervisor {
             attempt += 1;
             let span = info_span!("run", attempt, pid = tracing::field::Empty);
             let ended = self.one_run(ctx, attempt).instrument(span).await?;
-            let Ended::ByItself { success, ran } = ended else {
-                return Ok(());
+            let (success, ran) = match ended {
+                Ended::ByItself { success, ran } => (success, ran),
+                Ended::Stopped => return Ok(()),
+                Ended::Fenced => continue,
             };
             let verdict = restarts.exited(ran);
             if verdict.crash_looping {
@@ -93,8 +114,12 @@ impl Supervisor {
         attempt: u64,
     ) -> Result<Ended, tenure_core::error::BoxError> {
         let task = ctx.task().to_string();
+        if !self.wait_for_room(ctx).await {
+            return Ok(Ended::Stopped);
+        }
         let started = Instant::now();
-        let mut run = match Run::start(&self.command, self.env(ctx, attempt)).await {
+        let env = self.env(ctx, attempt);
+        let mut run = match Run::start(&self.command, env, self.grace, ctx.must_stop_by()).await {
             Ok(run) => run,
             Err(e) => {
                 error!(error = %e, "cannot start the command");
@@ -108,13 +133,23 @@ impl Supervisor {
         tracing::Span::current().record("pid", run.pid());
         metrics::counter!(CHILD_STARTS, "task" => task.clone()).increment(1);
         info!(pid = run.pid(), "command started");
-        let exited = tokio::select! {
-            status = run.wait() => Some(status),
-            () = ctx.cancelled() => None,
+        let exited = loop {
+            run.renew(ctx.must_stop_by());
+            tokio::select! {
+                status = run.wait() => break Some(status),
+                () = ctx.cancelled() => break None,
+                () = tokio::time::sleep(self.renew_pause(ctx)) => {}
+            }
         };
         match exited {
             Some(status) => {
                 let status = status?;
+                if run.deadline_lapsed() {
+                    metrics::counter!(CHILD_EXITS, "task" => task, "outcome" => "stopped")
+                        .increment(1);
+                    warn!(status = %describe(status), "the command's shim stopped it: the session deadline it holds was passing unrenewed (this process did not pass a renewal on in time)");
+                    return Ok(Ended::Fenced);
+                }
                 let outcome = if status.success() {
                     "success"
                 } else {
@@ -143,6 +178,46 @@ impl Supervisor {
                     }
                 }
                 Ok(Ended::Stopped)
+            }
+        }
+    }
+
+    /// Whether the run's deadline is more than a whole stop (grace and
+    /// kill allowance) and one renewal period away, so that a run may
+    /// start.
+    fn has_room(&self, ctx: &TaskContext) -> bool {
+        let room = stop_timeout(self.grace) + self.renew_every;
+        ctx.must_stop_by()
+            .is_some_and(|by| by.saturating_duration_since(Instant::now()) > room)
+    }
+
+    /// How long to wait before looking at the deadline again: a quarter of
+    /// the time left before the shim would send SIGTERM, between
+    /// [`MIN_RENEW_PAUSE`] and `renew_every`.
+    fn renew_pause(&self, ctx: &TaskContext) -> Duration {
+        let Some(by) = ctx.must_stop_by() else {
+            return self.renew_every;
+        };
+        let left = by.saturating_duration_since(Instant::now());
+        let before_term = left.saturating_sub(stop_timeout(self.grace));
+        (before_term / 4).clamp(MIN_RENEW_PAUSE, self.renew_every)
+    }
+
+    /// Waits until a run may start (its shim would not have to stop it at
+    /// once); false if ownership ends first. The worker's guard cancels
+    /// the handler when the session cannot be proved alive in time, so
+    /// the wait ends either way.
+    async fn wait_for_room(&self, ctx: &TaskContext) -> bool {
+        loop {
+            if ctx.is_cancelled() {
+                return false;
+            }
+            if self.has_room(ctx) {
+                return true;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.renew_every) => {}
+                () = ctx.cancelled() => return false,
             }
         }
     }

@@ -12,6 +12,7 @@ pub mod console;
 pub mod console_suite;
 pub mod console_writes;
 pub mod http;
+pub mod containment;
 pub mod runlog;
 pub mod steady;
 pub mod suite;
@@ -77,12 +78,18 @@ pub struct Cluster {
 impl Cluster {
     /// `tenure` with the connect options of this cluster.
     pub fn command(&self) -> Command {
+        self.command_in(SESSION)
+    }
+
+    /// `tenure` with the connect options of this cluster and a session
+    /// timeout of `session`.
+    pub fn command_in(&self, session: &str) -> Command {
         let mut command = Command::new(TENURE);
         command
             .args(["--backend", self.target.backend])
             .args(["--connect", &self.target.connect])
             .args(["--cluster", &self.name])
-            .args(["--session-timeout", SESSION])
+            .args(["--session-timeout", session])
             .env_remove("TENURE_USER")
             .env_remove("TENURE_PASSWORD")
             .env_remove("RUST_LOG")
@@ -156,7 +163,18 @@ impl Cluster {
     /// Starts `tenure [OPTIONS] worker --id ID WORKER_OPTIONS -- sh -c
     /// SCRIPT`: without the `--grace` that [`Cluster::worker`] adds.
     pub fn worker_with(&self, id: &str, worker_options: &[&str], script: &str) -> Proc {
-        let mut command = self.command();
+        self.worker_in(id, SESSION, worker_options, script)
+    }
+
+    /// As [`Cluster::worker_with`], in a session of `session`.
+    pub fn worker_in(
+        &self,
+        id: &str,
+        session: &str,
+        worker_options: &[&str],
+        script: &str,
+    ) -> Proc {
+        let mut command = self.command_in(session);
         command
             .args(["worker", "--id", id])
             .args(worker_options)

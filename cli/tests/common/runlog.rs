@@ -108,6 +108,17 @@ impl RunLog {
     /// last line comes before the next run's first line, and every token
     /// starts once.
     pub fn check_no_overlap(&self) -> Result<(), String> {
+        self.check_tokens_apart(false)
+    }
+
+    /// As [`RunLog::check_no_overlap`], but a token may start more than
+    /// once: the command restarted under the same claim (its runs follow
+    /// one another in one handler).
+    pub fn check_no_overlap_with_restarts(&self) -> Result<(), String> {
+        self.check_tokens_apart(true)
+    }
+
+    fn check_tokens_apart(&self, restarts: bool) -> Result<(), String> {
         let mut spans: BTreeMap<u64, (u128, u128, usize)> = BTreeMap::new();
         for l in &self.lines {
             let span = spans.entry(l.token).or_insert((l.at_ns, l.at_ns, 0));
@@ -119,7 +130,7 @@ impl RunLog {
         }
         let mut previous: Option<(u64, u128)> = None;
         for (token, (first, last, starts)) in spans {
-            if starts != 1 {
+            if starts == 0 || (starts > 1 && !restarts) {
                 return Err(format!("token {token} started {starts} times"));
             }
             if let Some((before, before_last)) = previous

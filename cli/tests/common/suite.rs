@@ -12,15 +12,13 @@ use tenure_strategies::{StrategyKind, StrategyOptions};
 use tenure_tests::server_util::{free_port, tcp_request};
 
 use super::runlog::{RunLog, script};
-#[allow(unused_imports)] // used by `cli_suite!`, not by every test crate that includes it
-pub use super::steady::steady_cluster_restarts_nothing_at_the_shortest_session;
 use super::{Cluster, Proc, TENURE, Target, expect_within, is_dead, run_bounded};
 
 /// Declares one `#[test]` per suite function, run against `$target`.
 #[macro_export]
 macro_rules! cli_suite {
     ($target:expr) => {
-        $crate::cli_suite!(@tests $target;
+        $crate::cli_suite!(@tests $target; suite;
             operate_tasks_and_see_them_in_status_json,
             bad_input_is_refused_with_the_reason_and_nothing_is_written,
             unreachable_server_fails_within_the_connect_timeout,
@@ -35,20 +33,28 @@ macro_rules! cli_suite {
             watch_follows_status_and_events_until_told_to_stop,
             json_documents_keep_their_documented_keys,
             json_logs_carry_the_worker_and_task_spans,
+        );
+        $crate::cli_suite!(@tests $target; steady;
             steady_cluster_restarts_nothing_at_the_shortest_session,
         );
+        $crate::cli_suite!(@tests $target; containment;
+            frozen_worker_stops_its_command_before_the_survivor_starts,
+            detached_descendants_die_with_a_killed_worker,
+            detached_descendants_stop_with_the_task,
+            detached_descendants_stop_when_the_command_exits,
+        );
     };
-    (@tests $target:expr; $($name:ident),* $(,)?) => {
+    (@tests $target:expr; $module:ident; $($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
-                common::suite::$name(&$target);
+                common::$module::$name(&$target);
             }
         )*
     };
 }
 
-fn now_ns() -> u128 {
+pub fn now_ns() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -67,7 +73,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn worker_count(c: &Cluster) -> usize {
+pub fn worker_count(c: &Cluster) -> usize {
     c.status()["workers"].as_array().unwrap().len()
 }
 
