@@ -11,8 +11,8 @@
 pub mod console;
 pub mod console_suite;
 pub mod console_writes;
-pub mod http;
 pub mod containment;
+pub mod http;
 pub mod runlog;
 pub mod steady;
 pub mod suite;
