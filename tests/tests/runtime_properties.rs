@@ -258,3 +258,45 @@ fn lost_answers_around_an_update_schedule_settles() {
     ];
     run_fixed_with(timing, &[0], &schedule);
 }
+
+/// Found by the generated schedules (seed 20261204, case 1938): W1's
+/// session ends while it holds T0 and W2 claims T0, creating the ownership
+/// record again at the same version (every node starts at version 0); W1,
+/// leaving, released T0 by that version and deleted W2's record, and W0
+/// claimed T0 while W2 still ran it. A release (and a re-confirmation) now
+/// also checks the fencing counter, which is never deleted.
+#[test]
+fn leaves_and_joins_with_a_zero_stop_timeout_schedule_keeps_one_runner() {
+    let timing = SimTiming {
+        session_ms: 1219,
+        stop_timeout_ms: 0,
+        suspend_grace_ms: 0,
+    };
+    let schedule = [
+        Step::Join(1),
+        Step::PauseTask(1),
+        Step::Join(2),
+        Step::Advance(2133),
+        Step::Advance(2282),
+        Step::AddTask(0),
+        Step::Advance(1718),
+        Step::UpdateTask(0),
+        Step::Join(0),
+        Step::DropWatches(1, true),
+        Step::Leave(0),
+        Step::Expire(1),
+        Step::DelayWatches(2, 1414),
+        Step::Join(0),
+        Step::Join(0),
+        Step::Leave(1),
+        Step::Advance(572),
+        Step::PauseTask(0),
+        Step::Join(2),
+        Step::Resume(1),
+    ];
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("tenure_core=debug")
+        .with_test_writer()
+        .try_init();
+    run_fixed_with(timing, &[0], &schedule);
+}

@@ -28,6 +28,11 @@ pub struct Claim {
     pub token: u64,
     /// The version of the ownership record, for a later CAS release.
     pub record_version: Version,
+    /// The version of the fencing counter this claim wrote. The counter is
+    /// never deleted, so unlike the record's version (which a record
+    /// re-created by another owner may repeat) it proves, while it holds,
+    /// that nobody claimed the task since.
+    pub epoch_version: Version,
 }
 
 /// Why a claim did not succeed.
@@ -115,8 +120,10 @@ pub async fn claim(
         ];
         match store.multi(&ops).await {
             Ok(results) => {
-                let record_version = match results.get(2) {
-                    Some(OpResult::Created(v)) => *v,
+                let (epoch_version, record_version) = match (results.get(1), results.get(2)) {
+                    (Some(OpResult::Set(e) | OpResult::Created(e)), Some(OpResult::Created(v))) => {
+                        (*e, *v)
+                    }
                     other => {
                         return Err(ClaimError::Store(Error::InvalidInput(format!(
                             "store answered a claim with {other:?}"
@@ -126,6 +133,7 @@ pub async fn claim(
                 return Ok(Claim {
                     token,
                     record_version,
+                    epoch_version,
                 });
             }
             Err(Error::AlreadyExists { path }) if path == owner_path.as_str() => {
@@ -163,6 +171,7 @@ pub async fn reclaim(
     worker: &WorkerId,
     session: SessionId,
     held: Version,
+    held_epoch: Option<Version>,
     task_version: Option<Version>,
 ) -> Result<Option<Claim>> {
     let owner_path = layout.owner(task);
@@ -183,7 +192,10 @@ pub async fn reclaim(
             Op::Set {
                 path: epoch_path.clone(),
                 data: token.to_string().into_bytes(),
-                version: Some(counter.version),
+                // The counter as this claim left it: anything else means
+                // another claim came since (the record's version alone
+                // may repeat on a record re-created by another owner).
+                version: Some(held_epoch.unwrap_or(counter.version)),
             },
             Op::Set {
                 path: owner_path.clone(),
@@ -199,8 +211,8 @@ pub async fn reclaim(
         }
         match store.multi(&ops).await {
             Ok(results) => {
-                let record_version = match results.get(1) {
-                    Some(OpResult::Set(v)) => *v,
+                let (epoch_version, record_version) = match (results.first(), results.get(1)) {
+                    (Some(OpResult::Set(e)), Some(OpResult::Set(v))) => (*e, *v),
                     other => {
                         return Err(Error::InvalidInput(format!(
                             "store answered a reclaim with {other:?}"
@@ -210,7 +222,13 @@ pub async fn reclaim(
                 return Ok(Some(Claim {
                     token,
                     record_version,
+                    epoch_version,
                 }));
+            }
+            Err(Error::VersionConflict { path })
+                if held_epoch.is_some() && path == epoch_path.as_str() =>
+            {
+                return Ok(None); // claimed by another since
             }
             Err(Error::VersionConflict { path } | Error::NotFound { path })
                 if path == owner_path.as_str() =>
@@ -232,15 +250,39 @@ pub async fn reclaim(
 }
 
 /// Releases a claim: deletes the ownership record only if it is still the
-/// one written at `held`. A record that is already gone or replaced is not
-/// an error (it is not ours any more).
+/// one written at `held` and, when `held_epoch` is given, only if the
+/// fencing counter is still as the claim left it (one multi). The counter
+/// check matters: an ownership record whose session ended may be created
+/// again by another owner with the same version (ZooKeeper starts every
+/// node at version 0), and a delete by version alone would delete that
+/// owner's record, letting a third worker claim the task while the second
+/// still runs it. A record that is already gone or replaced is not an
+/// error (it is not ours any more).
 pub async fn release(
     store: &dyn CoordinationStore,
     layout: &Layout,
     task: &TaskId,
     held: Version,
+    held_epoch: Option<Version>,
 ) -> Result<()> {
-    match store.delete(&layout.owner(task), Some(held)).await {
+    let delete = Op::Delete {
+        path: layout.owner(task),
+        version: Some(held),
+    };
+    let released = match held_epoch {
+        Some(epoch) => store
+            .multi(&[
+                Op::Check {
+                    path: layout.epoch(task),
+                    version: Some(epoch),
+                },
+                delete,
+            ])
+            .await
+            .map(|_| ()),
+        None => store.delete(&layout.owner(task), Some(held)).await,
+    };
+    match released {
         Ok(()) | Err(Error::NotFound { .. } | Error::VersionConflict { .. }) => Ok(()),
         Err(e) => Err(e),
     }

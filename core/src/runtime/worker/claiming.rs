@@ -125,6 +125,7 @@ impl Reconciler {
             Held {
                 token: c.token,
                 record_version: c.record_version,
+                epoch_version: Some(c.epoch_version),
                 task_revision: None,
                 target_revision: None,
                 payload: None,
@@ -166,7 +167,13 @@ impl Reconciler {
                     let released = self
                         .timed(
                             session,
-                            claim::release(&*inner.store, &inner.layout, &task, c.record_version),
+                            claim::release(
+                                &*inner.store,
+                                &inner.layout,
+                                &task,
+                                c.record_version,
+                                Some(c.epoch_version),
+                            ),
                         )
                         .await;
                     match released {

@@ -98,12 +98,12 @@ impl Reconciler {
                 continue;
             }
             if let Some(h) = self.held.get(&task) {
-                let (token, version) = (h.token, h.record_version);
+                let (token, version, epoch) = (h.token, h.record_version, h.epoch_version);
                 // Forgotten only once released: a record left behind would
                 // hold the task until the session ends.
                 self.timed(
                     session,
-                    claim::release(&*inner.store, &inner.layout, &task, version),
+                    claim::release(&*inner.store, &inner.layout, &task, version, epoch),
                 )
                 .await?;
                 self.held.remove(&task);

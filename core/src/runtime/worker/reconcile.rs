@@ -32,6 +32,10 @@ use crate::store::{SessionId, SessionState, Version, Watch};
 pub(super) struct Held {
     pub token: u64,
     pub record_version: Version,
+    /// The version of the fencing counter as this worker's claim (or last
+    /// re-confirmation) left it; `None` when unknown (a re-confirmation
+    /// whose answer was lost).
+    pub epoch_version: Option<Version>,
     /// The revision of the task node the payload was read from; `None`
     /// until read.
     pub task_revision: Option<Revision>,

@@ -122,11 +122,13 @@ impl Reconciler {
         session: SessionId,
         task: &TaskId,
     ) -> Result<bool> {
-        let Some((held_version, task_version)) = self
-            .held
-            .get(task)
-            .map(|h| (h.record_version, h.task_revision.map(|r| r.version)))
-        else {
+        let Some((held_version, held_epoch, task_version)) = self.held.get(task).map(|h| {
+            (
+                h.record_version,
+                h.epoch_version,
+                h.task_revision.map(|r| r.version),
+            )
+        }) else {
             return Ok(false);
         };
         let inner = self.inner.clone();
@@ -143,6 +145,7 @@ impl Reconciler {
                     &inner.id,
                     session,
                     held_version,
+                    held_epoch,
                     task_version,
                 ),
             )
@@ -171,6 +174,7 @@ impl Reconciler {
                 if let Some(h) = self.held.get_mut(task) {
                     h.token = c.token;
                     h.record_version = c.record_version;
+                    h.epoch_version = Some(c.epoch_version);
                     h.used = false;
                 }
                 Ok(true)

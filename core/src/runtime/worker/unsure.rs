@@ -46,6 +46,7 @@ impl Reconciler {
                     Some(version) => {
                         if let Some(h) = self.held.get_mut(&task) {
                             h.record_version = version;
+                            h.epoch_version = None;
                             h.used = true;
                         }
                     }
@@ -72,7 +73,7 @@ impl Reconciler {
                 let inner = self.inner.clone();
                 self.timed(
                     session,
-                    claim::release(&*inner.store, &inner.layout, &task, version),
+                    claim::release(&*inner.store, &inner.layout, &task, version, None),
                 )
                 .await?;
                 info!(task = %task, "released a claim whose answer was lost");
@@ -115,7 +116,15 @@ impl Reconciler {
         let releases = held.into_iter().map(|(task, h)| {
             let inner = inner.clone();
             async move {
-                match claim::release(&*inner.store, &inner.layout, &task, h.record_version).await {
+                match claim::release(
+                    &*inner.store,
+                    &inner.layout,
+                    &task,
+                    h.record_version,
+                    h.epoch_version,
+                )
+                .await
+                {
                     Ok(()) => info!(task = %task, token = h.token, "handed off"),
                     Err(e) => {
                         warn!(task = %task, error = %e, "could not release; it is freed when the session ends");
@@ -127,7 +136,7 @@ impl Reconciler {
             let Some(session) = session else { return };
             if let Ok(Some(version)) = this.stray_record(session, &task).await {
                 let inner = &this.inner;
-                match claim::release(&*inner.store, &inner.layout, &task, version).await {
+                match claim::release(&*inner.store, &inner.layout, &task, version, None).await {
                     Ok(()) => info!(task = %task, "released a claim whose answer was lost"),
                     Err(e) => {
                         warn!(task = %task, error = %e, "could not release; it is freed when the session ends");
