@@ -35,6 +35,18 @@ pub struct Claim {
     pub epoch_version: Version,
 }
 
+/// What a re-confirmation must find unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hold {
+    /// The version of the ownership record as last written.
+    pub record_version: Version,
+    /// The version of the fencing counter as last written, if known.
+    pub epoch_version: Option<Version>,
+    /// The version of the task node as last read, if it must not have
+    /// changed.
+    pub task_version: Option<Version>,
+}
+
 /// Why a claim did not succeed.
 #[derive(Debug)]
 pub enum ClaimError {
@@ -170,10 +182,13 @@ pub async fn reclaim(
     task: &TaskId,
     worker: &WorkerId,
     session: SessionId,
-    held: Version,
-    held_epoch: Option<Version>,
-    task_version: Option<Version>,
+    held: Hold,
 ) -> Result<Option<Claim>> {
+    let Hold {
+        record_version: held,
+        epoch_version: held_epoch,
+        task_version,
+    } = held;
     let owner_path = layout.owner(task);
     let epoch_path = layout.epoch(task);
     let task_path = layout.task(task);

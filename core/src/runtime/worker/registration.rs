@@ -122,12 +122,10 @@ impl Reconciler {
         session: SessionId,
         task: &TaskId,
     ) -> Result<bool> {
-        let Some((held_version, held_epoch, task_version)) = self.held.get(task).map(|h| {
-            (
-                h.record_version,
-                h.epoch_version,
-                h.task_revision.map(|r| r.version),
-            )
+        let Some(hold) = self.held.get(task).map(|h| claim::Hold {
+            record_version: h.record_version,
+            epoch_version: h.epoch_version,
+            task_version: h.task_revision.map(|r| r.version),
         }) else {
             return Ok(false);
         };
@@ -138,16 +136,7 @@ impl Reconciler {
         let renewed = self
             .timed(
                 session,
-                claim::reclaim(
-                    &*inner.store,
-                    &inner.layout,
-                    task,
-                    &inner.id,
-                    session,
-                    held_version,
-                    held_epoch,
-                    task_version,
-                ),
+                claim::reclaim(&*inner.store, &inner.layout, task, &inner.id, session, hold),
             )
             .await;
         let renewed = match renewed {
