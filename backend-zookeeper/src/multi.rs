@@ -45,7 +45,7 @@ pub(crate) async fn run(store: &ZkStore, live: &Live, ops: &[Op]) -> Result<Vec<
         added.map_err(|e| store.fail(e, kind(op), path, live))?;
     }
     let first = ops[0].path();
-    let answer = store.request(live, "multi", first, writer.commit()).await?;
+    let answer = store.request(live, "multi", first, true, writer.commit()).await?;
     let results = match answer {
         Ok(results) => results,
         Err(zk::MultiWriteError::OperationFailed { index, source }) => {
