@@ -9,6 +9,7 @@ use zookeeper_client as zk;
 
 use crate::errors::{BACKEND, Kind};
 use crate::limits::{self, MAX_PAYLOAD};
+use crate::proof::Reach;
 use crate::store::{Live, ZkStore};
 use crate::versions::{expected, owner, version};
 use crate::watch::bridge;
@@ -29,7 +30,7 @@ impl ZkStore {
     /// Reads a node, or `None` if it does not exist.
     async fn read_node(&self, live: &Live, path: &Path) -> Result<Option<Node>> {
         let answer = self
-            .request(live, "read", path, false, live.client.get_data(path.as_str()))
+            .request(live, "read", path, Reach::Server, live.client.get_data(path.as_str()))
             .await?;
         match answer {
             Ok((data, stat)) => Ok(Some(node(data, &stat))),
@@ -123,7 +124,7 @@ impl CoordinationStore for ZkStore {
             });
         }
         let request = live.client.create(path.as_str(), data, &options);
-        match self.request(&live, "create", path, true, request).await? {
+        match self.request(&live, "create", path, Reach::Quorum, request).await? {
             Ok((stat, _)) => Ok(version(&stat)),
             Err(e) => Err(self.fail(e, Kind::Create, path, &live)),
         }
@@ -138,14 +139,14 @@ impl CoordinationStore for ZkStore {
         let live = self.live()?;
         let closed = self.shared.closed.clone();
         let request = live.client.get_and_watch_data(path.as_str());
-        match self.request(&live, "read", path, false, request).await? {
+        match self.request(&live, "read", path, Reach::Server, request).await? {
             Ok((data, stat, watcher)) => Ok((Some(node(data, &stat)), bridge(watcher, closed))),
             Err(zk::Error::NoNode) => {
                 // Missing: an exists-watch fires at its creation. If it was
                 // created in between, the watch is armed on the live node and
                 // the read below comes after it, so no change is missed.
                 let request = live.client.check_and_watch_stat(path.as_str());
-                match self.request(&live, "watch", path, false, request).await? {
+                match self.request(&live, "watch", path, Reach::Server, request).await? {
                     Ok((None, watcher)) => Ok((None, bridge(watcher, closed))),
                     Ok((Some(_), watcher)) => {
                         let watch = bridge(watcher, closed);
@@ -163,7 +164,7 @@ impl CoordinationStore for ZkStore {
         let live = self.live()?;
         let want = self::expected(path, expected)?;
         let request = live.client.set_data(path.as_str(), data, want);
-        match self.request(&live, "write", path, true, request).await? {
+        match self.request(&live, "write", path, Reach::Quorum, request).await? {
             Ok(stat) => Ok(version(&stat)),
             Err(e) => Err(self.fail(e, Kind::Node, path, &live)),
         }
@@ -174,7 +175,7 @@ impl CoordinationStore for ZkStore {
         root_is_not_deletable(path)?;
         let want = self::expected(path, expected)?;
         let request = live.client.delete(path.as_str(), want);
-        match self.request(&live, "delete", path, true, request).await? {
+        match self.request(&live, "delete", path, Reach::Quorum, request).await? {
             Ok(()) => Ok(()),
             Err(e) => Err(self.fail(e, Kind::Node, path, &live)),
         }
@@ -183,7 +184,7 @@ impl CoordinationStore for ZkStore {
     async fn children(&self, path: &Path) -> Result<Vec<Name>> {
         let live = self.live()?;
         let request = live.client.list_children(path.as_str());
-        match self.request(&live, "listing", path, false, request).await? {
+        match self.request(&live, "listing", path, Reach::Server, request).await? {
             Ok(children) => names(path, children),
             Err(e) => Err(self.fail(e, Kind::List, path, &live)),
         }
@@ -192,7 +193,7 @@ impl CoordinationStore for ZkStore {
     async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
         let live = self.live()?;
         let request = live.client.list_and_watch_children(path.as_str());
-        match self.request(&live, "listing", path, false, request).await? {
+        match self.request(&live, "listing", path, Reach::Server, request).await? {
             Ok((children, watcher)) => {
                 let watch = bridge(watcher, self.shared.closed.clone());
                 Ok((names(path, children)?, watch))

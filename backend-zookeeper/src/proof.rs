@@ -16,7 +16,7 @@
 //! # What proves a touch reached the leader
 //! Three answers in a chain, all on the same connection:
 //!
-//! 1. any request answered at `a` (the follower noted the touch before
+//! 1. any request `r` answered at `a` (the server noted the touch before
 //!    answering);
 //! 2. a write `m` (committed by the leader with a quorum) sent at
 //!    `s_m ≥ a + P`, where `P` bounds the leader's ping interval: the
@@ -24,24 +24,24 @@
 //!    one ordered stream from leader to follower the ping came first, and
 //!    the follower replied with its touches (ours included) before it
 //!    answered `m`;
-//! 3. a write `n` sent after `m` was answered: that ping reply went up the
-//!    ordered stream from follower to leader before `n`, so the leader
-//!    applied the touch before it handled `n`; `n` succeeding shows the
-//!    session was not expired then, so the touch extended it to at least
-//!    the touch's time plus the timeout, and the touch came after the
-//!    first request was *sent*.
+//! 3. a write or a `sync` `n` sent after `m` was answered: that ping reply
+//!    went up the ordered stream from follower to leader before `n`, so the
+//!    leader applied the touch before it handled `n`. `n` succeeding shows
+//!    the session was not expired then (a write is refused, and a `sync`
+//!    is answered after the session's closing, which ends the
+//!    connection), so the touch extended it to at least the touch's time
+//!    plus the timeout; and the touch came after `r` was *sent*.
 //!
 //! So when `n` is answered, every request answered at or before `s_m − P`
 //! is proven: the session lives at least until the latest send time among
-//! them plus the session timeout. If the leader changed in between, the
-//! new one was elected after `m`'s quorum acknowledged it, and a new
-//! leader gives every session a full timeout from its start: still later.
-//! A session's creation is committed by the leader like a write, so the
-//! start of the connect attempt is proven from the beginning.
-//!
-//! Writes are used for `m` and `n`, not `sync`: an old leader cut off with
-//! a minority of the ensemble answers `sync`s (they need no quorum) for up
-//! to `syncLimit × tickTime` after a new leader took over.
+//! them plus the session timeout. If another leader took over, it was
+//! elected after `m`'s quorum acknowledged it, and a new leader gives
+//! every session a full timeout from its start: still later. That is why
+//! `m` must be a write: an old leader cut off with a minority of the
+//! ensemble answers `sync`s (they need no quorum) for up to
+//! `syncLimit × tickTime` after a new leader took over. A session's
+//! creation is committed by the leader like a write, so the start of the
+//! connect attempt is proven from the beginning.
 //!
 //! Assumes ZooKeeper's default `localSessionsEnabled=false` (local sessions
 //! are tracked by the server the client is connected to).
@@ -51,6 +51,19 @@ use std::time::Duration;
 
 use tenure_core::SessionId;
 use tokio::time::Instant;
+
+/// Who provably saw a request once it was answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// The server that answered (a read).
+    Server,
+    /// The leader, which ordered it after everything the server sent it
+    /// before (a `sync`).
+    Leader,
+    /// The leader and a quorum, which committed it (a write, answered
+    /// with success or with the leader's refusal).
+    Quorum,
+}
 
 /// How many writes are kept as candidates for `m`: older ones are dropped
 /// (which can only make the proof later, never wrong).
@@ -112,12 +125,11 @@ impl Proof {
         self.proven
     }
 
-    /// A request sent at `sent` was answered by the server at `at`; `write`
-    /// when the leader committed it (a write, answered with success or
-    /// with the leader's refusal). `ping` bounds the leader's ping
-    /// interval. Answers must be noted in the order they came (`at` never
+    /// A request sent at `sent` was answered by the server at `at`, and
+    /// `reach` says who saw it. `ping` bounds the leader's ping interval.
+    /// Answers must be noted in the order they came (`at` never
     /// decreasing; a smaller one is taken as the last one noted).
-    pub(crate) fn answered(&mut self, sent: Instant, at: Instant, write: bool, ping: Duration) {
+    pub(crate) fn answered(&mut self, sent: Instant, at: Instant, reach: Reach, ping: Duration) {
         match self.touches.back_mut() {
             Some(last) if at <= last.first + ping / TOUCH_GRAIN => {
                 last.answered = last.answered.max(at);
@@ -142,19 +154,21 @@ impl Proof {
                 self.touches.push_back(touch);
             }
         }
-        if !write {
+        if reach == Reach::Server {
             return;
         }
-        // `m`: the latest write answered before this one was sent.
-        if let Some(&(m_sent, _)) = self.writes.iter().rev().find(|(_, a)| *a < sent) {
-            if let Some(cutoff) = m_sent.checked_sub(ping) {
-                self.prove_answered_by(cutoff);
+        // `m`: the latest write answered before this request was sent.
+        if let Some(&(m_sent, _)) = self.writes.iter().rev().find(|(_, a)| *a < sent)
+            && let Some(cutoff) = m_sent.checked_sub(ping)
+        {
+            self.prove_answered_by(cutoff);
+        }
+        if reach == Reach::Quorum {
+            if self.writes.len() >= WRITES_KEPT {
+                self.writes.pop_front();
             }
+            self.writes.push_back((sent, at));
         }
-        if self.writes.len() >= WRITES_KEPT {
-            self.writes.pop_front();
-        }
-        self.writes.push_back((sent, at));
     }
 
     /// Every request answered at or before `cutoff` is proven.
@@ -184,7 +198,7 @@ mod tests {
         let t0 = Instant::now();
         let mut p = Proof::new(SessionId(1), t0);
         for i in 1..20 {
-            p.answered(t0 + ms(i * 10), t0 + ms(i * 10 + 1), false, P);
+            p.answered(t0 + ms(i * 10), t0 + ms(i * 10 + 1), Reach::Server, P);
         }
         assert_eq!(p.proven(), t0);
     }
@@ -193,17 +207,17 @@ mod tests {
     fn a_write_after_a_write_proves_what_was_answered_a_ping_before_the_first() {
         let t0 = Instant::now();
         let mut p = Proof::new(SessionId(1), t0);
-        p.answered(t0 + ms(100), t0 + ms(101), false, P); // read r
-        p.answered(t0 + ms(140), t0 + ms(141), false, P); // read, too late for m
-        p.answered(t0 + ms(160), t0 + ms(162), true, P); // m: cutoff 110
+        p.answered(t0 + ms(100), t0 + ms(101), Reach::Server, P); // read r
+        p.answered(t0 + ms(140), t0 + ms(141), Reach::Server, P); // read, too late for m
+        p.answered(t0 + ms(160), t0 + ms(162), Reach::Quorum, P); // m: cutoff 110
         assert_eq!(p.proven(), t0, "m alone proves nothing");
-        p.answered(t0 + ms(170), t0 + ms(172), true, P); // n
+        p.answered(t0 + ms(170), t0 + ms(172), Reach::Quorum, P); // n
         assert_eq!(p.proven(), t0 + ms(100));
         // The next write proves what was answered by 170 − 50 = 120 only.
-        p.answered(t0 + ms(200), t0 + ms(201), true, P);
+        p.answered(t0 + ms(200), t0 + ms(201), Reach::Quorum, P);
         assert_eq!(p.proven(), t0 + ms(100));
         // And then by 200 − 50 = 150: the second read.
-        p.answered(t0 + ms(230), t0 + ms(231), true, P);
+        p.answered(t0 + ms(230), t0 + ms(231), Reach::Quorum, P);
         assert_eq!(p.proven(), t0 + ms(140));
     }
 
@@ -211,12 +225,25 @@ mod tests {
     fn a_write_sent_before_the_previous_one_was_answered_is_no_chain() {
         let t0 = Instant::now();
         let mut p = Proof::new(SessionId(1), t0);
-        p.answered(t0 + ms(100), t0 + ms(101), false, P);
-        p.answered(t0 + ms(200), t0 + ms(250), true, P); // m, answered at 250
-        p.answered(t0 + ms(240), t0 + ms(260), true, P); // sent before 250
+        p.answered(t0 + ms(100), t0 + ms(101), Reach::Server, P);
+        p.answered(t0 + ms(200), t0 + ms(250), Reach::Quorum, P); // m, answered at 250
+        p.answered(t0 + ms(240), t0 + ms(260), Reach::Quorum, P); // sent before 250
         assert_eq!(p.proven(), t0);
         // After both: m is the one answered last (sent 240, cutoff 190).
-        p.answered(t0 + ms(270), t0 + ms(271), true, P);
+        p.answered(t0 + ms(270), t0 + ms(271), Reach::Quorum, P);
+        assert_eq!(p.proven(), t0 + ms(100));
+    }
+
+    #[test]
+    fn a_sync_closes_a_chain_but_never_opens_one() {
+        let t0 = Instant::now();
+        let mut p = Proof::new(SessionId(1), t0);
+        p.answered(t0 + ms(100), t0 + ms(101), Reach::Server, P);
+        p.answered(t0 + ms(160), t0 + ms(161), Reach::Leader, P); // no m: a sync
+        p.answered(t0 + ms(170), t0 + ms(171), Reach::Leader, P);
+        assert_eq!(p.proven(), t0);
+        p.answered(t0 + ms(180), t0 + ms(182), Reach::Quorum, P); // m, cutoff 130
+        p.answered(t0 + ms(183), t0 + ms(184), Reach::Leader, P); // n
         assert_eq!(p.proven(), t0 + ms(100));
     }
 
@@ -224,9 +251,9 @@ mod tests {
     fn the_proof_never_goes_back() {
         let t0 = Instant::now();
         let mut p = Proof::new(SessionId(1), t0 + ms(500));
-        p.answered(t0 + ms(100), t0 + ms(101), false, P);
-        p.answered(t0 + ms(200), t0 + ms(201), true, P);
-        p.answered(t0 + ms(210), t0 + ms(211), true, P);
+        p.answered(t0 + ms(100), t0 + ms(101), Reach::Server, P);
+        p.answered(t0 + ms(200), t0 + ms(201), Reach::Quorum, P);
+        p.answered(t0 + ms(210), t0 + ms(211), Reach::Quorum, P);
         assert_eq!(p.proven(), t0 + ms(500));
     }
 
@@ -236,23 +263,23 @@ mod tests {
         let mut p = Proof::new(SessionId(1), t0);
         for i in 0..10_000u64 {
             let at = t0 + Duration::from_micros(i * 10);
-            p.answered(at, at, false, P);
+            p.answered(at, at, Reach::Server, P);
         }
         assert!(p.touches.len() <= 100_000 / (50_000 / TOUCH_GRAIN as usize) + 1);
         let w = t0 + ms(200);
-        p.answered(w, w + ms(1), true, P);
-        p.answered(w + ms(2), w + ms(3), true, P);
+        p.answered(w, w + ms(1), Reach::Quorum, P);
+        p.answered(w + ms(2), w + ms(3), Reach::Quorum, P);
         // Everything answered by 150 ms is proven, nothing later.
         assert_eq!(p.proven(), t0 + Duration::from_micros(99_990));
         // A long stretch without proofs forgets the oldest answers only.
         for i in 0..100_000u64 {
             let at = w + ms(10 + i);
-            p.answered(at, at, false, P);
+            p.answered(at, at, Reach::Server, P);
         }
         assert_eq!(p.touches.len(), TOUCHES_KEPT);
         let last = w + ms(10 + 99_999);
-        p.answered(last + ms(100), last + ms(101), true, P);
-        p.answered(last + ms(102), last + ms(103), true, P);
+        p.answered(last + ms(100), last + ms(101), Reach::Quorum, P);
+        p.answered(last + ms(102), last + ms(103), Reach::Quorum, P);
         assert_eq!(p.proven(), last);
     }
 }

@@ -2,11 +2,19 @@
 //!
 //! The deadline counts only from touches proven to have reached the
 //! ZooKeeper leader ([`proof`](crate::proof) says how): every answered
-//! request is noted, writes close the chain. So that the deadline keeps
-//! moving when the caller only reads (or does nothing), the store writes
-//! on its own every period: a `multi` holding one version check of its
-//! root, which the leader commits like any write and which changes
-//! nothing.
+//! request is noted, writes and `sync`s close the chain. So that the
+//! deadline keeps moving when the caller only reads (or does nothing),
+//! the store runs a renewal round every period, one chain of its own:
+//!
+//! 1. an `exists` of its root (`r`, answered by its server);
+//! 2. a ping bound after that answer, a `multi` holding one version check
+//!    of its root at any version (`m`: the leader commits it like any
+//!    write, and it changes nothing);
+//! 3. once that is answered, a `sync` (`n`).
+//!
+//! When the `sync` is answered, the send time of the `exists` is proven.
+//! Rounds start every period whatever the previous one does, so they
+//! overlap when the period is shorter than the ping bound.
 //!
 //! # The ping bound
 //! The leader pings each follower every `tickTime / 2`. The store cannot
@@ -18,16 +26,15 @@
 //! quarter of it again for the leader's scheduling.
 //!
 //! # The period and the lag
-//! With a write every `R`, the deadline lags at worst `P + 3R` (plus two
-//! answer latencies and a sixty-fourth of `P`) behind "now + timeout":
-//! just before an answer, the last proof is one period old, it proved the
-//! writes answered `P` before the send of the previous write, and those
-//! were sent up to one period before. That lag is the
-//! [`renewal_period`](tenure_core::StoreInfo::renewal_period) the store
-//! reports; a caller asking for at most `d`
+//! With a round every `R`, the deadline lags at worst `P + R` (plus a
+//! sixty-fourth of `P`, and the three answer latencies of a round) behind
+//! "now + timeout": just before a round's proof, the last one is a period
+//! old and proved a send a ping bound and three answers older. That lag
+//! is the [`renewal_period`](tenure_core::StoreInfo::renewal_period) the
+//! store reports; a caller asking for at most `d`
 //! ([`fit_renewal`](tenure_core::CoordinationStore::fit_renewal)) gets
-//! `R = (d − P) / 3`, but never less than a sixteenth of the session
-//! timeout (the floor) nor more than an eighth (the default).
+//! `R = d − P`, but never less than an eighth of the session timeout (the
+//! floor) nor more than a quarter (the default).
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -35,38 +42,36 @@ use std::time::Duration;
 use tenure_core::{Path, SessionId, SessionState};
 use tokio::time::Instant;
 
-use crate::proof::{Proof, TOUCH_GRAIN};
-use crate::store::{Shared, ZkStore};
+use crate::proof::{Proof, Reach, TOUCH_GRAIN};
+use crate::store::{Live, Shared, ZkStore};
 
 /// The renewal the store runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Cadence {
-    /// The pause between two renewal writes (send to send).
+    /// The ping bound `P`.
+    pub ping: Duration,
+    /// The pause between the starts of two renewal rounds.
     pub every: Duration,
     /// How far behind "now + session timeout" the deadline may fall while
     /// healthy, answer latencies aside.
     pub lag: Duration,
 }
 
-/// The bound on the leader's ping interval for a session of `timeout`,
-/// with the ensemble's tickTime `tick` if known.
-pub(crate) fn ping_bound(timeout: Duration, tick: Option<Duration>) -> Duration {
-    let tick = tick.unwrap_or(timeout / 2);
-    tick / 2 + tick / 8
-}
-
 /// The cadence for a session of `timeout`, a tick of `tick` if known and
 /// the shortest lag asked for, if any.
 pub(crate) fn cadence(timeout: Duration, tick: Option<Duration>, asked: Option<Duration>) -> Cadence {
-    let ping = ping_bound(timeout, tick);
-    let (floor, default) = (timeout / 16, timeout / 8);
+    let tick = tick.unwrap_or(timeout / 2);
+    let ping = tick / 2 + tick / 8;
+    let fixed = ping + ping / TOUCH_GRAIN;
+    let (floor, default) = (timeout / 8, timeout / 4);
     let every = match asked {
-        Some(lag) => (lag.saturating_sub(ping + ping / TOUCH_GRAIN) / 3).clamp(floor, default),
+        Some(lag) => lag.saturating_sub(fixed).clamp(floor, default),
         None => default,
     };
     Cadence {
+        ping,
         every,
-        lag: ping + ping / TOUCH_GRAIN + every * 3,
+        lag: fixed + every,
     }
 }
 
@@ -98,15 +103,16 @@ impl Shared {
     /// A new session, whose creation was asked for at `started`.
     pub(crate) fn begin(&self, session: SessionId, started: Instant) {
         *self.proof.lock().unwrap_or_else(|p| p.into_inner()) = Some(Proof::new(session, started));
+        self.renew_changed.notify_one();
     }
 
-    /// A request of `session` sent at `sent` was answered by the server
-    /// (now); `write` when the leader committed it.
-    pub(crate) fn note_answer(&self, session: SessionId, sent: Instant, write: bool) {
-        let ping = ping_bound(self.timeout(), self.config.tick_time);
+    /// A request of `session` sent at `sent` was answered (now), and
+    /// `reach` says who saw it.
+    pub(crate) fn note_answer(&self, session: SessionId, sent: Instant, reach: Reach) {
+        let ping = self.cadence().ping;
         let mut proof = self.proof.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = proof.as_mut().filter(|p| p.session() == session) {
-            p.answered(sent, Instant::now(), write, ping);
+            p.answered(sent, Instant::now(), reach, ping);
         }
     }
 
@@ -125,8 +131,9 @@ impl Shared {
     }
 }
 
-/// Writes every period of the cadence, on whatever session is live, until
-/// the store is closed or dropped.
+/// Starts a renewal round every period of the cadence, on whatever session
+/// is live (at once for a session not renewed yet), until the store is
+/// closed or dropped.
 pub(crate) async fn run(shared: Weak<Shared>) {
     let Some((closed, changed)) = shared
         .upgrade()
@@ -134,42 +141,89 @@ pub(crate) async fn run(shared: Weak<Shared>) {
     else {
         return;
     };
-    let mut last = Instant::now();
+    let mut last: Option<(SessionId, Instant)> = None;
     loop {
-        let Some(every) = shared.upgrade().map(|s| s.cadence().every) else {
+        let Some((every, live)) = shared
+            .upgrade()
+            .map(|s| (s.cadence().every, s.live_client().map(|l| l.session)))
+        else {
             return;
         };
+        let next = match (last, live) {
+            (Some((session, at)), Some(now)) if session == now => at + every,
+            // A new session: its deadline counts from its start until the
+            // first round's proof; begin now.
+            (_, Some(_)) => Instant::now(),
+            // No session (given up, not opened yet): look again later.
+            (_, None) => Instant::now() + every,
+        };
         tokio::select! {
-            () = tokio::time::sleep_until(last + every) => {}
+            () = tokio::time::sleep_until(next) => {}
             () = changed.notified() => continue,
             () = closed.cancelled() => return,
         }
-        last = Instant::now();
-        let Some(shared) = shared.upgrade() else {
+        let Some(store) = shared.upgrade().map(|shared| ZkStore { shared }) else {
             return;
         };
-        renew_once(&ZkStore { shared }).await;
+        // A session not connected now skips this round.
+        last = live.map(|s| (s, Instant::now()));
+        if let Ok(live) = store.live() {
+            tokio::spawn(round(shared.clone(), live));
+        }
     }
 }
 
-/// One renewal write: a `multi` checking the store's root at any version.
-async fn renew_once(store: &ZkStore) {
-    let Ok(live) = store.live() else {
-        return;
-    };
+/// One renewal round on `live`; gives up at the first request that fails.
+async fn round(shared: Weak<Shared>, live: Live) {
     let root = Path::root();
-    let mut writer = live.client.new_multi_writer();
-    if let Err(e) = writer.add_check_version(root.as_str(), -1) {
-        tracing::warn!(error = %e, "ZooKeeper renewal request could not be built");
+    let step = async |what: &str, reach: Reach| -> bool {
+        let Some(store) = shared.upgrade().map(|shared| ZkStore { shared }) else {
+            return false;
+        };
+        let answer = match reach {
+            Reach::Server => {
+                let request = live.client.check_stat(root.as_str());
+                store.request(&live, what, &root, reach, request).await.map(|a| a.map(drop))
+            }
+            Reach::Quorum => {
+                let mut writer = live.client.new_multi_writer();
+                if let Err(e) = writer.add_check_version(root.as_str(), -1) {
+                    tracing::warn!(error = %e, "the ZooKeeper renewal write could not be built");
+                    return false;
+                }
+                let request = writer.commit();
+                let answer = store.request(&live, what, &root, reach, request).await;
+                answer.map(|a| a.map(drop).map_err(zookeeper_client::Error::from))
+            }
+            Reach::Leader => {
+                let request = live.client.sync(root.as_str());
+                store.request(&live, what, &root, reach, request).await
+            }
+        };
+        match answer {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::debug!(session = %live.session, error = %e, "ZooKeeper renewal {what} refused");
+                false
+            }
+            Err(e) => {
+                tracing::debug!(session = %live.session, error = %e, "ZooKeeper renewal {what} unanswered");
+                false
+            }
+        }
+    };
+    if !step("exists", Reach::Server).await {
         return;
     }
-    let answer = store
-        .request(&live, "renewal", &root, true, writer.commit())
-        .await;
-    match answer {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => tracing::debug!(session = %live.session, error = %e, "ZooKeeper renewal refused"),
-        Err(e) => tracing::debug!(session = %live.session, error = %e, "ZooKeeper renewal unanswered"),
+    let Some((ping, closed)) = shared.upgrade().map(|s| (s.cadence().ping, s.closed.clone())) else {
+        return;
+    };
+    tokio::select! {
+        () = tokio::time::sleep(ping) => {}
+        () = closed.cancelled() => return,
+    }
+    if step("write", Reach::Quorum).await {
+        step("sync", Reach::Leader).await;
     }
 }
 
@@ -181,33 +235,35 @@ mod tests {
 
     #[test]
     fn the_ping_bound_is_five_eighths_of_the_tick_or_of_half_the_timeout() {
-        assert_eq!(ping_bound(T, Some(Duration::from_millis(80))), Duration::from_millis(50));
-        assert_eq!(ping_bound(T, None), Duration::from_micros(312_500));
+        let tick = Some(Duration::from_millis(80));
+        assert_eq!(cadence(T, tick, None).ping, Duration::from_millis(50));
+        assert_eq!(cadence(T, None, None).ping, Duration::from_micros(312_500));
     }
 
     #[test]
-    fn the_lag_is_the_ping_bound_and_three_periods() {
+    fn the_lag_is_the_ping_bound_and_one_period() {
         let c = cadence(T, None, None);
-        assert_eq!(c.every, T / 8);
-        assert_eq!(c.lag, ping_bound(T, None) * 65 / 64 + T * 3 / 8);
+        assert_eq!(c.every, T / 4);
+        assert_eq!(c.lag, c.ping + c.ping / TOUCH_GRAIN + T / 4);
     }
 
     #[test]
     fn a_lag_asked_for_is_kept_down_to_the_floor() {
         let tick = Some(Duration::from_millis(80));
-        let c = cadence(T, tick, Some(Duration::from_millis(400)));
-        assert!(c.lag <= Duration::from_millis(400), "{c:?}");
-        assert!(c.every > T / 16, "{c:?}");
+        let asked = Duration::from_millis(200);
+        let c = cadence(T, tick, Some(asked));
+        assert_eq!(c.lag, asked);
+        assert!(c.every > T / 8, "{c:?}");
         let floor = cadence(T, tick, Some(Duration::ZERO));
-        assert_eq!(floor.every, T / 16);
+        assert_eq!(floor.every, T / 8);
         assert_eq!(cadence(T, tick, Some(Duration::from_millis(1))), floor);
         // Asking for more than the default changes nothing.
         assert_eq!(cadence(T, tick, Some(T * 10)), cadence(T, tick, None));
     }
 
     #[test]
-    fn without_a_tick_the_floor_fits_half_the_timeout() {
+    fn without_a_tick_the_floor_fits_under_half_the_timeout() {
         let floor = cadence(T, None, Some(Duration::ZERO));
-        assert!(floor.lag <= T / 2 + T / 100, "{floor:?}");
+        assert!(floor.lag < T / 2, "{floor:?}");
     }
 }

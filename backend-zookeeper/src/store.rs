@@ -15,7 +15,7 @@ use zookeeper_client as zk;
 use crate::config::ZkConfig;
 use crate::connect::{self, Opened};
 use crate::errors::{self, Kind, ServerAnswer};
-use crate::proof::Proof;
+use crate::proof::{Proof, Reach};
 use crate::{renewal, session};
 
 /// How long [`close`](tenure_core::CoordinationStore::close) waits at most
@@ -187,16 +187,16 @@ impl ZkStore {
     }
 
     /// Sends a request (already built into `request`) on `live`, bounded by
-    /// the session timeout, and notes the answer for the session deadline;
-    /// `write` when the leader commits the request (create, set, delete,
-    /// multi). The inner result is ZooKeeper's answer, for the caller to
-    /// interpret.
+    /// the session timeout, and notes the answer for the session deadline
+    /// with who saw the request (`reach`: [`Reach::Quorum`] for create,
+    /// set, delete and multi). The inner result is ZooKeeper's answer, for
+    /// the caller to interpret.
     pub(crate) async fn request<T, E: ServerAnswer>(
         &self,
         live: &Live,
         what: &str,
         path: &Path,
-        write: bool,
+        reach: Reach,
         request: impl Future<Output = std::result::Result<T, E>>,
     ) -> Result<std::result::Result<T, E>> {
         let sent = Instant::now();
@@ -211,7 +211,7 @@ impl ZkStore {
             .err()
             .is_none_or(ServerAnswer::server_answered)
         {
-            self.shared.note_answer(live.session, sent, write);
+            self.shared.note_answer(live.session, sent, reach);
         }
         Ok(answer)
     }

@@ -386,12 +386,15 @@ pub struct WorkerArgs {
     ///
     /// A command must be gone before the session could expire, so the grace
     /// plus 500ms (for the kill) must stay below the session timeout minus
-    /// a sixth (the heartbeat) and a tenth (a safety margin), about 73% of
-    /// it: the grace can be up to 966ms for a 2s session, 6.8s for 10s. A
-    /// --grace that does not fit the session the server granted is refused.
+    /// a sixth (the heartbeat, or the store's own renewal period if longer:
+    /// ZooKeeper's is about 44% of the session unless the ensemble's tick
+    /// is known), a twentieth (answer allowance) and a tenth (a safety
+    /// margin): with a renewal no longer than the heartbeat, the grace can
+    /// be up to 866ms for a 2s session, 6.3s for 10s. A --grace that does
+    /// not fit the session the server granted is refused.
     /// Without --grace the worker takes 2s, or if that does not fit, three
-    /// quarters of the largest grace that fits (720ms for a 2s session,
-    /// 170ms for 1s).
+    /// quarters of the largest grace that fits (640ms for a 2s session,
+    /// 130ms for 1s, with a renewal no longer than the heartbeat).
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub grace: Option<Duration>,
 
@@ -636,7 +639,7 @@ mod tests {
             help.contains("every worker of a cluster the same"),
             "{help}"
         );
-        assert!(help.contains("720ms for a 2s session"), "{help}");
+        assert!(help.contains("640ms for a 2s session"), "{help}");
     }
 
     #[test]
