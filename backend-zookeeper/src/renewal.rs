@@ -7,7 +7,7 @@
 //! the store runs a renewal round every period, one chain of its own:
 //!
 //! 1. an `exists` of its root (`r`, answered by its server);
-//! 2. a ping bound after that answer, a `multi` holding one version check
+//! 2. a ping bound (and a grain) after that answer, a `multi` holding one version check
 //!    of its root at any version (`m`: the leader commits it like any
 //!    write, and it changes nothing);
 //! 3. once that is answered, a `sync` (`n`).
@@ -218,8 +218,10 @@ async fn round(shared: Weak<Shared>, live: Live) {
     let Some((ping, closed)) = shared.upgrade().map(|s| (s.cadence().ping, s.closed.clone())) else {
         return;
     };
+    // A grain more: the answer may be noted together with others answered
+    // up to a grain later.
     tokio::select! {
-        () = tokio::time::sleep(ping) => {}
+        () = tokio::time::sleep(ping + ping / TOUCH_GRAIN) => {}
         () = closed.cancelled() => return,
     }
     if step("write", Reach::Quorum).await {

@@ -160,3 +160,104 @@ async fn a_worker_on_a_follower_cut_from_its_leader_stops_before_another_takes_i
     assert!(history.violations().is_empty(), "{:?}", history.violations());
     drop(ens);
 }
+
+/// `srvr`'s `Received:` count and `Zxid:` of member `i`.
+fn counters(ens: &PartitionedEnsemble, i: usize) -> (u64, u64) {
+    let srvr = tokio::task::block_in_place(|| ens.members()[i].four_letter("srvr")).unwrap();
+    let field = |name: &str| {
+        srvr.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no {name} in {srvr}"))
+            .to_string()
+    };
+    let received = field("Received:").parse().unwrap();
+    let zxid = u64::from_str_radix(field("Zxid:").trim_start_matches("0x"), 16).unwrap();
+    (received, zxid)
+}
+
+/// The median and the 99th percentile of `n` runs of `op`, in µs.
+async fn latency<F: std::future::Future<Output = ()>>(n: usize, mut op: impl FnMut() -> F) -> (u128, u128) {
+    let mut took = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = std::time::Instant::now();
+        op().await;
+        took.push(start.elapsed().as_micros());
+    }
+    took.sort_unstable();
+    (took[n / 2], took[n * 99 / 100])
+}
+
+/// The price of proving the session at the leader, on the same ensemble:
+/// the latency of each request of a renewal round from a client of a
+/// follower, and what an idle store (fitted as a worker fits it) sends,
+/// writes and keeps of its deadline, without and with the ensemble's tick
+/// configured:
+/// `cargo test -p tenure-tests --test zookeeper_partition renewal_cost -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run it with --ignored --nocapture"]
+async fn renewal_cost_measured() {
+    use tenure_core::{CoordinationStore, Timing};
+    use tenure_zookeeper::zookeeper_client as zk;
+
+    let ens = PartitionedEnsemble::start(3, TIMING).await;
+    let leader = tokio::task::block_in_place(|| ens.leader()).expect("a leader");
+    let follower = (0..3).find(|&i| i != leader).unwrap();
+    let servers = ens.members()[follower].connect_string();
+
+    let client = zk::Client::connector()
+        .with_session_timeout(SESSION)
+        .connect(&servers)
+        .await
+        .unwrap();
+    client
+        .create("/bench", b"", &zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all()))
+        .await
+        .unwrap();
+    let n = 500;
+    let exists = latency(n, || async { client.check_stat("/").await.unwrap(); }).await;
+    let sync = latency(n, || async { client.sync("/").await.unwrap(); }).await;
+    let check = latency(n, || async {
+        let mut w = client.new_multi_writer();
+        w.add_check_version("/", -1).unwrap();
+        w.commit().await.unwrap();
+    })
+    .await;
+    let set = latency(n, || async { client.set_data("/bench", b"x", None).await.unwrap(); }).await;
+    eprintln!("client of a follower, {n} sequential requests each (p50 / p99, µs):");
+    for (what, (p50, p99)) in [("exists", exists), ("sync", sync), ("multi{check}", check), ("set_data", set)] {
+        eprintln!("  {what:<13} {p50:>6} / {p99:>6}");
+    }
+    drop(client);
+
+    let span = Duration::from_secs(10);
+    for tick in [None, Some(TIMING.tick)] {
+        let mut config = ZkConfig::new(servers.clone()).with_session_timeout(SESSION);
+        if let Some(t) = tick {
+            config = config.with_tick_time(t);
+        }
+        let store = config.connect().await.unwrap();
+        let timing = Timing::for_session(store.info().session_timeout);
+        let fitted = store.fit_renewal(timing.heartbeat);
+        tokio::time::sleep(SESSION).await;
+        let ((recv0, _), (_, zxid0)) = (counters(&ens, follower), counters(&ens, leader));
+        let start = Instant::now();
+        let mut worst = Duration::ZERO;
+        while start.elapsed() < span {
+            let now = Instant::now();
+            let deadline = store.session_deadline().unwrap();
+            worst = worst.max((now + SESSION).saturating_duration_since(deadline));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let ((recv1, _), (_, zxid1)) = (counters(&ens, follower), counters(&ens, leader));
+        eprintln!(
+            "idle store, 1 s session, tick {}: renewal period {fitted:?}; {:.1} packets/s to its server \
+             (client pings included), {:.1} writes/s; deadline at worst {worst:?} behind now + timeout",
+            tick.map_or("unknown".to_string(), |t| format!("{t:?}")),
+            (recv1 - recv0) as f64 / secs,
+            (zxid1 - zxid0) as f64 / secs,
+        );
+        store.close().await.unwrap();
+    }
+}
