@@ -43,7 +43,7 @@ use tenure_core::{Path, SessionId, SessionState};
 use tokio::time::Instant;
 
 use crate::proof::{Proof, Reach, TOUCH_GRAIN};
-use crate::store::{Live, Shared, ZkStore};
+use crate::store::{Shared, ZkStore};
 
 /// The renewal the store runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,22 +168,31 @@ pub(crate) async fn run(shared: Weak<Shared>) {
         // A session not connected now skips this round.
         last = live.map(|s| (s, Instant::now()));
         if let Ok(live) = store.live() {
-            tokio::spawn(round(shared.clone(), live));
+            tokio::spawn(round(shared.clone(), live.session));
         }
     }
 }
 
-/// One renewal round on `live`; gives up at the first request that fails.
-async fn round(shared: Weak<Shared>, live: Live) {
+/// One renewal round on `session`; gives up at the first request that
+/// fails, or once `session` is no longer the live one. Holds neither the
+/// store nor the session's client between requests (a client held would
+/// keep the session from closing).
+async fn round(shared: Weak<Shared>, session: SessionId) {
     let root = Path::root();
     let step = async |what: &str, reach: Reach| -> bool {
         let Some(store) = shared.upgrade().map(|shared| ZkStore { shared }) else {
             return false;
         };
+        let Ok(live) = store.live().map_err(drop).and_then(|l| {
+            if l.session == session { Ok(l) } else { Err(()) }
+        }) else {
+            return false;
+        };
         let answer = match reach {
             Reach::Server => {
                 let request = live.client.check_stat(root.as_str());
-                store.request(&live, what, &root, reach, request).await.map(|a| a.map(drop))
+                let answer = store.request(&live, what, &root, reach, request).await;
+                answer.map(|a| a.map(drop))
             }
             Reach::Quorum => {
                 let mut writer = live.client.new_multi_writer();
@@ -191,8 +200,7 @@ async fn round(shared: Weak<Shared>, live: Live) {
                     tracing::warn!(error = %e, "the ZooKeeper renewal write could not be built");
                     return false;
                 }
-                let request = writer.commit();
-                let answer = store.request(&live, what, &root, reach, request).await;
+                let answer = store.request(&live, what, &root, reach, writer.commit()).await;
                 answer.map(|a| a.map(drop).map_err(zookeeper_client::Error::from))
             }
             Reach::Leader => {
@@ -203,11 +211,11 @@ async fn round(shared: Weak<Shared>, live: Live) {
         match answer {
             Ok(Ok(())) => true,
             Ok(Err(e)) => {
-                tracing::debug!(session = %live.session, error = %e, "ZooKeeper renewal {what} refused");
+                tracing::debug!(%session, error = %e, "ZooKeeper renewal {what} refused");
                 false
             }
             Err(e) => {
-                tracing::debug!(session = %live.session, error = %e, "ZooKeeper renewal {what} unanswered");
+                tracing::debug!(%session, error = %e, "ZooKeeper renewal {what} unanswered");
                 false
             }
         }
