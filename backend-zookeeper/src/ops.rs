@@ -30,7 +30,13 @@ impl ZkStore {
     /// Reads a node, or `None` if it does not exist.
     async fn read_node(&self, live: &Live, path: &Path) -> Result<Option<Node>> {
         let answer = self
-            .request(live, "read", path, Reach::Server, live.client.get_data(path.as_str()))
+            .request(
+                live,
+                "read",
+                path,
+                Reach::Server,
+                live.client.get_data(path.as_str()),
+            )
             .await?;
         match answer {
             Ok((data, stat)) => Ok(Some(node(data, &stat))),
@@ -124,7 +130,10 @@ impl CoordinationStore for ZkStore {
             });
         }
         let request = live.client.create(path.as_str(), data, &options);
-        match self.request(&live, "create", path, Reach::Quorum, request).await? {
+        match self
+            .request(&live, "create", path, Reach::Quorum, request)
+            .await?
+        {
             Ok((stat, _)) => Ok(version(&stat)),
             Err(e) => Err(self.fail(e, Kind::Create, path, &live)),
         }
@@ -139,14 +148,20 @@ impl CoordinationStore for ZkStore {
         let live = self.live()?;
         let closed = self.shared.closed.clone();
         let request = live.client.get_and_watch_data(path.as_str());
-        match self.request(&live, "read", path, Reach::Server, request).await? {
+        match self
+            .request(&live, "read", path, Reach::Server, request)
+            .await?
+        {
             Ok((data, stat, watcher)) => Ok((Some(node(data, &stat)), bridge(watcher, closed))),
             Err(zk::Error::NoNode) => {
                 // Missing: an exists-watch fires at its creation. If it was
                 // created in between, the watch is armed on the live node and
                 // the read below comes after it, so no change is missed.
                 let request = live.client.check_and_watch_stat(path.as_str());
-                match self.request(&live, "watch", path, Reach::Server, request).await? {
+                match self
+                    .request(&live, "watch", path, Reach::Server, request)
+                    .await?
+                {
                     Ok((None, watcher)) => Ok((None, bridge(watcher, closed))),
                     Ok((Some(_), watcher)) => {
                         let watch = bridge(watcher, closed);
@@ -164,7 +179,10 @@ impl CoordinationStore for ZkStore {
         let live = self.live()?;
         let want = self::expected(path, expected)?;
         let request = live.client.set_data(path.as_str(), data, want);
-        match self.request(&live, "write", path, Reach::Quorum, request).await? {
+        match self
+            .request(&live, "write", path, Reach::Quorum, request)
+            .await?
+        {
             Ok(stat) => Ok(version(&stat)),
             Err(e) => Err(self.fail(e, Kind::Node, path, &live)),
         }
@@ -175,7 +193,10 @@ impl CoordinationStore for ZkStore {
         root_is_not_deletable(path)?;
         let want = self::expected(path, expected)?;
         let request = live.client.delete(path.as_str(), want);
-        match self.request(&live, "delete", path, Reach::Quorum, request).await? {
+        match self
+            .request(&live, "delete", path, Reach::Quorum, request)
+            .await?
+        {
             Ok(()) => Ok(()),
             Err(e) => Err(self.fail(e, Kind::Node, path, &live)),
         }
@@ -184,7 +205,10 @@ impl CoordinationStore for ZkStore {
     async fn children(&self, path: &Path) -> Result<Vec<Name>> {
         let live = self.live()?;
         let request = live.client.list_children(path.as_str());
-        match self.request(&live, "listing", path, Reach::Server, request).await? {
+        match self
+            .request(&live, "listing", path, Reach::Server, request)
+            .await?
+        {
             Ok(children) => names(path, children),
             Err(e) => Err(self.fail(e, Kind::List, path, &live)),
         }
@@ -193,7 +217,10 @@ impl CoordinationStore for ZkStore {
     async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
         let live = self.live()?;
         let request = live.client.list_and_watch_children(path.as_str());
-        match self.request(&live, "listing", path, Reach::Server, request).await? {
+        match self
+            .request(&live, "listing", path, Reach::Server, request)
+            .await?
+        {
             Ok((children, watcher)) => {
                 let watch = bridge(watcher, self.shared.closed.clone());
                 Ok((names(path, children)?, watch))

@@ -59,7 +59,11 @@ pub(crate) struct Cadence {
 
 /// The cadence for a session of `timeout`, a tick of `tick` if known and
 /// the shortest lag asked for, if any.
-pub(crate) fn cadence(timeout: Duration, tick: Option<Duration>, asked: Option<Duration>) -> Cadence {
+pub(crate) fn cadence(
+    timeout: Duration,
+    tick: Option<Duration>,
+    asked: Option<Duration>,
+) -> Cadence {
     let tick = tick.unwrap_or(timeout / 2);
     let ping = tick / 2 + tick / 8;
     let fixed = ping + ping / TOUCH_GRAIN;
@@ -183,9 +187,11 @@ async fn round(shared: Weak<Shared>, session: SessionId) {
         let Some(store) = shared.upgrade().map(|shared| ZkStore { shared }) else {
             return false;
         };
-        let Ok(live) = store.live().map_err(drop).and_then(|l| {
-            if l.session == session { Ok(l) } else { Err(()) }
-        }) else {
+        let Ok(live) = store
+            .live()
+            .map_err(drop)
+            .and_then(|l| if l.session == session { Ok(l) } else { Err(()) })
+        else {
             return false;
         };
         let answer = match reach {
@@ -200,7 +206,9 @@ async fn round(shared: Weak<Shared>, session: SessionId) {
                     tracing::warn!(error = %e, "the ZooKeeper renewal write could not be built");
                     return false;
                 }
-                let answer = store.request(&live, what, &root, reach, writer.commit()).await;
+                let answer = store
+                    .request(&live, what, &root, reach, writer.commit())
+                    .await;
                 answer.map(|a| a.map(drop).map_err(zookeeper_client::Error::from))
             }
             Reach::Leader => {
@@ -223,7 +231,10 @@ async fn round(shared: Weak<Shared>, session: SessionId) {
     if !step("exists", Reach::Server).await {
         return;
     }
-    let Some((ping, closed)) = shared.upgrade().map(|s| (s.cadence().ping, s.closed.clone())) else {
+    let Some((ping, closed)) = shared
+        .upgrade()
+        .map(|s| (s.cadence().ping, s.closed.clone()))
+    else {
         return;
     };
     // A grain more: the answer may be noted together with others answered

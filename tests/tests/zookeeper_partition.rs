@@ -52,7 +52,10 @@ async fn store_on(ens: &PartitionedEnsemble, member: usize) -> DynStore {
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < PATIENCE, "not within {PATIENCE:?}: {what}");
+        assert!(
+            start.elapsed() < PATIENCE,
+            "not within {PATIENCE:?}: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -157,7 +160,11 @@ async fn a_worker_on_a_follower_cut_from_its_leader_stops_before_another_takes_i
          B started it {b_started} ms after the cut; violations: {:?}",
         history.violations()
     );
-    assert!(history.violations().is_empty(), "{:?}", history.violations());
+    assert!(
+        history.violations().is_empty(),
+        "{:?}",
+        history.violations()
+    );
     drop(ens);
 }
 
@@ -177,7 +184,10 @@ fn counters(ens: &PartitionedEnsemble, i: usize) -> (u64, u64) {
 }
 
 /// The median and the 99th percentile of `n` runs of `op`, in µs.
-async fn latency<F: std::future::Future<Output = ()>>(n: usize, mut op: impl FnMut() -> F) -> (u128, u128) {
+async fn latency<F: std::future::Future<Output = ()>>(
+    n: usize,
+    mut op: impl FnMut() -> F,
+) -> (u128, u128) {
     let mut took = Vec::with_capacity(n);
     for _ in 0..n {
         let start = std::time::Instant::now();
@@ -211,21 +221,39 @@ async fn renewal_cost_measured() {
         .await
         .unwrap();
     client
-        .create("/bench", b"", &zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all()))
+        .create(
+            "/bench",
+            b"",
+            &zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all()),
+        )
         .await
         .unwrap();
     let n = 500;
-    let exists = latency(n, || async { client.check_stat("/").await.unwrap(); }).await;
-    let sync = latency(n, || async { client.sync("/").await.unwrap(); }).await;
+    let exists = latency(n, || async {
+        client.check_stat("/").await.unwrap();
+    })
+    .await;
+    let sync = latency(n, || async {
+        client.sync("/").await.unwrap();
+    })
+    .await;
     let check = latency(n, || async {
         let mut w = client.new_multi_writer();
         w.add_check_version("/", -1).unwrap();
         w.commit().await.unwrap();
     })
     .await;
-    let set = latency(n, || async { client.set_data("/bench", b"x", None).await.unwrap(); }).await;
+    let set = latency(n, || async {
+        client.set_data("/bench", b"x", None).await.unwrap();
+    })
+    .await;
     eprintln!("client of a follower, {n} sequential requests each (p50 / p99, µs):");
-    for (what, (p50, p99)) in [("exists", exists), ("sync", sync), ("multi{check}", check), ("set_data", set)] {
+    for (what, (p50, p99)) in [
+        ("exists", exists),
+        ("sync", sync),
+        ("multi{check}", check),
+        ("set_data", set),
+    ] {
         eprintln!("  {what:<13} {p50:>6} / {p99:>6}");
     }
     drop(client);

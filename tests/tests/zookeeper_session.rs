@@ -200,10 +200,17 @@ async fn follow_deadline(
         let now = tokio::time::Instant::now();
         let d = store.session_deadline().expect("a deadline");
         assert!(d >= last, "the deadline went back by {:?}", last - d);
-        assert!(d <= now + timeout, "deadline {:?} beyond now + timeout", d - now);
+        assert!(
+            d <= now + timeout,
+            "deadline {:?} beyond now + timeout",
+            d - now
+        );
         if let Some(lag) = lag {
             let behind = (now + timeout).saturating_duration_since(d);
-            assert!(behind <= lag, "deadline {behind:?} behind now + timeout, over {lag:?}");
+            assert!(
+                behind <= lag,
+                "deadline {behind:?} behind now + timeout, over {lag:?}"
+            );
         }
         last = d;
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -223,7 +230,10 @@ async fn session_deadline_moves_with_the_stores_own_renewal_and_stops_while_cut(
     let info = c.store.info();
     let timeout = info.session_timeout;
     let lag = info.renewal_period + timeout / 10;
-    assert!(info.renewal_period > Duration::ZERO && info.renewal_period < timeout, "{info:?}");
+    assert!(
+        info.renewal_period > Duration::ZERO && info.renewal_period < timeout,
+        "{info:?}"
+    );
     // The first proof takes a ping bound and three periods to come.
     tokio::time::sleep(info.renewal_period).await;
     let (first, last) = follow_deadline(&*c.store, timeout, timeout, Some(lag)).await;
@@ -234,13 +244,19 @@ async fn session_deadline_moves_with_the_stores_own_renewal_and_stops_while_cut(
     let s = c.store.live_session().unwrap();
     wait_for_state(&c, timeout, |st| st == SessionState::Suspended(s)).await;
     let (held, still) = follow_deadline(&*c.store, timeout / 4, timeout, None).await;
-    assert_eq!(held, still, "the deadline moved while the connection was cut");
+    assert_eq!(
+        held, still,
+        "the deadline moved while the connection was cut"
+    );
     assert!(held <= cut + timeout);
     c.control.resume().await.unwrap();
     wait_for_state(&c, timeout, |st| st == SessionState::Connected(s)).await;
     let start = tokio::time::Instant::now();
     while c.store.session_deadline().unwrap() <= still {
-        assert!(start.elapsed() < lag, "the deadline stayed put after the resume");
+        assert!(
+            start.elapsed() < lag,
+            "the deadline stayed put after the resume"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let _ = c.store.close().await;
@@ -302,7 +318,11 @@ async fn restart_session_ends_the_session_at_once_then_a_new_one_connects() {
         .create(&e, b"", CreateMode::Ephemeral(s))
         .await
         .unwrap();
-    let (_, watch) = c.store.get_and_watch(&root.child("w").unwrap()).await.unwrap();
+    let (_, watch) = c
+        .store
+        .get_and_watch(&root.child("w").unwrap())
+        .await
+        .unwrap();
     let mut events = c.store.session_events();
     let seen = tokio::spawn(async move {
         let mut seen = vec![*events.borrow_and_update()];
@@ -320,13 +340,20 @@ async fn restart_session_ends_the_session_at_once_then_a_new_one_connects() {
     let took = start.elapsed();
     // Nothing holds the session's client back from closing (a renewal
     // round of this 10 s session waits 3.1 s between its requests).
-    assert!(took < Duration::from_secs(1), "restart_session took {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "restart_session took {took:?}"
+    );
     let now = c.store.session_state();
     assert!(
         now == SessionState::Expired(s) || matches!(now, SessionState::Connected(t) if t != s),
         "state {now:?} once restart_session returned"
     );
-    assert_eq!(observer.store.get(&e).await.unwrap(), None, "ephemeral outlived restart");
+    assert_eq!(
+        observer.store.get(&e).await.unwrap(),
+        None,
+        "ephemeral outlived restart"
+    );
     assert_eq!(
         tokio::time::timeout(PATIENCE, watch).await.unwrap(),
         tenure_core::WatchEvent::Lost
@@ -341,7 +368,13 @@ async fn restart_session_ends_the_session_at_once_then_a_new_one_connects() {
         .await
         .unwrap();
     assert_eq!(
-        observer.store.get(&e).await.unwrap().unwrap().ephemeral_owner,
+        observer
+            .store
+            .get(&e)
+            .await
+            .unwrap()
+            .unwrap()
+            .ephemeral_owner,
         Some(t)
     );
     assert!(c.store.session_deadline().is_some());

@@ -152,7 +152,10 @@ mod tests {
 
     #[test]
     fn a_two_second_session_gets_three_quarters_of_the_largest_grace() {
-        assert!(check(session(2000), DEFAULT_GRACE).is_err(), "the old default");
+        assert!(
+            check(session(2000), DEFAULT_GRACE).is_err(),
+            "the old default"
+        );
         let grace = default_for(session(2000)).unwrap();
         assert_eq!(grace, ms(640));
         assert!(check(session(2000), grace).is_ok());

@@ -256,9 +256,12 @@ pub async fn restart_session_ends_ephemerals_then_a_new_session_connects(backend
         None,
         "ephemeral outlived restart_session"
     );
-    let state = wait_state(&c, PATIENCE, "a new session after restart", |st| {
-        matches!(st, SessionState::Connected(t) if t != s)
-    })
+    let state = wait_state(
+        &c,
+        PATIENCE,
+        "a new session after restart",
+        |st| matches!(st, SessionState::Connected(t) if t != s),
+    )
     .await;
     let t = state.session().unwrap();
     let stale = c.store.create(&e, b"", CreateMode::Ephemeral(s)).await;
@@ -309,36 +312,50 @@ pub async fn fit_renewal_keeps_within_what_was_asked_and_info_reports_it(backend
 
 /// A store that renews its session on its own (a positive renewal period)
 /// keeps the deadline of an idle, connected session no further behind
-/// now + session timeout than that period plus a tenth of the timeout
-/// (for answer latencies), and never beyond it.
+/// now + session timeout than that period plus a tenth of the timeout and
+/// 100 ms (answer latencies, scheduling on a busy machine), and never
+/// beyond it. For the first renewal period the deadline may also be as old
+/// as the connect took (it counts from the start of the connect).
 pub async fn an_idle_store_keeps_its_deadline_within_its_renewal_period(backend: &dyn Backend) {
+    let asked = tokio::time::Instant::now();
     let c = connect(backend, short_session(backend)).await;
+    let start = tokio::time::Instant::now();
+    let connecting = start - asked;
     let info = c.store.info();
     if info.renewal_period.is_zero() || c.store.session_deadline().is_none() {
-        tracing::info!(backend = backend.name(), "renews with every request: test skipped");
+        tracing::info!(
+            backend = backend.name(),
+            "renews with every request: test skipped"
+        );
         let _ = c.store.close().await;
         return;
     }
     let timeout = info.session_timeout;
-    let allowed = info.renewal_period + timeout / 10;
+    let slack = timeout / 10 + Duration::from_millis(100);
     let span = (timeout * 2).max(Duration::from_secs(1));
-    let start = tokio::time::Instant::now();
-    let mut worst = Duration::ZERO;
     while start.elapsed() < span {
         let now = tokio::time::Instant::now();
-        let deadline = c.store.session_deadline().expect("a deadline while connected");
+        let deadline = c
+            .store
+            .session_deadline()
+            .expect("a deadline while connected");
         assert!(
             deadline <= now + timeout,
             "deadline {:?} beyond now + timeout",
             deadline - now
         );
-        worst = worst.max((now + timeout).saturating_duration_since(deadline));
+        let behind = (now + timeout).saturating_duration_since(deadline);
+        let settling = if now - start < info.renewal_period {
+            connecting
+        } else {
+            Duration::ZERO
+        };
         assert!(
-            worst <= allowed,
-            "deadline {worst:?} behind now + timeout {:?} after connecting, over renewal period {:?} + {:?}",
+            behind <= info.renewal_period + slack + settling,
+            "deadline {behind:?} behind now + timeout {:?} after connecting (which took {connecting:?}), \
+             over renewal period {:?} + {slack:?}",
             now - start,
             info.renewal_period,
-            timeout / 10
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -10,6 +10,4 @@ mod server;
 
 pub use backend::{CONNECT_TIMEOUT, ZkBackend, ZkControl, wait_for_state};
 pub use partition::PartitionedEnsemble;
-pub use server::{
-    MAX_SESSION_TIMEOUT, MIN_SESSION_TIMEOUT, TICK, ZkEnsemble, ZkServer, ZkTiming,
-};
+pub use server::{MAX_SESSION_TIMEOUT, MIN_SESSION_TIMEOUT, TICK, ZkEnsemble, ZkServer, ZkTiming};
