@@ -155,7 +155,7 @@ impl ZkConfig {
     /// follower's replies to its pings, sent every half tick; the session
     /// deadline counts from requests proven to have reached the leader
     /// that way, so a shorter tick keeps it closer to "now + session
-    /// timeout", with fewer renewal writes.
+    /// timeout" for the same number of renewal writes.
     ///
     /// Unset, the store assumes the largest tick the granted session
     /// timeout allows under the server's default `minSessionTimeout`

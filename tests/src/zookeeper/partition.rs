@@ -9,14 +9,12 @@
 //! and to a member: the bytes are held (the sockets stay open), as with a
 //! network that silently drops packets, so neither side notices before its
 //! own timeouts (a follower keeps serving its clients for up to
-//! `syncLimit × tickTime`). [`PartitionedEnsemble::heal`] lets them flow
-//! again.
+//! `syncLimit × tickTime`).
 //!
 //! The proxies run on the tokio runtime that started the ensemble, so
 //! start it from the test's runtime and drop it there.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use super::server::{Peer, ZkServer, ZkTiming};
 use crate::proxy::Proxy;
@@ -107,35 +105,6 @@ impl PartitionedEnsemble {
         for l in self.links.iter().filter(|l| l.from == i || l.to == i) {
             l.quorum.suspend();
             l.election.suspend();
-        }
-    }
-
-    /// Lets member `i`'s peer traffic flow again, held bytes first.
-    pub fn heal(&self, i: usize) {
-        for l in self.links.iter().filter(|l| l.from == i || l.to == i) {
-            l.quorum.resume();
-            l.election.resume();
-        }
-    }
-
-    /// The mode member `i` reports (`leader`, `follower`), or `None`
-    /// while it does not serve.
-    pub fn mode(&self, i: usize) -> Option<String> {
-        self.members[i].mode()
-    }
-
-    /// Waits (polling `srvr` every 20 ms, for at most `limit`) until some
-    /// member other than `except` leads; returns its index.
-    pub async fn wait_leader_other_than(&self, except: usize, limit: Duration) -> Option<usize> {
-        let start = tokio::time::Instant::now();
-        loop {
-            let leader = (0..self.members.len())
-                .filter(|&i| i != except)
-                .find(|&i| self.mode(i).as_deref() == Some("leader"));
-            if leader.is_some() || start.elapsed() >= limit {
-                return leader;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
