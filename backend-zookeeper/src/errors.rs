@@ -65,6 +65,39 @@ pub(crate) fn map_session(err: zk::Error, session: SessionId) -> Error {
     }
 }
 
+/// A request's error that may still prove the session alive.
+pub(crate) trait ServerAnswer {
+    /// Whether ZooKeeper itself answered with this error (so the session
+    /// was alive and renewed; for a write, the leader committed the
+    /// refusal), as opposed to a client-side or session failure.
+    fn server_answered(&self) -> bool;
+}
+
+impl ServerAnswer for zk::Error {
+    fn server_answered(&self) -> bool {
+        matches!(
+            self,
+            zk::Error::NoNode
+                | zk::Error::NodeExists
+                | zk::Error::BadVersion
+                | zk::Error::NotEmpty
+                | zk::Error::NoChildrenForEphemerals
+                | zk::Error::NoAuth
+                | zk::Error::InvalidAcl
+        )
+    }
+}
+
+impl ServerAnswer for zk::MultiWriteError {
+    fn server_answered(&self) -> bool {
+        // An operation refused because the session is expiring is no proof.
+        match self {
+            zk::MultiWriteError::OperationFailed { source, .. }
+            | zk::MultiWriteError::RequestFailed { source } => source.server_answered(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,11 @@
 //!
 //! - [`config`]: servers, chroot, timeouts, digest credentials.
 //! - [`ZkStore`] (`store`, `ops`, `multi`): the store contract on ZooKeeper
-//!   requests; `session`: session states and renewal after expiry;
+//!   requests; `session`: session states and a new session after expiry;
 //!   `connect`: opening one session, bounded in time.
+//! - `proof`: which answers prove the session alive at the leader;
+//!   `renewal`: the session deadline from that proof, and the store's own
+//!   renewal writes that keep it moving.
 //! - `acl`: who may touch the nodes the store creates.
 //! - [`limits`]: what fits in one request ([`MAX_PAYLOAD`]).
 //! - `errors`, `watch`, `versions`: ZooKeeper's errors, watch events and
@@ -26,6 +29,8 @@ mod errors;
 pub mod limits;
 mod multi;
 mod ops;
+mod proof;
+mod renewal;
 mod session;
 mod store;
 mod versions;

@@ -4,6 +4,7 @@ use tenure_core::{Error, Op, OpResult, Result, Version};
 use zookeeper_client as zk;
 
 use crate::errors::Kind;
+use crate::proof::Reach;
 use crate::store::{Live, ZkStore};
 use crate::versions::{expected, version};
 
@@ -45,7 +46,9 @@ pub(crate) async fn run(store: &ZkStore, live: &Live, ops: &[Op]) -> Result<Vec<
         added.map_err(|e| store.fail(e, kind(op), path, live))?;
     }
     let first = ops[0].path();
-    let answer = store.request(live, "multi", first, writer.commit()).await?;
+    let answer = store
+        .request(live, "multi", first, Reach::Quorum, writer.commit())
+        .await?;
     let results = match answer {
         Ok(results) => results,
         Err(zk::MultiWriteError::OperationFailed { index, source }) => {

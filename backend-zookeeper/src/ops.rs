@@ -9,6 +9,7 @@ use zookeeper_client as zk;
 
 use crate::errors::{BACKEND, Kind};
 use crate::limits::{self, MAX_PAYLOAD};
+use crate::proof::Reach;
 use crate::store::{Live, ZkStore};
 use crate::versions::{expected, incarnation, owner, version};
 use crate::watch::bridge;
@@ -29,7 +30,13 @@ impl ZkStore {
     /// Reads a node, or `None` if it does not exist.
     async fn read_node(&self, live: &Live, path: &Path) -> Result<Option<Node>> {
         let answer = self
-            .request(live, "read", path, live.client.get_data(path.as_str()))
+            .request(
+                live,
+                "read",
+                path,
+                Reach::Server,
+                live.client.get_data(path.as_str()),
+            )
             .await?;
         match answer {
             Ok((data, stat)) => Ok(Some(node(data, &stat))),
@@ -85,13 +92,17 @@ impl CoordinationStore for ZkStore {
             backend: BACKEND,
             max_payload: MAX_PAYLOAD,
             session_timeout,
-            // Every answered request renews the session.
-            renewal_period: std::time::Duration::ZERO,
+            renewal_period: self.shared.cadence().lag,
         }
     }
 
-    fn fit_renewal(&self, _at_most: std::time::Duration) -> std::time::Duration {
-        std::time::Duration::ZERO
+    /// Writes often enough that the deadline lags "now + session timeout"
+    /// by at most `at_most` (a third of what is left of it once the
+    /// leader's ping interval is taken off, per write), but not more often
+    /// than every sixteenth of the session timeout: returns the lag then
+    /// in effect.
+    fn fit_renewal(&self, at_most: std::time::Duration) -> std::time::Duration {
+        self.shared.fit(at_most).lag
     }
 
     async fn restart_session(&self) -> Result<()> {
@@ -120,7 +131,10 @@ impl CoordinationStore for ZkStore {
             });
         }
         let request = live.client.create(path.as_str(), data, &options);
-        match self.request(&live, "create", path, request).await? {
+        match self
+            .request(&live, "create", path, Reach::Quorum, request)
+            .await?
+        {
             Ok((stat, _)) => Ok(version(&stat)),
             Err(e) => Err(self.fail(e, Kind::Create, path, &live)),
         }
@@ -135,14 +149,20 @@ impl CoordinationStore for ZkStore {
         let live = self.live()?;
         let closed = self.shared.closed.clone();
         let request = live.client.get_and_watch_data(path.as_str());
-        match self.request(&live, "read", path, request).await? {
+        match self
+            .request(&live, "read", path, Reach::Server, request)
+            .await?
+        {
             Ok((data, stat, watcher)) => Ok((Some(node(data, &stat)), bridge(watcher, closed))),
             Err(zk::Error::NoNode) => {
                 // Missing: an exists-watch fires at its creation. If it was
                 // created in between, the watch is armed on the live node and
                 // the read below comes after it, so no change is missed.
                 let request = live.client.check_and_watch_stat(path.as_str());
-                match self.request(&live, "watch", path, request).await? {
+                match self
+                    .request(&live, "watch", path, Reach::Server, request)
+                    .await?
+                {
                     Ok((None, watcher)) => Ok((None, bridge(watcher, closed))),
                     Ok((Some(_), watcher)) => {
                         let watch = bridge(watcher, closed);
@@ -160,7 +180,10 @@ impl CoordinationStore for ZkStore {
         let live = self.live()?;
         let want = self::expected(path, expected)?;
         let request = live.client.set_data(path.as_str(), data, want);
-        match self.request(&live, "write", path, request).await? {
+        match self
+            .request(&live, "write", path, Reach::Quorum, request)
+            .await?
+        {
             Ok(stat) => Ok(version(&stat)),
             Err(e) => Err(self.fail(e, Kind::Node, path, &live)),
         }
@@ -171,7 +194,10 @@ impl CoordinationStore for ZkStore {
         root_is_not_deletable(path)?;
         let want = self::expected(path, expected)?;
         let request = live.client.delete(path.as_str(), want);
-        match self.request(&live, "delete", path, request).await? {
+        match self
+            .request(&live, "delete", path, Reach::Quorum, request)
+            .await?
+        {
             Ok(()) => Ok(()),
             Err(e) => Err(self.fail(e, Kind::Node, path, &live)),
         }
@@ -180,7 +206,10 @@ impl CoordinationStore for ZkStore {
     async fn children(&self, path: &Path) -> Result<Vec<Name>> {
         let live = self.live()?;
         let request = live.client.list_children(path.as_str());
-        match self.request(&live, "listing", path, request).await? {
+        match self
+            .request(&live, "listing", path, Reach::Server, request)
+            .await?
+        {
             Ok(children) => names(path, children),
             Err(e) => Err(self.fail(e, Kind::List, path, &live)),
         }
@@ -189,7 +218,10 @@ impl CoordinationStore for ZkStore {
     async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
         let live = self.live()?;
         let request = live.client.list_and_watch_children(path.as_str());
-        match self.request(&live, "listing", path, request).await? {
+        match self
+            .request(&live, "listing", path, Reach::Server, request)
+            .await?
+        {
             Ok((children, watcher)) => {
                 let watch = bridge(watcher, self.shared.closed.clone());
                 Ok((names(path, children)?, watch))

@@ -99,7 +99,7 @@ async fn renew(
                         timeout: opened.timeout,
                     });
                 }
-                store.note_answer(session, opened.started);
+                store.begin(session, opened.started);
                 tracing::info!(%session, attempt, "new ZooKeeper session opened");
                 store.publish(SessionState::Connected(session));
                 return Some((watcher, session));

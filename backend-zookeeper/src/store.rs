@@ -7,15 +7,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tenure_core::{Error, Path, Result, SessionId, SessionState};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zookeeper_client as zk;
 
 use crate::config::ZkConfig;
 use crate::connect::{self, Opened};
-use crate::errors::{self, Kind};
-use crate::session;
+use crate::errors::{self, Kind, ServerAnswer};
+use crate::proof::{Proof, Reach};
+use crate::{renewal, session};
 
 /// How long [`close`](tenure_core::CoordinationStore::close) waits at most
 /// for the server to confirm the end of the session.
@@ -37,10 +38,19 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// of a node; the runtime never compares versions across a deletion.
 ///
 /// [`session_deadline`](tenure_core::CoordinationStore::session_deadline)
-/// counts from the send time of the last request through this store that
-/// the server answered: the client library's own pings renew the session
-/// too but are not visible, so the deadline is conservative (early) on an
-/// idle store.
+/// counts only from requests proven to have renewed the session *at the
+/// leader*, which alone expires sessions: a follower cut off from its
+/// leader keeps answering for up to `syncLimit × tickTime`, so an answer
+/// alone proves nothing. A request is proven once two later writes went
+/// through the leader in a row, the first at least a leader ping interval
+/// after it was answered (see the `proof` module). The store writes on its
+/// own for that (a `multi` that checks its root and changes nothing) every
+/// period of its renewal, which callers fit with
+/// [`fit_renewal`](tenure_core::CoordinationStore::fit_renewal); the
+/// deadline lags "now + session timeout" by at most the reported
+/// [`renewal_period`](tenure_core::StoreInfo::renewal_period) plus two
+/// answer latencies. The leader's ping interval is bounded with
+/// [`ZkConfig::with_tick_time`], or from the granted session timeout.
 ///
 /// Cloning is cheap and shares the session. Dropping the last clone without
 /// [`close`](tenure_core::CoordinationStore::close) ends the session as
@@ -57,9 +67,12 @@ pub(crate) struct Shared {
     pub(crate) current: RwLock<Option<Live>>,
     pub(crate) state: watch::Sender<SessionState>,
     pub(crate) closed: CancellationToken,
-    /// The session and the send time of the last request the server
-    /// answered in it.
-    pub(crate) answered: Mutex<Option<(SessionId, Instant)>>,
+    /// What the leader has provably seen of the live session.
+    pub(crate) proof: Mutex<Option<Proof>>,
+    /// The shortest deadline lag asked for with `fit_renewal`, if any.
+    pub(crate) renew_within: Mutex<Option<Duration>>,
+    /// Wakes the renewal when the lag asked for changes.
+    pub(crate) renew_changed: Arc<Notify>,
 }
 
 /// One session: its client object, id and granted timeout.
@@ -99,13 +112,16 @@ impl ZkStore {
             })),
             state,
             closed: CancellationToken::new(),
-            answered: Mutex::new(Some((session, started))),
+            proof: Mutex::new(Some(Proof::new(session, started))),
+            renew_within: Mutex::new(None),
+            renew_changed: Arc::new(Notify::new()),
         });
         tokio::spawn(session::supervise(
             Arc::downgrade(&shared),
             watcher,
             session,
         ));
+        tokio::spawn(renewal::run(Arc::downgrade(&shared)));
         Ok(ZkStore { shared })
     }
 
@@ -142,7 +158,15 @@ impl ZkStore {
         if self.shared.closed.is_cancelled() {
             return Err(Error::Closed);
         }
-        let live = self.shared.live_client().ok_or(Error::Closed)?;
+        let Some(live) = self.shared.live_client() else {
+            // A session given up (`restart`), before the next one opens.
+            return Err(match *self.shared.state.borrow() {
+                SessionState::Closed => Error::Closed,
+                state => Error::SessionExpired {
+                    session: state.session().map_or(0, |s| s.0),
+                },
+            });
+        };
         match live.client.state() {
             zk::SessionState::SyncConnected => Ok(live),
             zk::SessionState::Disconnected | zk::SessionState::ConnectedReadOnly => {
@@ -163,13 +187,16 @@ impl ZkStore {
     }
 
     /// Sends a request (already built into `request`) on `live`, bounded by
-    /// the session timeout, and notes the answer for the session deadline.
-    /// The inner result is ZooKeeper's answer, for the caller to interpret.
+    /// the session timeout, and notes the answer for the session deadline
+    /// with who saw the request (`reach`: [`Reach::Quorum`] for create,
+    /// set, delete and multi). The inner result is ZooKeeper's answer, for
+    /// the caller to interpret.
     pub(crate) async fn request<T, E: ServerAnswer>(
         &self,
         live: &Live,
         what: &str,
         path: &Path,
+        reach: Reach,
         request: impl Future<Output = std::result::Result<T, E>>,
     ) -> Result<std::result::Result<T, E>> {
         let sent = Instant::now();
@@ -184,7 +211,7 @@ impl ZkStore {
             .err()
             .is_none_or(ServerAnswer::server_answered)
         {
-            self.shared.note_answer(live.session, sent);
+            self.shared.note_answer(live.session, sent, reach);
         }
         Ok(answer)
     }
@@ -207,8 +234,9 @@ impl ZkStore {
     }
 
     /// Gives the live session up: drops its client (the library closes the
-    /// session), so that the supervisor reports it ended and opens a new
-    /// one. Waits (bounded) for the server to confirm the end.
+    /// session), waits (bounded) for the server to confirm the end, and
+    /// reports the session `Expired` unless a newer one is reported
+    /// already; the supervisor opens a new one.
     pub(crate) async fn restart(&self) -> Result<()> {
         if self.shared.closed.is_cancelled() {
             return Err(Error::Closed);
@@ -220,7 +248,15 @@ impl ZkStore {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         if let Some(live) = live {
+            let session = live.session;
             end_client(live).await;
+            self.shared.state.send_if_modified(|state| match *state {
+                SessionState::Connected(s) | SessionState::Suspended(s) if s == session => {
+                    *state = SessionState::Expired(s);
+                    true
+                }
+                _ => false,
+            });
         }
         Ok(())
     }
@@ -282,14 +318,6 @@ impl Shared {
             .clone()
     }
 
-    pub(crate) fn note_answer(&self, session: SessionId, sent: Instant) {
-        let mut answered = self.answered.lock().unwrap_or_else(|p| p.into_inner());
-        match *answered {
-            Some((s, at)) if s == session && at >= sent => {}
-            _ => *answered = Some((session, sent)),
-        }
-    }
-
     /// Publishes a session state; nothing follows `Closed`.
     pub(crate) fn publish(&self, next: SessionState) {
         self.state.send_if_modified(|state| {
@@ -299,50 +327,6 @@ impl Shared {
             *state = next;
             true
         });
-    }
-
-    /// The earliest instant the server may end the live session.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        let SessionState::Connected(live) = *self.state.borrow() else {
-            return None;
-        };
-        let timeout = self.live_client()?.timeout;
-        let answered = *self.answered.lock().unwrap_or_else(|p| p.into_inner());
-        match answered {
-            Some((session, sent)) if session == live => Some(sent + timeout),
-            _ => None,
-        }
-    }
-}
-
-/// A request's error that may still prove the session alive.
-pub(crate) trait ServerAnswer {
-    /// Whether ZooKeeper itself answered with this error (so the session
-    /// was alive and renewed), as opposed to a client-side failure.
-    fn server_answered(&self) -> bool;
-}
-
-impl ServerAnswer for zk::Error {
-    fn server_answered(&self) -> bool {
-        matches!(
-            self,
-            zk::Error::NoNode
-                | zk::Error::NodeExists
-                | zk::Error::BadVersion
-                | zk::Error::NotEmpty
-                | zk::Error::NoChildrenForEphemerals
-                | zk::Error::NoAuth
-                | zk::Error::InvalidAcl
-        )
-    }
-}
-
-impl ServerAnswer for zk::MultiWriteError {
-    fn server_answered(&self) -> bool {
-        match self {
-            zk::MultiWriteError::OperationFailed { .. } => true,
-            zk::MultiWriteError::RequestFailed { source } => source.server_answered(),
-        }
     }
 }
 

@@ -163,6 +163,15 @@ pub struct ConnectArgs {
     #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = duration::parse)]
     pub connect_timeout: Duration,
 
+    /// ZooKeeper only: the ensemble's tickTime. The worker proves its
+    /// session to the leader through followers in rounds timed by it;
+    /// unknown, it assumes the largest the granted session allows (half of
+    /// it, under ZooKeeper's default minSessionTimeout of 2 × tickTime),
+    /// which leaves less of a short session for --grace. Give the real
+    /// value, or a larger one, never a smaller one
+    #[arg(long, global = true, env = "TENURE_ZK_TICK_TIME", value_name = "DURATION", value_parser = duration::parse)]
+    pub zk_tick_time: Option<Duration>,
+
     /// User to authenticate as (ZooKeeper digest, etcd user)
     #[arg(long, global = true, env = "TENURE_USER", value_name = "USER")]
     pub user: Option<String>,
@@ -390,13 +399,15 @@ pub struct WorkerArgs {
     ///
     /// A command must be gone before the session could expire, so the grace
     /// plus 500ms (for the kill) must stay below the session timeout minus
-    /// a sixth (the heartbeat, which the backend's own renewal follows), a
-    /// twentieth (answer latency) and a tenth (a safety margin), about 68%
-    /// of it: the grace can be up to 866ms for a 2s session, 6.3s for 10s.
-    /// A --grace that does not fit the session the server granted is
-    /// refused. Without --grace the worker takes 2s, or if that does not
-    /// fit, three quarters of the largest grace that fits (640ms for a 2s
-    /// session, 130ms for 1s).
+    /// a sixth (the heartbeat, or the store's own renewal period if longer:
+    /// ZooKeeper's is about 44% of the session unless the ensemble's tick
+    /// is known), a twentieth (answer allowance) and a tenth (a safety
+    /// margin): with a renewal no longer than the heartbeat, the grace can
+    /// be up to 866ms for a 2s session, 6.3s for 10s. A --grace that does
+    /// not fit the session the server granted is refused.
+    /// Without --grace the worker takes 2s, or if that does not fit, three
+    /// quarters of the largest grace that fits (640ms for a 2s session,
+    /// 130ms for 1s, with a renewal no longer than the heartbeat).
     #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub grace: Option<Duration>,
 

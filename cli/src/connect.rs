@@ -87,6 +87,9 @@ async fn zookeeper(args: &ConnectArgs, hosts: &str) -> Result<DynStore, Error> {
     if let Some(chroot) = chroot {
         config = config.with_chroot(chroot);
     }
+    if let Some(tick) = args.zk_tick_time {
+        config = config.with_tick_time(tick);
+    }
     if let Some(user) = &args.user {
         let password = args.password.as_ref().map(|p| p.expose()).unwrap_or("");
         config = config.with_credentials(Credentials::new(user, password)?);

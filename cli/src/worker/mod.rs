@@ -134,8 +134,9 @@ async fn serve(
     terminate: &mut Signal,
     interrupt: &mut Signal,
 ) -> CliResult {
-    let session = store.info().session_timeout;
-    let grace = grace::resolve(session, args.grace)?;
+    let timing = grace::timing_for(&**store);
+    let session = timing.session_timeout;
+    let grace = grace::resolve(timing, args.grace)?;
     if args.grace.is_none() && grace < grace::DEFAULT_GRACE {
         info!(
             grace = %human(grace),

@@ -90,10 +90,19 @@ impl Cluster {
             .args(["--connect", &self.target.connect])
             .args(["--cluster", &self.name])
             .args(["--session-timeout", session])
+            .env_remove("TENURE_ZK_TICK_TIME")
             .env_remove("TENURE_USER")
             .env_remove("TENURE_PASSWORD")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null());
+        if self.target.backend == "zookeeper" {
+            // The test servers' tick: the store then proves the session
+            // with rounds as short as the ensemble allows.
+            command.arg("--zk-tick-time").arg(format!(
+                "{}ms",
+                tenure_tests::zookeeper::TICK.as_millis()
+            ));
+        }
         command
     }
 

@@ -70,6 +70,9 @@ macro_rules! conformance_suite {
             expiry_ends_ephemerals_then_a_new_session_connects,
             resume_within_timeout_keeps_session_and_ephemerals,
             suspension_past_timeout_expires_the_session,
+            restart_session_ends_ephemerals_then_a_new_session_connects,
+            fit_renewal_keeps_within_what_was_asked_and_info_reports_it,
+            an_idle_store_keeps_its_deadline_within_its_renewal_period,
         ]);
         $crate::conformance_suite!(@clause $make, bad_input [
             empty_name_is_refused,

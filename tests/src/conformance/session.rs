@@ -1,7 +1,10 @@
 //! Clause: session state as a stream. Connected on connect; `Closed` after
-//! close; after expiry a new session with a new id; when the backend can
-//! cut a connection: `Suspended` with requests failing `ConnectionLost`,
-//! the same session back if resumed in time, expiry if not.
+//! close; after expiry or a session given up (`restart_session`) a new
+//! session with a new id; when the backend can cut a connection:
+//! `Suspended` with requests failing `ConnectionLost`, the same session
+//! back if resumed in time, expiry if not. Renewal: `fit_renewal` keeps
+//! within what was asked, and a store that renews on its own keeps its
+//! deadline within its renewal period.
 
 use std::time::Duration;
 
@@ -233,4 +236,128 @@ pub async fn suspension_past_timeout_expires_the_session(backend: &dyn Backend) 
         .unwrap();
     let _ = c.store.close().await;
     teardown(&keeper, &root).await;
+}
+
+/// Giving the session up: the session is over when `restart_session`
+/// returns (its ephemeral nodes are gone for every client), a new session
+/// with a different id connects, and the store works under it.
+pub async fn restart_session_ends_ephemerals_then_a_new_session_connects(backend: &dyn Backend) {
+    let (keeper, root) = setup(backend).await;
+    let c = connect(backend, LONG_SESSION).await;
+    let s = session_of(&c);
+    let e = at(&root, "e");
+    c.store
+        .create(&e, b"", CreateMode::Ephemeral(s))
+        .await
+        .unwrap();
+    c.store.restart_session().await.unwrap();
+    assert_eq!(
+        keeper.store.get(&e).await.unwrap(),
+        None,
+        "ephemeral outlived restart_session"
+    );
+    let state = wait_state(
+        &c,
+        PATIENCE,
+        "a new session after restart",
+        |st| matches!(st, SessionState::Connected(t) if t != s),
+    )
+    .await;
+    let t = state.session().unwrap();
+    let stale = c.store.create(&e, b"", CreateMode::Ephemeral(s)).await;
+    assert!(
+        matches!(stale, Err(Error::SessionExpired { .. })),
+        "an ephemeral of the given-up session: {stale:?}"
+    );
+    c.store
+        .create(&e, b"", CreateMode::Ephemeral(t))
+        .await
+        .unwrap();
+    assert_eq!(
+        keeper.store.get(&e).await.unwrap().unwrap().ephemeral_owner,
+        Some(t)
+    );
+    let _ = c.store.close().await;
+    teardown(&keeper, &root).await;
+}
+
+/// `fit_renewal` returns the renewal period in effect, never longer than
+/// what was asked unless that is below the store's floor (what asking for
+/// nothing at all gives); the shortest request wins; `info()` reports the
+/// period in effect.
+pub async fn fit_renewal_keeps_within_what_was_asked_and_info_reports_it(backend: &dyn Backend) {
+    let c = connect(backend, LONG_SESSION).await;
+    let timeout = c.store.info().session_timeout;
+    let roomy = c.store.fit_renewal(timeout);
+    assert!(roomy <= timeout, "asked {timeout:?}, got {roomy:?}");
+    assert_eq!(c.store.info().renewal_period, roomy);
+
+    let other = connect(backend, LONG_SESSION).await;
+    let floor = other.store.fit_renewal(Duration::from_nanos(1));
+    assert!(floor <= roomy, "floor {floor:?} above {roomy:?}");
+    assert_eq!(other.store.info().renewal_period, floor);
+    assert_eq!(other.store.fit_renewal(timeout), floor, "a longer ask won");
+    assert_eq!(other.store.info().renewal_period, floor);
+
+    let between = floor + (roomy - floor) / 2;
+    let fitted = c.store.fit_renewal(between);
+    assert!(
+        fitted <= between,
+        "asked {between:?} (floor {floor:?}), got {fitted:?}"
+    );
+    assert_eq!(c.store.info().renewal_period, fitted);
+    let _ = other.store.close().await;
+    let _ = c.store.close().await;
+}
+
+/// A store that renews its session on its own (a positive renewal period)
+/// keeps the deadline of an idle, connected session no further behind
+/// now + session timeout than that period plus a tenth of the timeout and
+/// 100 ms (answer latencies, scheduling on a busy machine), and never
+/// beyond it. For the first renewal period the deadline may also be as old
+/// as the connect took (it counts from the start of the connect).
+pub async fn an_idle_store_keeps_its_deadline_within_its_renewal_period(backend: &dyn Backend) {
+    let asked = tokio::time::Instant::now();
+    let c = connect(backend, short_session(backend)).await;
+    let start = tokio::time::Instant::now();
+    let connecting = start - asked;
+    let info = c.store.info();
+    if info.renewal_period.is_zero() || c.store.session_deadline().is_none() {
+        tracing::info!(
+            backend = backend.name(),
+            "renews with every request: test skipped"
+        );
+        let _ = c.store.close().await;
+        return;
+    }
+    let timeout = info.session_timeout;
+    let slack = timeout / 10 + Duration::from_millis(100);
+    let span = (timeout * 2).max(Duration::from_secs(1));
+    while start.elapsed() < span {
+        let now = tokio::time::Instant::now();
+        let deadline = c
+            .store
+            .session_deadline()
+            .expect("a deadline while connected");
+        assert!(
+            deadline <= now + timeout,
+            "deadline {:?} beyond now + timeout",
+            deadline - now
+        );
+        let behind = (now + timeout).saturating_duration_since(deadline);
+        let settling = if now - start < info.renewal_period {
+            connecting
+        } else {
+            Duration::ZERO
+        };
+        assert!(
+            behind <= info.renewal_period + slack + settling,
+            "deadline {behind:?} behind now + timeout {:?} after connecting (which took {connecting:?}), \
+             over renewal period {:?} + {slack:?}",
+            now - start,
+            info.renewal_period,
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = c.store.close().await;
 }

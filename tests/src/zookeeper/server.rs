@@ -35,10 +35,62 @@ const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
 
 /// Peer and election ports of one ensemble member.
 #[derive(Clone, Copy, Debug)]
-struct Peer {
-    id: u32,
-    quorum: u16,
-    election: u16,
+pub(super) struct Peer {
+    pub(super) id: u32,
+    pub(super) quorum: u16,
+    pub(super) election: u16,
+}
+
+impl Peer {
+    /// A member id with two free ports.
+    pub(super) fn new(id: u32) -> Peer {
+        Peer {
+            id,
+            quorum: free_port(),
+            election: free_port(),
+        }
+    }
+
+    /// Its `server.N` line, with these addresses for its two ports.
+    pub(super) fn line(&self, quorum: SocketAddr, election: SocketAddr) -> String {
+        format!("server.{}={quorum}:{}\n", self.id, election.port())
+    }
+
+    /// Its own `server.N` line (the ports it binds).
+    pub(super) fn own_line(&self) -> String {
+        let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        self.line(at(self.quorum), at(self.election))
+    }
+}
+
+/// The timing lines of a `zoo.cfg`.
+#[derive(Clone, Copy, Debug)]
+pub struct ZkTiming {
+    /// `tickTime`.
+    pub tick: Duration,
+    /// `initLimit`, in ticks.
+    pub init_limit: u32,
+    /// `syncLimit`, in ticks: how long a follower keeps serving its
+    /// clients without hearing from its leader.
+    pub sync_limit: u32,
+    /// `minSessionTimeout`.
+    pub min_session: Duration,
+    /// `maxSessionTimeout`.
+    pub max_session: Duration,
+}
+
+impl Default for ZkTiming {
+    /// [`TICK`], `initLimit=10`, `syncLimit=5`, [`MIN_SESSION_TIMEOUT`],
+    /// [`MAX_SESSION_TIMEOUT`].
+    fn default() -> Self {
+        ZkTiming {
+            tick: TICK,
+            init_limit: 10,
+            sync_limit: 5,
+            min_session: MIN_SESSION_TIMEOUT,
+            max_session: MAX_SESSION_TIMEOUT,
+        }
+    }
 }
 
 /// One ZooKeeper server process with its own data directory; stopping it
@@ -63,40 +115,44 @@ impl ZkServer {
     /// `ruok` with `imok`. Panics (naming the install command when java or
     /// ZooKeeper is missing) if it cannot start.
     pub fn start() -> ZkServer {
-        let server = ZkServer::configure("zk", None, &[]);
+        let server = ZkServer::configure("zk", &ZkTiming::default(), None);
         server.start_again();
         server
     }
 
-    /// Writes the data directory and `zoo.cfg` of a server; `peer` and
-    /// `peers` make it an ensemble member.
-    fn configure(name: &str, peer: Option<Peer>, peers: &[Peer]) -> ZkServer {
+    /// Writes the data directory and `zoo.cfg` of a server; `member`
+    /// (its id and the `server.N` lines it is given) makes it an ensemble
+    /// member.
+    pub(super) fn configure(
+        name: &str,
+        timing: &ZkTiming,
+        member: Option<(u32, &[String])>,
+    ) -> ZkServer {
         let dir = scratch_dir(name);
         let port = free_port();
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
         let mut cfg = format!(
-            "tickTime={tick}\ninitLimit=10\nsyncLimit=5\ndataDir={data}\nclientPort={port}\n\
+            "tickTime={tick}\ninitLimit={init}\nsyncLimit={sync}\ndataDir={data}\nclientPort={port}\n\
              clientPortAddress=127.0.0.1\nminSessionTimeout={min}\nmaxSessionTimeout={max}\n\
              admin.enableServer=false\n4lw.commands.whitelist=*\nforceSync=no\n\
              maxClientCnxns=0\nclientPortListenBacklog=1024\n",
-            tick = TICK.as_millis(),
+            tick = timing.tick.as_millis(),
+            init = timing.init_limit,
+            sync = timing.sync_limit,
             data = data.display(),
-            min = MIN_SESSION_TIMEOUT.as_millis(),
-            max = MAX_SESSION_TIMEOUT.as_millis(),
+            min = timing.min_session.as_millis(),
+            max = timing.max_session.as_millis(),
         );
-        if let Some(me) = peer {
-            std::fs::write(data.join("myid"), format!("{}\n", me.id)).unwrap();
-            for p in peers {
-                cfg.push_str(&format!(
-                    "server.{}=127.0.0.1:{}:{}\n",
-                    p.id, p.quorum, p.election
-                ));
+        if let Some((id, lines)) = member {
+            std::fs::write(data.join("myid"), format!("{id}\n")).unwrap();
+            for line in lines {
+                cfg.push_str(line);
             }
         }
         std::fs::write(dir.path().join("zoo.cfg"), cfg).unwrap();
-        let name = match peer {
-            Some(p) => format!("ZooKeeper member {} on port {port}", p.id),
+        let name = match member {
+            Some((id, _)) => format!("ZooKeeper member {id} on port {port}"),
             None => format!("ZooKeeper on port {port}"),
         };
         let process = RestartableProcess::new(name, dir.path().join("server.log"));
@@ -125,12 +181,12 @@ impl ZkServer {
 
     /// Starts the process (again, on the same port and data) without
     /// waiting for it to serve.
-    fn launch(&self) {
+    pub(super) fn launch(&self) {
         self.process.launch(|| self.command());
     }
 
     /// Waits until `ready` holds, failing with the log's tail.
-    fn wait(&self, what: &str, ready: impl FnMut() -> bool) -> Duration {
+    pub(super) fn wait(&self, what: &str, ready: impl FnMut() -> bool) -> Duration {
         self.process.wait_ready(what, START_LIMIT, ready)
     }
 
@@ -182,6 +238,14 @@ impl ZkServer {
         tcp_request(self.addr(), word.as_bytes(), Duration::from_secs(1))
     }
 
+    /// Waits until the server serves in a quorum (as leader or follower);
+    /// returns how long that took.
+    pub fn wait_serving(&self) -> Duration {
+        self.wait("serving in a quorum", || {
+            matches!(self.mode().as_deref(), Some("leader" | "follower"))
+        })
+    }
+
     /// The server's mode from `srvr` (`standalone`, `leader`, `follower`),
     /// or `None` while it is not serving.
     pub fn mode(&self) -> Option<String> {
@@ -201,16 +265,12 @@ pub struct ZkEnsemble {
 impl ZkEnsemble {
     /// Starts `n` members and waits until each serves as leader or follower.
     pub fn start(n: usize) -> ZkEnsemble {
-        let peers: Vec<Peer> = (1..=n as u32)
-            .map(|id| Peer {
-                id,
-                quorum: free_port(),
-                election: free_port(),
-            })
-            .collect();
+        let peers: Vec<Peer> = (1..=n as u32).map(Peer::new).collect();
+        let lines: Vec<String> = peers.iter().map(Peer::own_line).collect();
+        let timing = ZkTiming::default();
         let members: Vec<ZkServer> = peers
             .iter()
-            .map(|p| ZkServer::configure(&format!("zk{}", p.id), Some(*p), &peers))
+            .map(|p| ZkServer::configure(&format!("zk{}", p.id), &timing, Some((p.id, &lines))))
             .collect();
         let ensemble = ZkEnsemble { members };
         for m in &ensemble.members {
@@ -242,10 +302,7 @@ impl ZkEnsemble {
 
     /// Waits until member `i` serves (as leader or follower).
     pub fn wait_serving(&self, i: usize) -> Duration {
-        let m = &self.members[i];
-        m.wait("serving in a quorum", || {
-            matches!(m.mode().as_deref(), Some("leader" | "follower"))
-        })
+        self.members[i].wait_serving()
     }
 
     /// Kills member `i`; its data stays.
