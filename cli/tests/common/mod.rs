@@ -98,10 +98,9 @@ impl Cluster {
         if self.target.backend == "zookeeper" {
             // The test servers' tick: the store then proves the session
             // with rounds as short as the ensemble allows.
-            command.arg("--zk-tick-time").arg(format!(
-                "{}ms",
-                tenure_tests::zookeeper::TICK.as_millis()
-            ));
+            command
+                .arg("--zk-tick-time")
+                .arg(format!("{}ms", tenure_tests::zookeeper::TICK.as_millis()));
         }
         command
     }
