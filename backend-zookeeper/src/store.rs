@@ -241,13 +241,7 @@ impl ZkStore {
         if self.shared.closed.is_cancelled() {
             return Err(Error::Closed);
         }
-        let live = self
-            .shared
-            .current
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(live) = live {
+        if let Some(live) = self.take_live() {
             let session = live.session;
             end_client(live).await;
             self.shared.state.send_if_modified(|state| match *state {
@@ -261,16 +255,19 @@ impl ZkStore {
         Ok(())
     }
 
-    /// Ends the session and waits (bounded) for the server to confirm.
-    pub(crate) async fn shut(&self) {
-        self.shared.closed.cancel();
-        let live = self
-            .shared
+    /// Takes the live session's client, so that no request uses it again.
+    fn take_live(&self) -> Option<Live> {
+        self.shared
             .current
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(live) = live {
+            .take()
+    }
+
+    /// Ends the session and waits (bounded) for the server to confirm.
+    pub(crate) async fn shut(&self) {
+        self.shared.closed.cancel();
+        if let Some(live) = self.take_live() {
             end_client(live).await;
         }
         self.shared.publish(SessionState::Closed);

@@ -76,6 +76,16 @@ impl Cluster {
         }
     }
 
+    /// A new cluster where worker `name` runs `T0`, alone.
+    pub async fn with_t0_on(name: &str) -> Self {
+        let mut c = Self::new().await;
+        c.join(name).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        c.add_tasks(1).await;
+        c.wait_all_running(1, SESSION).await;
+        c
+    }
+
     /// Adds tasks `T0`..`T{n-1}` with empty payloads.
     pub async fn add_tasks(&self, n: usize) {
         for i in 0..n {

@@ -13,8 +13,8 @@
 
 use std::time::Duration;
 
-use tenure_core::{CoordinationStore, SessionState, TaskSpec, Timing};
-use tenure_tests::runtime::{Cluster, SESSION, task, task_name};
+use tenure_core::{CoordinationStore, SessionState, Timing};
+use tenure_tests::runtime::{Cluster, SESSION, task};
 
 /// Who runs T0 now, if anyone.
 fn owner(c: &Cluster) -> Option<String> {
@@ -22,14 +22,7 @@ fn owner(c: &Cluster) -> Option<String> {
 }
 
 async fn t0_on_w0_with_w1_beside() -> Cluster {
-    let mut c = Cluster::new().await;
-    c.join("W0").await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    c.admin
-        .add_task(TaskSpec::new(task_name(0)).unwrap())
-        .await
-        .unwrap();
-    c.wait_all_running(1, SESSION).await;
+    let mut c = Cluster::with_t0_on("W0").await;
     // Sticky leaves it where it runs.
     c.join("W1").await;
     tokio::time::sleep(SESSION).await;

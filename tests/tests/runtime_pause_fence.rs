@@ -7,10 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-
-use tenure_core::TaskSpec;
-use tenure_tests::runtime::{Cluster, Entry, SESSION, task, task_name};
+use tenure_tests::runtime::{Cluster, Entry, SESSION, task};
 
 fn starts_of_t0_after(c: &Cluster, at_ms: u64) -> Vec<Entry> {
     c.history
@@ -22,14 +19,7 @@ fn starts_of_t0_after(c: &Cluster, at_ms: u64) -> Vec<Entry> {
 
 #[tokio::test(start_paused = true)]
 async fn a_task_paused_during_a_fence_does_not_start_again() {
-    let mut c = Cluster::new().await;
-    c.join("W0").await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    c.admin
-        .add_task(TaskSpec::new(task_name(0)).unwrap())
-        .await
-        .unwrap();
-    c.wait_all_running(1, SESSION).await;
+    let c = Cluster::with_t0_on("W0").await;
     let w0 = c.member("W0").store.clone();
     w0.suspend();
     c.wait_until("the fence stops T0", SESSION, |c| c.running().is_empty())
