@@ -38,11 +38,11 @@ pub fn stop_timeout(grace: Duration) -> Duration {
 }
 
 /// The worker's timing for a store: the defaults for the session the
-/// server granted, with the store's renewal period as the worker fits it
-/// (renewing at least every heartbeat, or at the store's floor).
+/// server granted, fitted to the store as the worker builder fits it
+/// ([`Timing::fit_to_store`]).
 pub fn timing_for(store: &dyn tenure_core::CoordinationStore) -> Timing {
     let mut timing = Timing::for_session(store.info().session_timeout);
-    timing.renewal_period = store.fit_renewal(timing.heartbeat);
+    timing.fit_to_store(store);
     timing
 }
 

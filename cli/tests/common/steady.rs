@@ -8,16 +8,15 @@ use super::runlog::{RunLog, script};
 
 use super::{Target, expect_within};
 
-/// The shortest session timeouts a user can give `tenure worker` on each
-/// backend: etcd grants at least a 1 s lease; on ZooKeeper (tick 200 ms,
-/// given with `--zk-tick-time`) the worker refuses below about 870 ms,
-/// where its leader-proven renewal, the answer allowance, the margin and
-/// the kill allowance leave no time for a grace.
-fn shortest_sessions(backend: &str) -> &'static [&'static str] {
-    match backend {
-        "zookeeper" => &["900ms", "1s"],
-        _ => &["1s"],
-    }
+/// The shortest session timeout both backends grant and `tenure worker`
+/// takes with room for a grace: etcd grants at least a 1 s lease; on
+/// ZooKeeper (tick 200 ms, given with `--zk-tick-time`) the worker refuses
+/// below about 870 ms. At 900 ms the default grace is 10 ms and the margin
+/// for a slow answer about 60 ms: steady when run alone, but one run of
+/// four fenced while the rest of the suite loaded both cores, so the suite
+/// keeps to 1 s (BENCHMARKS.md, "A steady cluster").
+fn shortest_sessions(_backend: &str) -> &'static [&'static str] {
+    &["1s"]
 }
 
 /// How long the settled cluster is watched.

@@ -115,6 +115,16 @@ impl Timing {
         self.heartbeat = self.heartbeat.min(fitted);
     }
 
+    /// Fits the heartbeat ([`Timing::fit_heartbeat`]) and asks `store` to
+    /// renew its session at least every heartbeat, so that the deadline
+    /// stays as far ahead as the heartbeat alone would keep it; records the
+    /// renewal period the store then has. What a worker does before
+    /// [`Timing::validate`].
+    pub fn fit_to_store(&mut self, store: &dyn crate::CoordinationStore) {
+        self.fit_heartbeat();
+        self.renewal_period = store.fit_renewal(self.heartbeat);
+    }
+
     /// How long a worker may stay unable to lift its fence while its
     /// store reports the same session connected, before it gives the
     /// session up so that others take its tasks over: twice the session

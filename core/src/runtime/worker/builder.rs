@@ -165,10 +165,7 @@ impl WorkerBuilder {
         if let Some(r) = self.leader_resync {
             timing.leader_resync = r;
         }
-        timing.fit_heartbeat();
-        // The store renews at least every heartbeat, so the deadline stays
-        // as far ahead as the heartbeat alone would keep it.
-        timing.renewal_period = self.store.fit_renewal(timing.heartbeat);
+        timing.fit_to_store(&*self.store);
         timing.validate()?;
         Ok(Worker::new(
             self.store,
