@@ -965,7 +965,13 @@ pub fn rebalance_delay_and_max_moves_pace_the_handover_to_a_new_worker(t: &Targe
     );
     let starts = read_starts();
     let on_a = starts.iter().filter(|s| s.1 == "a").count();
-    assert_eq!(on_a, 6, "every task started once on a: {starts:?}");
+    assert_eq!(
+        on_a,
+        6,
+        "every task started once on a: {starts:?}\na's log:\n{}\nb's log:\n{}",
+        a.log(),
+        b.log()
+    );
     let on_b: Vec<(u128, &String)> = starts
         .iter()
         .filter(|s| s.1 == "b")
