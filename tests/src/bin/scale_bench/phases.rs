@@ -32,6 +32,8 @@ pub struct Setup {
 pub struct Phase {
     /// From the phase's start to its goal.
     pub took: Duration,
+    /// From the phase's start until its requests stopped being counted.
+    pub span: Duration,
     /// Tasks that run on another worker at the end than at the start.
     pub moved: usize,
     /// Handler starts during the phase.
@@ -49,6 +51,22 @@ impl Phase {
     pub fn reads_per_move(&self) -> Option<f64> {
         (self.moved > 0).then(|| self.counts.reads() as f64 / self.moved as f64)
     }
+
+    /// Reads per moved task above what an idle cluster reads in the same
+    /// time (heartbeats, periodic re-reads), counting only the reads
+    /// `reads` picks; `None` when nothing moved.
+    pub fn reads_per_move_above(
+        &self,
+        idle: &Phase,
+        reads: impl Fn(&Counts) -> u64,
+    ) -> Option<f64> {
+        if self.moved == 0 || idle.span.is_zero() {
+            return None;
+        }
+        let background =
+            reads(&idle.counts) as f64 * self.span.as_secs_f64() / idle.span.as_secs_f64();
+        Some((reads(&self.counts) as f64 - background) / self.moved as f64)
+    }
 }
 
 /// What one run measured.
@@ -58,6 +76,8 @@ pub struct Run {
     pub session: Duration,
     /// From the first worker's start until every task runs, balanced.
     pub cold: Phase,
+    /// A stretch of the balanced cluster with nothing changing.
+    pub idle: Phase,
     /// From the cut until every task of the cut worker runs elsewhere.
     pub takeover: Phase,
     /// From the cut until the cut worker's last handler stopped.
@@ -116,6 +136,7 @@ impl Window {
             .count();
         Ok(Phase {
             took,
+            span: self.started.elapsed(),
             moved: self.before.moved_to(&after),
             starts,
             counts,
@@ -156,6 +177,13 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
     // Cold start: every worker joins at once.
     let cold = join_until_balanced(c, "cold start", joining, &all, &setup).await?;
 
+    // Idle: what the balanced cluster reads with nothing changing, as long
+    // as a takeover's window lasts.
+    let window = Window::open(c, "idle")?;
+    let quiet = session + setup.settle;
+    tokio::time::sleep(quiet).await;
+    let idle = window.close(c, quiet, Duration::ZERO).await?;
+
     // Takeover: a worker that does not lead is cut off.
     let leader = c.leader().await.ok_or("no leader after the cold start")?;
     let victim = all
@@ -195,6 +223,7 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
     Ok(Run {
         session,
         cold,
+        idle,
         takeover,
         victim_stopped,
         handback,
