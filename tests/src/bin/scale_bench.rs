@@ -37,6 +37,8 @@
 //! `RUST_LOG` filters its diagnostics on stderr (default `warn`); the
 //! tables go to stdout.
 
+#[path = "scale_bench/baseline.rs"]
+mod baseline;
 #[path = "scale_bench/cluster.rs"]
 mod cluster;
 #[path = "scale_bench/counting.rs"]
@@ -171,6 +173,7 @@ fn main() -> ExitCode {
     }
     println!("\n{}", report::times_table(&measured));
     println!("{}", report::requests_table(&measured));
+    println!("{}", report::server_table(&measured));
     println!("{}", report::folders_table(&measured));
     ExitCode::SUCCESS
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use tenure_core::{Admin, TaskSpec, Worker};
+use tenure_core::{Admin, TaskSpec, Watch, Worker, WorkerId};
 
 use crate::counting::{Counts, RequestCounter};
 use crate::placement::Placement;
@@ -175,6 +175,23 @@ impl BenchCluster {
         }
     }
 
+    /// A watch on the registration of worker `id`: an ephemeral node of
+    /// its session, so the watch fires when the server deletes what that
+    /// session owned (nothing else changes a registration).
+    ///
+    /// # Errors
+    /// Store errors, or no registration, as text.
+    pub async fn registration_watch(&self, id: &str) -> Result<Watch, String> {
+        let path = self
+            .admin
+            .layout()
+            .worker(&WorkerId::new(id).map_err(text)?);
+        let read = tokio::time::timeout(ADMIN_LIMIT, self.admin.store().get_and_watch(&path));
+        let (node, watch) = read.await.map_err(text)?.map_err(text)?;
+        node.map(|_| watch)
+            .ok_or_else(|| format!("{id} is not registered"))
+    }
+
     /// The name of the leader now, if any.
     pub async fn leader(&self) -> Option<String> {
         let leader = tokio::time::timeout(ADMIN_LIMIT, self.admin.leader());
@@ -272,6 +289,7 @@ fn entry_ms(entry: &Entry) -> u64 {
     }
 }
 
-fn text(e: impl std::fmt::Display) -> String {
+/// An error as text.
+pub fn text(e: impl std::fmt::Display) -> String {
     e.to_string()
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::baseline::{self, Baseline};
 use crate::cluster::{BenchCluster, Joining};
 use crate::counting::Counts;
 use crate::placement::Placement;
@@ -80,6 +81,11 @@ pub struct Run {
     pub idle: Phase,
     /// From the cut until every task of the cut worker runs elsewhere.
     pub takeover: Phase,
+    /// From the cut until the server deleted the cut session's ephemeral
+    /// node (the worker's registration), as a watch of the admin saw it.
+    pub server_deleted: Duration,
+    /// What the server itself can do, measured just before.
+    pub baseline: Baseline,
     /// From the cut until the cut worker's last handler stopped.
     pub victim_stopped: Duration,
     /// From the return of the cut worker until balanced again.
@@ -157,10 +163,11 @@ fn limit(setup: &Setup) -> Duration {
 /// A phase that did not reach its goal in time, a history that broke (two
 /// runners of one task at once, a token that did not rise), store errors.
 pub async fn run_once(server: &Server, setup: Setup, cluster: &str) -> Result<Run, String> {
+    let baseline = baseline::measure(server, setup, &format!("{cluster}-baseline")).await?;
     let mut c = BenchCluster::create(server, cluster, setup.tasks, setup.session).await?;
     let result = phases(&mut c, server, setup).await;
     c.stop().await;
-    result
+    result.map(|run| Run { baseline, ..run })
 }
 
 async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<Run, String> {
@@ -194,8 +201,14 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
         .clone();
     let survivors: Vec<String> = all.iter().filter(|w| **w != victim).cloned().collect();
     let orphans = c.placement()?.tasks_on(&victim);
+    let registration = c.registration_watch(&victim).await?;
     let window = Window::open(c, "takeover")?;
     c.cut(&victim);
+    let cut_at = Instant::now();
+    let deleted = tokio::spawn(async move {
+        let _ = registration.await;
+        cut_at.elapsed()
+    });
     let took = c
         .wait_for(
             "the cut worker's tasks run elsewhere",
@@ -210,6 +223,10 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
         .await?;
     let victim_stopped = c.last_stop_of(&victim, window.started).unwrap_or_default();
     let takeover = window.close(c, took, setup.settle).await?;
+    let server_deleted = tokio::time::timeout(limit(&setup), deleted)
+        .await
+        .map_err(|_| "the cut worker's registration was never deleted")?
+        .map_err(|e| e.to_string())?;
     c.wait_for("balanced without it", Instant::now(), limit(&setup), |p| {
         p.is_balanced(setup.tasks, &survivors)
     })
@@ -225,6 +242,8 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
         cold,
         idle,
         takeover,
+        server_deleted,
+        baseline: Baseline::default(),
         victim_stopped,
         handback,
     })

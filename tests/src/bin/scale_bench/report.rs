@@ -32,6 +32,16 @@ fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The first cells of a row: `| backend | tasks | workers | session (ms) |`.
+fn sizes(m: &Measured) -> String {
+    let s = &m.setup;
+    let session = s.session.as_millis();
+    format!(
+        "| {} | {} | {} | {session} |",
+        m.backend, s.tasks, s.workers
+    )
+}
+
 /// `median (min–max)` of `f` over the runs, `–` without runs.
 fn cell(runs: &[Run], decimals: usize, f: impl Fn(&Run) -> Option<f64>) -> String {
     let samples: Vec<f64> = runs.iter().filter_map(f).collect();
@@ -83,11 +93,8 @@ pub fn requests_table(all: &[Measured]) -> String {
             let count = |f: fn(&Phase) -> u64| cell(runs, 0, move |r| Some(f(phase(r)) as f64));
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                m.backend,
-                m.setup.tasks,
-                m.setup.workers,
-                m.setup.session.as_millis(),
+                "{} {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                sizes(m),
                 count(|p| p.starts as u64),
                 count(|p| p.counts.total()),
                 count(|p| p.counts.reads()),
@@ -100,6 +107,36 @@ pub fn requests_table(all: &[Measured]) -> String {
                     .reads_per_move_above(&r.idle, Counts::reads)),
             );
         }
+    }
+    out
+}
+
+/// The server's own figures next to tenure's, each cell the median over
+/// the runs: the cold start against creating one ephemeral node per task
+/// from one session per worker, the takeover against the server's deletion
+/// of the cut session's node, and one versioned write.
+pub fn server_table(all: &[Measured]) -> String {
+    let mut out = String::from(
+        "| backend | tasks | workers | session (ms) | server: ephemerals from every session (ms) | cold start ÷ that | server: deleted the cut session's node (ms) | takeover − that (ms) | server: versioned write p50 / p99 (ms) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for m in all {
+        let runs = &m.runs;
+        let _ = writeln!(
+            out,
+            "{} {} | {} | {} | {} | {} / {} |",
+            sizes(m),
+            cell(runs, 0, |r| Some(ms(r.baseline.ephemerals))),
+            cell(runs, 2, |r| Some(
+                r.cold.took.as_secs_f64() / r.baseline.ephemerals.as_secs_f64()
+            )),
+            cell(runs, 0, |r| Some(ms(r.server_deleted))),
+            cell(runs, 0, |r| Some(
+                ms(r.takeover.took) - ms(r.server_deleted)
+            )),
+            cell(runs, 2, |r| Some(ms(r.baseline.write_p50))),
+            cell(runs, 2, |r| Some(ms(r.baseline.write_p99))),
+        );
     }
     out
 }
@@ -149,6 +186,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::baseline::Baseline;
 
     fn run(takeover_ms: u64) -> Run {
         let mut takeover = Phase {
@@ -169,6 +207,11 @@ mod tests {
             cold: Phase::default(),
             idle,
             takeover,
+            server_deleted: Duration::from_millis(2000),
+            baseline: Baseline {
+                ephemerals: Duration::from_millis(10),
+                ..Baseline::default()
+            },
             victim_stopped: Duration::from_millis(1500),
             handback: Phase::default(),
         }
@@ -199,6 +242,13 @@ mod tests {
             "{requests}"
         );
         assert!(requests.contains("| cold start |") && requests.ends_with("| – |\n"));
+        let server = server_table(std::slice::from_ref(&m));
+        assert!(
+            server.contains(
+                "| memory | 16 | 4 | 2000 | 10 | 0.00 | 2000 | 100 (50–300) | 0.00 / 0.00 |"
+            ),
+            "{server}"
+        );
         let folders = folders_table(&[m]);
         assert!(
             folders.contains(
