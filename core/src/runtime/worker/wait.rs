@@ -64,17 +64,17 @@ impl Reconciler {
         // While disconnected no heartbeat can be sent: wait for the session
         // to change (or a heartbeat period) instead of spinning on an
         // overdue heartbeat.
-        let mut wake = if self.inner.store.session_state().is_connected() {
+        let mut wake = if self.inner.member.store.session_state().is_connected() {
             self.next_heartbeat
         } else {
-            now + self.inner.timing.heartbeat
+            now + self.inner.member.timing.heartbeat
         };
         for r in self.restarts.values() {
             if r.not_before > now {
                 wake = wake.min(r.not_before);
             }
         }
-        let mut session = self.inner.store.session_events();
+        let mut session = self.inner.member.store.session_events();
         session.borrow_and_update();
         let woke = {
             let owner_watches = &mut self.owner_watches;
