@@ -8,7 +8,7 @@
 
 #![deny(missing_docs)]
 
-mod backoff;
+pub mod backoff;
 pub mod error;
 pub mod ids;
 pub mod store;

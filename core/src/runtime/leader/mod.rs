@@ -22,7 +22,6 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
-use crate::backoff::retry_pause;
 use crate::error::{Error, Result};
 use crate::runtime::events::{WorkerEvent, WorkerEventKind};
 use crate::runtime::malformed::Malformed;
@@ -187,22 +186,21 @@ async fn lead(
         member.timing.leader_resync,
         strategy.clone(),
     );
-    let mut failures = 0u32;
+    let mut backoff = crate::backoff::requests(Duration::from_secs(1), member.id.as_str());
     loop {
         if stop.is_cancelled() || member.store.session_state() != SessionState::Connected(session) {
             return Ok(());
         }
         match state.round(member).await {
-            Ok(()) => failures = 0,
+            Ok(()) => backoff.reset(),
             Err(Error::VersionConflict { path }) if path == term_path.as_str() => {
                 info!(term, "deposed: a newer leader exists");
                 return Ok(());
             }
             Err(e) => {
-                failures = failures.saturating_add(1);
                 debug!(error = %e, "leader round failed; retrying");
                 state.invalidate();
-                let pause = retry_pause(failures, Duration::from_secs(1));
+                let pause = backoff.next_pause();
                 tokio::select! {
                     _ = stop.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(pause) => {}

@@ -306,7 +306,8 @@ pub(crate) enum RunState {
 /// down (or its session is being renewed): it retries with backoff until
 /// the store answers, or until it is asked to stop (returns false).
 async fn create_layout(inner: &Inner) -> Result<bool> {
-    let mut failures = 0u32;
+    let mut backoff =
+        crate::backoff::requests(inner.member.timing.heartbeat, inner.member.id.as_str());
     loop {
         let attempt = async {
             for path in inner.member.layout.skeleton() {
@@ -331,11 +332,11 @@ async fn create_layout(inner: &Inner) -> Result<bool> {
             }
             Err(e) => return Err(e),
         }
-        failures = failures.saturating_add(1);
+        let pause = backoff.next_pause();
         tokio::select! {
             _ = inner.shutdown.cancelled() => return Ok(false),
             _ = inner.kill.cancelled() => return Ok(false),
-            _ = tokio::time::sleep(crate::backoff::retry_pause(failures, inner.member.timing.heartbeat)) => {}
+            _ = tokio::time::sleep(pause) => {}
         }
     }
 }

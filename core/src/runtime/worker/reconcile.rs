@@ -19,7 +19,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::debug;
 
-use crate::backoff::retry_pause;
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::malformed::Malformed;
@@ -109,7 +108,8 @@ impl Reconciler {
     }
 
     pub async fn run(mut self) -> Result<()> {
-        let mut failures = 0u32;
+        let member = &self.inner.member;
+        let mut backoff = crate::backoff::requests(member.timing.heartbeat, member.id.as_str());
         while !self.inner.shutdown.is_cancelled() {
             if self.inner.kill.is_cancelled() {
                 return Ok(());
@@ -123,13 +123,12 @@ impl Reconciler {
                 _ = shutdown.cancelled() => break,
             };
             match stepped {
-                Ok(()) => failures = 0,
+                Ok(()) => backoff.reset(),
                 Err(Error::Closed) => return Err(Error::Closed),
                 Err(e) => {
-                    failures = failures.saturating_add(1);
                     debug!(error = %e, "reconcile step failed; retrying");
                     self.forget_watches();
-                    let pause = retry_pause(failures, self.inner.member.timing.heartbeat);
+                    let pause = backoff.next_pause();
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
                         _ = shutdown.cancelled() => break,
