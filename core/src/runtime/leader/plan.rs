@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -23,12 +24,12 @@ use crate::runtime::leader::ages::Ages;
 use crate::runtime::leader::settle::JoinSettle;
 use crate::runtime::leader::tasks::TaskView;
 use crate::runtime::malformed::Malformed;
+use crate::runtime::member::Member;
 use crate::runtime::owners::OwnerView;
 use crate::runtime::records::{OpenRecord, Revision, TargetRecord, WorkerRecord};
 use crate::runtime::view::{self, Listing};
-use crate::runtime::worker::Inner;
 use crate::store::Version;
-use crate::strategy::{Assignment, StrategyInput, TaskInfo, WorkerInfo};
+use crate::strategy::{Assignment, Strategy, StrategyInput, TaskInfo, WorkerInfo};
 
 /// The targets in the store: `None` for one that does not decode (it is
 /// written again at the next publish).
@@ -62,10 +63,17 @@ pub(super) struct LeaderState {
     /// (heals a lost watch event).
     resync_every: Duration,
     resync_at: Option<Instant>,
+    /// Computes the targets.
+    strategy: Arc<dyn Strategy>,
 }
 
 impl LeaderState {
-    pub fn new(term: u64, term_version: Version, resync_every: Duration) -> Self {
+    pub fn new(
+        term: u64,
+        term_version: Version,
+        resync_every: Duration,
+        strategy: Arc<dyn Strategy>,
+    ) -> Self {
         LeaderState {
             term,
             term_version,
@@ -81,6 +89,7 @@ impl LeaderState {
             recheck_at: None,
             resync_every,
             resync_at: None,
+            strategy,
         }
     }
 
@@ -128,9 +137,9 @@ impl LeaderState {
     }
 
     /// Re-reads stale inputs, computes the target, publishes what changed.
-    pub async fn round(&mut self, inner: &Inner) -> Result<()> {
-        let store = &*inner.store;
-        let layout = &inner.layout;
+    pub async fn round(&mut self, member: &Member) -> Result<()> {
+        let store = &*member.store;
+        let layout = &member.layout;
         if self.resync_at.is_none_or(|at| Instant::now() >= at) {
             // Everything, the published targets included: a target
             // changed by hand is written again.
@@ -154,14 +163,14 @@ impl LeaderState {
                 debug!(read, "ownership records refreshed");
             }
         }
-        self.load_published(inner).await?;
+        self.load_published(member).await?;
         let (Some(workers), Some(task_view), Some(owners)) =
             (&self.workers, &self.tasks, &self.owners)
         else {
             return Ok(());
         };
         self.told.report_all(
-            &inner.events,
+            &member.events,
             workers
                 .malformed
                 .values()
@@ -226,13 +235,13 @@ impl LeaderState {
             tasks: &task_infos,
             current: &current,
         };
-        let target = inner.strategy.assign(&input);
+        let target = self.strategy.assign(&input);
         self.recheck_at = target.recheck_after.map(|d| now + d);
         let revisions: BTreeMap<TaskId, Revision> = tasks
             .iter()
             .map(|(id, (_, node))| (id.clone(), Revision::of(node)))
             .collect();
-        self.publish(inner, &live_ids, &target, &task_infos, &revisions, &frozen)
+        self.publish(member, &live_ids, &target, &task_infos, &revisions, &frozen)
             .await
     }
 }
