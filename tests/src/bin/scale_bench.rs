@@ -69,8 +69,13 @@ use options::Options;
 use report::Measured;
 use servers::Server;
 
-/// Measures every backend and size of `options`; the first failure ends it.
-async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), String> {
+/// What was measured, the servers' descriptions, and the failure that
+/// ended the measuring early, if one did.
+type Outcome = (Vec<Measured>, Vec<String>, Option<String>);
+
+/// Measures every backend and size of `options`; the first failure ends it
+/// (what was measured before it is kept).
+async fn measure(options: &Options) -> Result<Outcome, String> {
     let setups = options.setups()?;
     let mut measured = Vec::new();
     let mut servers = Vec::new();
@@ -87,8 +92,20 @@ async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), Stri
                     setup.workers,
                     setup.session.as_millis()
                 );
-                let result = phases::run_once(&server, setup, &cluster).await;
-                let result = result.map_err(|e| format!("{cluster}: {e}"))?;
+                let result = match phases::run_once(&server, setup, &cluster).await {
+                    Ok(result) => result,
+                    Err(e) => {
+                        if !runs.is_empty() {
+                            measured.push(Measured {
+                                backend: server.name(),
+                                setup,
+                                runs,
+                            });
+                        }
+                        servers.push(server.describe());
+                        return Ok((measured, servers, Some(format!("{cluster}: {e}"))));
+                    }
+                };
                 eprintln!(
                     "{} {} tasks × {} workers, {:?} session, run {run} (load {}): cold start {:?}, takeover {:?}, handback {:?} ({} moved)",
                     server.name(),
@@ -112,7 +129,7 @@ async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), Stri
         // Asked last: a ZooKeeper server just started may not say yet.
         servers.push(server.describe());
     }
-    Ok((measured, servers))
+    Ok((measured, servers, None))
 }
 
 /// The load averages over 1, 5 and 15 minutes, from `/proc/loadavg`.
@@ -153,7 +170,7 @@ fn main() -> ExitCode {
         eprintln!("scale_bench: cannot start the async runtime");
         return ExitCode::FAILURE;
     };
-    let (measured, servers) = match runtime.block_on(measure(&options)) {
+    let (measured, servers, failure) = match runtime.block_on(measure(&options)) {
         Ok(done) => done,
         Err(e) => {
             eprintln!("scale_bench: {e}");
@@ -175,5 +192,12 @@ fn main() -> ExitCode {
     println!("{}", report::requests_table(&measured));
     println!("{}", report::server_table(&measured));
     println!("{}", report::folders_table(&measured));
-    ExitCode::SUCCESS
+    match failure {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            println!("stopped early: {e}");
+            eprintln!("scale_bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
