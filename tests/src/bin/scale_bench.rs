@@ -49,6 +49,8 @@ mod options;
 mod phases;
 #[path = "scale_bench/placement.rs"]
 mod placement;
+#[path = "scale_bench/plot.rs"]
+mod plot;
 #[path = "scale_bench/report.rs"]
 mod report;
 #[path = "scale_bench/rounds.rs"]
@@ -192,6 +194,19 @@ fn main() -> ExitCode {
     println!("{}", report::requests_table(&measured));
     println!("{}", report::server_table(&measured));
     println!("{}", report::folders_table(&measured));
+    if let Some(dir) = &options.plots {
+        match plot::write_all(dir, &measured) {
+            Ok(files) => {
+                for f in files {
+                    println!("plot: {}", f.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("scale_bench: plots: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     match failure {
         None => ExitCode::SUCCESS,
         Some(e) => {

@@ -278,7 +278,13 @@ impl BenchCluster {
 
     /// `at` in the history's milliseconds (the history counts on tokio's
     /// clock, which runs in real time here).
-    fn history_ms(&self, at: Instant) -> u64 {
+    /// Every handler start and stop so far.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.history.entries()
+    }
+
+    /// `at` on the history's clock (ms since the cluster was created).
+    pub fn history_ms(&self, at: Instant) -> u64 {
         self.history.ms_at(tokio::time::Instant::from_std(at))
     }
 }

@@ -70,6 +70,22 @@ impl Phase {
     }
 }
 
+/// Who ran what around one takeover and handback, on the history's clock
+/// (ms since the cluster was created), for the timeline plot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Every handler start and stop of the run.
+    pub entries: Vec<Entry>,
+    /// When the worker was cut off.
+    pub cut_ms: u64,
+    /// When the server deleted its session's node.
+    pub deleted_ms: u64,
+    /// When it came back.
+    pub returned_ms: u64,
+    /// When the handback was balanced.
+    pub end_ms: u64,
+}
+
 /// What one run measured.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Run {
@@ -86,6 +102,8 @@ pub struct Run {
     pub server_deleted: Duration,
     /// What the server itself can do, measured just before.
     pub baseline: Baseline,
+    /// Who ran what around the takeover and handback.
+    pub timeline: Timeline,
     /// From the cut until the cut worker's last handler stopped.
     pub victim_stopped: Duration,
     /// From the return of the cut worker until balanced again.
@@ -205,6 +223,7 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
     let window = Window::open(c, "takeover")?;
     c.cut(&victim);
     let cut_at = Instant::now();
+    let cut_ms = c.history_ms(cut_at);
     let deleted = tokio::spawn(async move {
         let _ = registration.await;
         cut_at.elapsed()
@@ -235,8 +254,16 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
     // Handback: the cut worker comes back under its name with a new client.
     c.remove(&victim).await;
     let returning = c.connect(server, &victim).await?;
+    let returned_ms = c.history_ms(Instant::now());
     let handback = join_until_balanced(c, "handback", vec![returning], &all, &setup).await?;
     c.check()?;
+    let timeline = Timeline {
+        entries: c.entries(),
+        cut_ms,
+        deleted_ms: cut_ms + server_deleted.as_millis() as u64,
+        returned_ms,
+        end_ms: returned_ms + handback.took.as_millis() as u64,
+    };
     Ok(Run {
         session,
         cold,
@@ -244,6 +271,7 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
         takeover,
         server_deleted,
         baseline: Baseline::default(),
+        timeline,
         victim_stopped,
         handback,
     })

@@ -213,6 +213,7 @@ mod tests {
                 ..Baseline::default()
             },
             victim_stopped: Duration::from_millis(1500),
+            timeline: Default::default(),
             handback: Phase::default(),
         }
     }
