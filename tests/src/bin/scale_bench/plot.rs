@@ -23,6 +23,34 @@ fn text(e: impl std::fmt::Debug) -> String {
     format!("{e:?}")
 }
 
+/// A chart with the title and the margins every plot has.
+fn builder<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60);
+    b
+}
+
+/// Draws the legend of the labelled series.
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(text)
+}
+
 /// Writes every plot into `dir`; returns the files written.
 ///
 /// # Errors
@@ -93,11 +121,7 @@ fn against_tasks(
     let y_max = points.map(|p| p.1).fold(10.0, f64::max) * 1.1;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(text)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
+    let mut chart = builder(&root, title)
         .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)
         .map_err(text)?;
     chart
@@ -118,12 +142,7 @@ fn against_tasks(
             .draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))
             .map_err(text)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(text)?;
+    legend(&mut chart)?;
     root.present().map_err(text)
 }
 
@@ -164,11 +183,7 @@ fn timeline(path: &Path, title: &str, t: &Timeline) -> Result<(), String> {
     }
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(text)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
+    let mut chart = builder(&root, title)
         .build_cartesian_2d(
             0f64..(to - from) as f64 / 1e3,
             0f64..rows.len().max(1) as f64,
@@ -204,11 +219,6 @@ fn timeline(path: &Path, title: &str, t: &Timeline) -> Result<(), String> {
             .label(label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(text)?;
+    legend(&mut chart)?;
     root.present().map_err(text)
 }
