@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use tenure_core::Admin;
-use tenure_core::runtime::layout::Layout;
+use tenure_core::Layout;
 use tracing::warn;
 
 use args::{Cli, Command, ConnectArgs};

@@ -1,8 +1,8 @@
 //! A worker: joins a cluster, runs the tasks it owns, takes over the tasks
 //! of workers that die, hands tasks off gracefully.
 
+mod batch_claims;
 mod builder;
-mod claiming;
 mod clock;
 mod converge;
 mod guard;
