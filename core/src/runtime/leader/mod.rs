@@ -14,6 +14,7 @@
 mod ages;
 mod plan;
 mod publish;
+mod settle;
 mod tasks;
 
 use std::sync::Arc;

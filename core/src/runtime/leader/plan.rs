@@ -21,6 +21,7 @@ use tracing::debug;
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
+use crate::runtime::leader::settle::JoinSettle;
 use crate::runtime::leader::tasks::TaskView;
 use crate::runtime::malformed::Malformed;
 use crate::runtime::member::Member;
@@ -45,6 +46,8 @@ pub(super) struct LeaderState {
     /// The ownership records; refreshed by what changed when a watch fired.
     owners: Option<OwnerView>,
     pub ages: Ages,
+    /// Holds the first placement of a cold start until the joins settle.
+    settle: JoinSettle,
     /// What is in the store now: `None` until read after election.
     pub published: Option<Published>,
     /// The open list in the store: `None` until read, `Some(None)` if it
@@ -78,6 +81,7 @@ impl LeaderState {
             tasks: None,
             owners: None,
             ages: Ages::default(),
+            settle: JoinSettle::new(),
             published: None,
             published_open: None,
             published_malformed: Vec::new(),
@@ -197,6 +201,19 @@ impl LeaderState {
                 age: ages.get(id).copied().unwrap_or_default(),
             })
             .collect();
+        let live_ids: Vec<WorkerId> = live.iter().map(|w| w.id.clone()).collect();
+        if let Some(at) = self.settle.hold(
+            &live_ids,
+            !owners.records.is_empty() || !owners.malformed.is_empty(),
+            now,
+        ) {
+            debug!(
+                workers = live_ids.len(),
+                "first placement held until the joins settle"
+            );
+            self.recheck_at = Some(at);
+            return Ok(());
+        }
         let task_infos: Vec<TaskInfo> = tasks
             .iter()
             .filter(|(id, (rec, _))| !rec.paused && !frozen.contains(*id))
@@ -224,7 +241,6 @@ impl LeaderState {
             .iter()
             .map(|(id, (_, node))| (id.clone(), Revision::of(node)))
             .collect();
-        let live_ids: Vec<WorkerId> = live.into_iter().map(|w| w.id).collect();
         self.publish(member, &live_ids, &target, &task_infos, &revisions, &frozen)
             .await
     }
