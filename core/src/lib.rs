@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod backoff;
 pub mod error;
 pub mod ids;
 pub mod store;

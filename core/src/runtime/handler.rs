@@ -11,8 +11,10 @@ use crate::error::BoxError;
 use crate::ids::{TaskId, WorkerId};
 
 /// What a handler returns: `Ok` when it stopped by itself or after
-/// cancellation, `Err` when it failed (logged, then restarted with backoff
-/// while the worker still owns the task).
+/// cancellation, `Err` when it failed (logged). A handler that ended by
+/// itself either way is restarted while the worker still owns the task,
+/// after a backoff: 100 ms first, doubling up to 30 s, each pause up to a
+/// tenth shorter at random.
 pub type HandlerResult = Result<(), BoxError>;
 
 /// Everything a handler needs to run one task.

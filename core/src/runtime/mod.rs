@@ -10,6 +10,7 @@ pub mod handler;
 pub mod layout;
 mod leader;
 mod malformed;
+mod member;
 mod owners;
 pub mod records;
 pub mod timing;

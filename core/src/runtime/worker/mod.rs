@@ -27,6 +27,7 @@ use crate::ids::{TaskId, WorkerId};
 use crate::runtime::events::WorkerEvent;
 use crate::runtime::handler::TaskHandler;
 use crate::runtime::layout::Layout;
+use crate::runtime::member::Member;
 use crate::runtime::timing::Timing;
 use crate::store::{DynStore, StoreExt};
 use crate::strategy::Strategy;
@@ -45,16 +46,13 @@ pub struct Worker {
 }
 
 pub(crate) struct Inner {
-    pub store: DynStore,
-    pub layout: Layout,
-    pub id: WorkerId,
+    /// What the worker shares with the leader it campaigns for.
+    pub member: Arc<Member>,
     pub capacity: u32,
     pub tags: BTreeSet<String>,
     pub strategy: Arc<dyn Strategy>,
-    pub timing: Timing,
     pub runner: Runner,
     pub clock: Arc<SessionClock>,
-    pub events: broadcast::Sender<WorkerEvent>,
     /// Requests a graceful shutdown.
     pub shutdown: CancellationToken,
     /// Requests an abrupt stop (a simulated crash).
@@ -67,9 +65,9 @@ pub(crate) struct Inner {
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Worker")
-            .field("id", &self.inner.id)
-            .field("root", &self.inner.layout.root())
-            .field("store", &self.inner.store.to_string())
+            .field("id", &self.inner.member.id)
+            .field("root", &self.inner.member.layout.root())
+            .field("store", &self.inner.member.store.to_string())
             .finish()
     }
 }
@@ -103,16 +101,18 @@ impl Worker {
         let (run_state, _) = watch::channel(RunState::NotStarted);
         Worker {
             inner: Arc::new(Inner {
-                store,
-                layout,
-                id,
+                member: Arc::new(Member {
+                    store,
+                    layout,
+                    id,
+                    timing,
+                    events,
+                }),
                 capacity,
                 tags,
                 strategy,
-                timing,
                 runner,
                 clock,
-                events,
                 shutdown: CancellationToken::new(),
                 kill: CancellationToken::new(),
                 run_state,
@@ -123,12 +123,12 @@ impl Worker {
 
     /// The worker's name.
     pub fn id(&self) -> &WorkerId {
-        &self.inner.id
+        &self.inner.member.id
     }
 
     /// The worker's timing (derived from the session timeout).
     pub fn timing(&self) -> Timing {
-        self.inner.timing
+        self.inner.member.timing
     }
 
     /// The tasks whose handlers run here now, with their fencing tokens.
@@ -139,7 +139,7 @@ impl Worker {
     /// What this worker does, as it happens (handlers started and stopped,
     /// leadership).
     pub fn events(&self) -> broadcast::Receiver<WorkerEvent> {
-        self.inner.events.subscribe()
+        self.inner.member.events.subscribe()
     }
 
     /// Runs the worker until [`Worker::shutdown`] is called: registers it,
@@ -171,9 +171,9 @@ impl Worker {
     /// takes what only one run may have.
     fn begin(&self) -> Result<Begun> {
         let mut exits = self.inner.exits.lock().unwrap_or_else(|p| p.into_inner());
-        let taken = exits
-            .take()
-            .ok_or_else(|| Error::InvalidInput(format!("worker {} already ran", self.inner.id)))?;
+        let taken = exits.take().ok_or_else(|| {
+            Error::InvalidInput(format!("worker {} already ran", self.inner.member.id))
+        })?;
         self.inner.run_state.send_replace(RunState::Running);
         Ok(Begun {
             exits: taken,
@@ -185,7 +185,7 @@ impl Worker {
         // `begun` marks the run finished when dropped (also on a panic, or
         // if the future is dropped before it is first polled).
         let Begun { exits, _finished } = begun;
-        let span = info_span!("worker", worker = %self.inner.id);
+        let span = info_span!("worker", worker = %self.inner.member.id);
         let inner = self.inner.clone();
         if inner.shutdown.is_cancelled() || inner.kill.is_cancelled() {
             return Ok(()); // stopped before it started
@@ -198,8 +198,12 @@ impl Worker {
             let guard =
                 tokio::spawn(guard::run(inner.clone(), stop_background.clone()).in_current_span());
             let leader = tokio::spawn(
-                crate::runtime::leader::campaign(inner.clone(), stop_background.clone())
-                    .in_current_span(),
+                crate::runtime::leader::campaign(
+                    inner.member.clone(),
+                    inner.strategy.clone(),
+                    stop_background.clone(),
+                )
+                .in_current_span(),
             );
             // Dropped with this future (the caller dropped `run`, or aborted
             // `spawn`): the worker must not leave its session to the guard
@@ -223,7 +227,7 @@ impl Worker {
             // resign; if it is cut off, its `leader` node goes with the
             // session.
             let leader_abort = leader.abort_handle();
-            if tokio::time::timeout(inner.timing.heartbeat, leader)
+            if tokio::time::timeout(inner.member.timing.heartbeat, leader)
                 .await
                 .is_err()
             {
@@ -302,20 +306,21 @@ pub(crate) enum RunState {
 /// down (or its session is being renewed): it retries with backoff until
 /// the store answers, or until it is asked to stop (returns false).
 async fn create_layout(inner: &Inner) -> Result<bool> {
-    let mut failures = 0u32;
+    let mut backoff =
+        crate::backoff::requests(inner.member.timing.heartbeat, inner.member.id.as_str());
     loop {
         let attempt = async {
-            for path in inner.layout.skeleton() {
-                inner.store.create_all(path).await?;
+            for path in inner.member.layout.skeleton() {
+                inner.member.store.create_all(path).await?;
             }
             Ok(())
         };
         // Bounded: a request hung on a cut connection is retried.
-        let attempt = tokio::time::timeout(inner.timing.session_timeout, attempt);
+        let attempt = tokio::time::timeout(inner.member.timing.session_timeout, attempt);
         let made: Result<()> = tokio::select! {
             made = attempt => made.unwrap_or_else(|_| Err(Error::Timeout {
                 operation: "creating the cluster layout".into(),
-                after: inner.timing.session_timeout,
+                after: inner.member.timing.session_timeout,
             })),
             _ = inner.shutdown.cancelled() => return Ok(false),
             _ = inner.kill.cancelled() => return Ok(false),
@@ -327,19 +332,13 @@ async fn create_layout(inner: &Inner) -> Result<bool> {
             }
             Err(e) => return Err(e),
         }
-        failures = failures.saturating_add(1);
+        let pause = backoff.next_pause();
         tokio::select! {
             _ = inner.shutdown.cancelled() => return Ok(false),
             _ = inner.kill.cancelled() => return Ok(false),
-            _ = tokio::time::sleep(retry_pause(failures, inner.timing.heartbeat)) => {}
+            _ = tokio::time::sleep(pause) => {}
         }
     }
-}
-
-/// The pause after `failures` failed attempts in a row: 40 ms doubling, at
-/// most `cap`.
-pub(crate) fn retry_pause(failures: u32, cap: std::time::Duration) -> std::time::Duration {
-    std::time::Duration::from_millis(20u64 << failures.min(5)).min(cap)
 }
 
 /// What a run leaves behind if its future is dropped before it ends: the
@@ -374,8 +373,8 @@ impl Drop for Dropped {
         for task in &self.background {
             task.abort();
         }
-        tracing::warn!(worker = %inner.id, "the worker's run was dropped: giving its session up");
-        let store = inner.store.clone();
+        tracing::warn!(worker = %inner.member.id, "the worker's run was dropped: giving its session up");
+        let store = inner.member.store.clone();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 if let Err(e) = store.restart_session().await {
