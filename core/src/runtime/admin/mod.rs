@@ -6,6 +6,7 @@
 //! [`TasksRecord`]), so the leader notices any change with one watch and
 //! reads only the tasks that changed.
 
+mod done;
 mod events;
 mod spec;
 mod status;
@@ -73,6 +74,12 @@ impl Admin {
             store.create_all(path).await?;
         }
         Ok(Admin { store, layout })
+    }
+
+    /// An admin handle of a cluster the caller knows exists (a worker's),
+    /// writing nothing.
+    pub(crate) fn of(store: DynStore, layout: Layout) -> Self {
+        Admin { store, layout }
     }
 
     /// An admin handle for the cluster at `root`.
