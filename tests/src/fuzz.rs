@@ -162,6 +162,7 @@ pub fn task_record() -> impl Strategy<Value = TaskRecord> {
     )
         .prop_map(|(payload, paused, weight, tags, pinned)| {
             let mut record = TaskRecord {
+                done: false,
                 payload: None,
                 payload_base64: None,
                 paused,

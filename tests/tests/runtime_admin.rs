@@ -253,3 +253,35 @@ async fn claim_under_an_expired_session_fails_and_leaves_no_record() {
     assert_eq!(ok.unwrap().token, 1);
     c.stop().await;
 }
+
+/// `Admin::existing` on a cluster that does not exist is a typed error
+/// naming its path and writes nothing; once `Admin::new` made the cluster,
+/// it opens it.
+#[tokio::test(start_paused = true)]
+async fn existing_admin_of_a_missing_cluster_writes_nothing() {
+    let server = MemoryServer::new();
+    let store: tenure_core::DynStore = std::sync::Arc::new(server.connect(SESSION).await.unwrap());
+    let root = tenure_core::Path::root();
+    let before = snapshot(&*store, &root).await;
+    let err = tenure_core::Admin::existing(store.clone(), "typo")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownCluster { path } if path == "/tenure/typo"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("no cluster at /tenure/typo"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&*store, &root).await, before, "nothing written");
+
+    let made = tenure_core::Admin::new(store.clone(), "typo")
+        .await
+        .unwrap();
+    made.add_task(TaskSpec::new("T0").unwrap()).await.unwrap();
+    let found = tenure_core::Admin::existing(store.clone(), "typo")
+        .await
+        .unwrap();
+    assert_eq!(found.tasks().await.unwrap().len(), 1);
+}

@@ -53,6 +53,7 @@ async fn write_task_and_tell(c: &Cluster, task: &TaskId, data: &[u8]) {
 
 fn record(payload: &str, pinned: Option<&str>) -> Vec<u8> {
     TaskRecord {
+        done: false,
         payload: Some(payload.into()),
         payload_base64: None,
         paused: false,

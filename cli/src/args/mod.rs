@@ -45,7 +45,8 @@ Examples:
 
 Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 server
 unreachable or connection lost, 4 credentials refused, 5 the task does not
-exist or already exists.";
+exist or already exists, 6 the cluster does not exist (status, tasks ls,
+workers ls and watch only read: they create nothing).";
 
 /// `tenure`'s command line.
 #[derive(Debug, Parser)]

@@ -59,6 +59,7 @@ pub fn state_name(state: TaskState) -> &'static str {
         TaskState::Running => "running",
         TaskState::Waiting => "waiting",
         TaskState::Paused => "paused",
+        TaskState::Done => "done",
     }
 }
 

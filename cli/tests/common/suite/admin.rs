@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tenure_tests::server_util::free_port;
 
+use super::super::tree::tree;
 use super::super::{Cluster, TENURE, Target, run_bounded};
 
 /// Add, pause, resume and remove through the CLI; `status --json`,
@@ -183,4 +184,39 @@ pub fn unreachable_server_fails_within_the_connect_timeout(t: &Target) {
         "measured [{}]: unreachable server reported after {took:?}",
         t.backend
     );
+}
+
+/// `status`, `tasks ls`, `workers ls` and `watch` on a cluster that does
+/// not exist say so and exit 6, and write nothing: the cluster's tree is
+/// empty before and after (and fills once a task is added).
+pub fn read_only_commands_on_a_missing_cluster_write_nothing(t: &Target) {
+    let c = t.cluster("ghost");
+    let root = format!("/tenure/{}", c.name);
+    assert_eq!(tree(t, &root), Vec::<String>::new(), "a fresh name");
+    let reads: [&[&str]; 6] = [
+        &["status"],
+        &["status", "--json"],
+        &["tasks", "ls"],
+        &["tasks", "ls", "--json"],
+        &["workers", "ls"],
+        &["watch", "--for", "1s"],
+    ];
+    for args in reads {
+        let out = c.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(6), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("no cluster {} at {root}", c.name)),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert_eq!(tree(t, &root), Vec::<String>::new(), "nothing written");
+    c.ok(&["tasks", "add", "first"]);
+    let written = tree(t, &root);
+    assert!(
+        written.contains(&format!("{root}/tasks/first")),
+        "{written:?}"
+    );
+    assert!(c.ok(&["tasks", "ls"]).contains("first"));
 }

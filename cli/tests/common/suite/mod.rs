@@ -40,6 +40,7 @@ macro_rules! cli_suite {
             operate_tasks_and_see_them_in_status_json,
             bad_input_is_refused_with_the_reason_and_nothing_is_written,
             unreachable_server_fails_within_the_connect_timeout,
+            read_only_commands_on_a_missing_cluster_write_nothing,
             supervised_command_fails_over_on_sigkill_and_hands_off_on_sigterm,
             restarts_back_off_and_keep_the_claim,
             crash_looping_command_is_reported_and_paused,

@@ -6,6 +6,7 @@
 //! [`ChangeLog`]), so the leader notices any change with one watch and
 //! reads only the tasks that changed.
 
+mod done;
 mod events;
 mod spec;
 mod status;
@@ -44,6 +45,26 @@ impl Admin {
         Self::at(store, Layout::new(cluster)?).await
     }
 
+    /// An admin handle for `cluster` if it exists, writing nothing: for
+    /// read-only uses (status, listings, watching), which then work with
+    /// read-only credentials and leave no trace of a mistyped name.
+    ///
+    /// # Errors
+    /// [`Error::UnknownCluster`] if any of the cluster's folders is
+    /// missing; [`Error::InvalidName`] for a bad cluster name; store
+    /// errors.
+    pub async fn existing(store: DynStore, cluster: &str) -> Result<Self> {
+        let layout = Layout::new(cluster)?;
+        for path in layout.skeleton() {
+            if store.get(path).await?.is_none() {
+                return Err(Error::UnknownCluster {
+                    path: layout.root().to_string(),
+                });
+            }
+        }
+        Ok(Admin { store, layout })
+    }
+
     /// An admin handle for a cluster kept at `layout`.
     ///
     /// # Errors
@@ -53,6 +74,12 @@ impl Admin {
             store.create_all(path).await?;
         }
         Ok(Admin { store, layout })
+    }
+
+    /// An admin handle of a cluster the caller knows exists (a worker's),
+    /// writing nothing.
+    pub(crate) fn of(store: DynStore, layout: Layout) -> Self {
+        Admin { store, layout }
     }
 
     /// An admin handle for the cluster at `root`.

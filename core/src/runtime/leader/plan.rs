@@ -216,7 +216,7 @@ impl LeaderState {
         }
         let task_infos: Vec<TaskInfo> = tasks
             .iter()
-            .filter(|(id, (rec, _))| !rec.paused && !frozen.contains(*id))
+            .filter(|(id, (rec, _))| !rec.paused && !rec.done && !frozen.contains(*id))
             .map(|(id, (rec, _))| TaskInfo {
                 id: id.clone(),
                 weight: rec.weight.max(1),

@@ -29,6 +29,11 @@ pub struct TaskRecord {
     /// Whether the task is paused (runs nowhere).
     #[serde(default)]
     pub paused: bool,
+    /// Whether the task is done: its handler finished the work (see
+    /// [`TaskContext::mark_done`](crate::TaskContext::mark_done)), so it
+    /// runs nowhere until re-armed or updated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
     /// The task's weight, at least 1.
     #[serde(default = "one")]
     pub weight: u32,

@@ -223,7 +223,7 @@ impl Reconciler {
         let record = TaskRecord::decode(&path, &node.data)?;
         Ok(Some(TaskRead {
             payload: record.payload_bytes()?.into(),
-            paused: record.paused,
+            paused: record.paused || record.done,
             revision: Revision::of(&node),
         }))
     }
@@ -242,6 +242,7 @@ impl Reconciler {
 /// A task as the worker read it.
 pub(super) struct TaskRead {
     pub payload: Arc<[u8]>,
+    /// Paused or done: the handler does not start.
     pub paused: bool,
     pub revision: Revision,
 }

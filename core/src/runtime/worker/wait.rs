@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::ids::TaskId;
+use crate::runtime::admin::Admin;
 use crate::runtime::events::StopReason;
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::runtime::worker::runner::Exited;
@@ -36,6 +37,9 @@ impl Reconciler {
             // next start is not a restart after a failure.
             return;
         }
+        if exit.done && self.mark_done(&exit.task).await {
+            return;
+        }
         let (backoff, attempts) =
             self.restarts
                 .note_end(&self.inner.member.id, &exit.task, Instant::now());
@@ -43,6 +47,33 @@ impl Reconciler {
             warn!(task = %exit.task, attempts, ?backoff, "handler failed; restarting after backoff");
         } else {
             info!(task = %exit.task, ?backoff, "handler returned; restarting after backoff");
+        }
+    }
+
+    /// Marks a task whose handler finished its work done in the cluster
+    /// (while this worker still holds it); until the leader unassigns it,
+    /// its handler is not started again here. Returns whether it was
+    /// marked; if not, the exit counts as a plain return.
+    async fn mark_done(&mut self, task: &TaskId) -> bool {
+        let Some(held) = self.held.get(task) else {
+            return false;
+        };
+        let member = &self.inner.member;
+        let admin = Admin::of(member.store.clone(), member.layout.clone());
+        match admin.mark_done(task, held.record_version).await {
+            Ok(true) => {
+                info!(task = %task, "handler done; the task runs nowhere until re-armed");
+                if let Some(h) = self.held.get_mut(task) {
+                    h.paused = true;
+                }
+                self.restarts.forget(task);
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                warn!(task = %task, error = %e, "marking the task done failed; restarting it");
+                false
+            }
         }
     }
 

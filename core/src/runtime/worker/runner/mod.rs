@@ -39,6 +39,8 @@ pub(crate) struct Exited {
     pub task: TaskId,
     pub token: u64,
     pub failed: bool,
+    /// The handler returned `Ok` after [`TaskContext::mark_done`].
+    pub done: bool,
 }
 
 /// The running handlers of one worker.
@@ -120,6 +122,7 @@ impl Runner {
         });
         let handler = self.handler.clone();
         let exits = self.exits.clone();
+        let outcome = ctx.clone();
         let id = task.clone();
         let span = info_span!("task", worker = %self.worker, task = %task, token);
         let join = tokio::spawn(
@@ -132,6 +135,7 @@ impl Runner {
                     task: id,
                     token,
                     failed: result.is_err(),
+                    done: result.is_ok() && outcome.is_marked_done(),
                 });
             }
             .instrument(span),
