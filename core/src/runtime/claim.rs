@@ -112,12 +112,6 @@ pub async fn claim(
                 mode: CreateMode::Persistent,
             },
         };
-        let record = OwnerRecord {
-            worker: worker.clone(),
-            token,
-            session: session.0,
-            since_ms: now_ms(),
-        };
         let ops = [
             Op::Check {
                 path: layout.task(task),
@@ -126,7 +120,7 @@ pub async fn claim(
             counter_write,
             Op::Create {
                 path: owner_path.clone(),
-                data: record.encode()?,
+                data: owner_record(worker, token, session)?,
                 mode: CreateMode::Ephemeral(session),
             },
         ];
@@ -197,12 +191,6 @@ pub async fn reclaim(
             return Ok(None);
         };
         let token = next_token(&epoch_path, Some(&counter.data))?;
-        let record = OwnerRecord {
-            worker: worker.clone(),
-            token,
-            session: session.0,
-            since_ms: now_ms(),
-        };
         let mut ops = vec![
             Op::Set {
                 path: epoch_path.clone(),
@@ -214,7 +202,7 @@ pub async fn reclaim(
             },
             Op::Set {
                 path: owner_path.clone(),
-                data: record.encode()?,
+                data: owner_record(worker, token, session)?,
                 version: Some(held),
             },
         ];
@@ -301,6 +289,18 @@ pub async fn release(
         Ok(()) | Err(Error::NotFound { .. } | Error::VersionConflict { .. }) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// The ownership record a claim or a re-confirmation writes: this worker,
+/// under this session, with this token, since now.
+fn owner_record(worker: &WorkerId, token: u64, session: SessionId) -> Result<Vec<u8>> {
+    OwnerRecord {
+        worker: worker.clone(),
+        token,
+        session: session.0,
+        since_ms: now_ms(),
+    }
+    .encode()
 }
 
 /// Reads the ownership record of `task`, if any.

@@ -117,7 +117,7 @@ impl Reconciler {
                 self.held.remove(&task);
                 info!(task = %task, token, "released");
             }
-            self.restarts.remove(&task);
+            self.restarts.forget(&task);
         }
         // Restart handlers whose task changed: the target names a revision
         // other than the one the handler runs with (a new version, or the
@@ -183,7 +183,7 @@ impl Reconciler {
             .keys()
             .filter(|t| wanted.contains_key(*t) && !inner.runner.is_running(t))
             .filter(|t| self.held.get(*t).is_some_and(|h| !h.paused))
-            .filter(|t| self.restarts.get(*t).is_none_or(|r| now >= r.not_before))
+            .filter(|t| self.restarts.due(t, now))
             .cloned()
             .collect();
         for task in idle {

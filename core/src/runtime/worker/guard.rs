@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, warn};
 
 use crate::runtime::events::StopReason;
-use crate::runtime::worker::Inner;
+use crate::runtime::worker::inner::Inner;
 use crate::store::{SessionId, SessionState};
 
 pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {

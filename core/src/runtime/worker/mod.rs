@@ -7,8 +7,10 @@ mod clock;
 mod converge;
 mod guard;
 mod handoff;
+mod inner;
 mod reconcile;
 mod registration;
+mod restarts;
 mod run_state;
 mod runner;
 mod startup;
@@ -35,7 +37,7 @@ use crate::store::DynStore;
 use crate::strategy::Strategy;
 
 use clock::SessionClock;
-pub(crate) use run_state::RunState;
+use inner::{Inner, RunState};
 use run_state::{Begun, Dropped, Finished};
 use runner::Runner;
 use startup::create_layout;
@@ -48,23 +50,6 @@ use startup::create_layout;
 #[derive(Clone)]
 pub struct Worker {
     inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    /// What the worker shares with the leader it campaigns for.
-    pub member: Arc<Member>,
-    pub capacity: u32,
-    pub tags: BTreeSet<String>,
-    pub strategy: Arc<dyn Strategy>,
-    pub runner: Runner,
-    pub clock: Arc<SessionClock>,
-    /// Requests a graceful shutdown.
-    pub shutdown: CancellationToken,
-    /// Requests an abrupt stop (a simulated crash).
-    pub kill: CancellationToken,
-    /// Whether the run has not begun, is under way, or is over.
-    pub run_state: watch::Sender<RunState>,
-    pub exits: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<runner::Exited>>>,
 }
 
 impl std::fmt::Debug for Worker {

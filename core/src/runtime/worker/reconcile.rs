@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::malformed::Malformed;
 use crate::runtime::records::{OpenRecord, Revision};
-use crate::runtime::worker::Inner;
+use crate::runtime::worker::inner::Inner;
+use crate::runtime::worker::restarts::Restarts;
 use crate::runtime::worker::runner::Exited;
-use crate::runtime::worker::wait::Restart;
 use crate::store::{SessionId, SessionState, Version, Watch};
 
 /// A task this worker holds an ownership record for.
@@ -76,7 +76,8 @@ pub(crate) struct Reconciler {
     pub(super) open_watch: Option<Watch>,
     pub(super) owner_watches: BTreeMap<TaskId, Watch>,
     pub(super) register_watch: Option<Watch>,
-    pub(super) restarts: BTreeMap<TaskId, Restart>,
+    /// When handlers that ended by themselves may start again.
+    pub(super) restarts: Restarts,
     pub(super) next_heartbeat: Instant,
     /// Changes when a handler's stop ends (see `wait.rs`).
     pub(super) stops_ended: watch::Receiver<u64>,
@@ -99,7 +100,7 @@ impl Reconciler {
             open_watch: None,
             owner_watches: BTreeMap::new(),
             register_watch: None,
-            restarts: BTreeMap::new(),
+            restarts: Restarts::default(),
             next_heartbeat: Instant::now(),
             stops_ended,
             heartbeats: 0,

@@ -1,21 +1,10 @@
-//! A worker's run from outside: whether it has begun or ended, and what a
+//! A worker's run from outside: marking it begun and ended, and what a
 //! run dropped before its end leaves behind.
 
 use std::sync::Arc;
 
-use crate::runtime::worker::Inner;
+use crate::runtime::worker::inner::{Inner, RunState};
 use crate::runtime::worker::runner::Exited;
-
-/// Where a worker is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RunState {
-    /// `run` or `spawn` was never called.
-    NotStarted,
-    /// The run is under way.
-    Running,
-    /// The run is over.
-    Finished,
-}
 
 /// What a run leaves behind if its future is dropped before it ends: the
 /// handlers are dropped at once, the guard and the leader stop, and the

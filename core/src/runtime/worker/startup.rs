@@ -3,7 +3,7 @@
 use tracing::debug;
 
 use crate::error::{Error, Result};
-use crate::runtime::worker::Inner;
+use crate::runtime::worker::inner::Inner;
 use crate::store::StoreExt;
 
 /// Creates the cluster layout. A worker may start while its connection is

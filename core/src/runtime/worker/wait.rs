@@ -8,19 +8,12 @@ use std::task::Poll;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::backoff::{self, Backoff};
 use crate::ids::TaskId;
 use crate::runtime::admin::Admin;
 use crate::runtime::events::StopReason;
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::runtime::worker::runner::Exited;
 use crate::store::{Watch, WatchEvent};
-
-/// When a handler that ended by itself may be restarted.
-pub(super) struct Restart {
-    pub backoff: Backoff,
-    pub not_before: Instant,
-}
 
 impl Reconciler {
     pub(super) async fn reap_exits(&mut self) {
@@ -47,19 +40,10 @@ impl Reconciler {
         if exit.done && self.mark_done(&exit.task).await {
             return;
         }
-        let now = Instant::now();
-        let worker = &self.inner.member.id;
-        let r = self
-            .restarts
-            .entry(exit.task.clone())
-            .or_insert_with(|| Restart {
-                backoff: backoff::handler_restarts(&format!("{worker}/{}", exit.task)),
-                not_before: now,
-            });
-        let backoff = r.backoff.next_pause();
-        r.not_before = now + backoff;
+        let (backoff, attempts) =
+            self.restarts
+                .note_end(&self.inner.member.id, &exit.task, Instant::now());
         if exit.failed {
-            let attempts = r.backoff.failures();
             warn!(task = %exit.task, attempts, ?backoff, "handler failed; restarting after backoff");
         } else {
             info!(task = %exit.task, ?backoff, "handler returned; restarting after backoff");
@@ -82,7 +66,7 @@ impl Reconciler {
                 if let Some(h) = self.held.get_mut(task) {
                     h.paused = true;
                 }
-                self.restarts.remove(task);
+                self.restarts.forget(task);
                 true
             }
             Ok(false) => false,
@@ -104,10 +88,8 @@ impl Reconciler {
         } else {
             now + self.inner.member.timing.heartbeat
         };
-        for r in self.restarts.values() {
-            if r.not_before > now {
-                wake = wake.min(r.not_before);
-            }
+        if let Some(at) = self.restarts.next_after(now) {
+            wake = wake.min(at);
         }
         let mut session = self.inner.member.store.session_events();
         session.borrow_and_update();
