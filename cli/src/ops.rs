@@ -20,6 +20,8 @@ pub enum TaskOp {
     Pause(TaskId),
     /// Resume a task.
     Resume(TaskId),
+    /// Re-arm a done task.
+    Rearm(TaskId),
     /// List the tasks, as JSON or not.
     List(bool),
 }
@@ -36,6 +38,7 @@ impl TaskOp {
             TasksCommand::Rm(arg) => TaskOp::Remove(TaskId::new(&arg.name)?),
             TasksCommand::Pause(arg) => TaskOp::Pause(TaskId::new(&arg.name)?),
             TasksCommand::Resume(arg) => TaskOp::Resume(TaskId::new(&arg.name)?),
+            TasksCommand::Rearm(arg) => TaskOp::Rearm(TaskId::new(&arg.name)?),
             TasksCommand::Ls(ListArgs { json }) => TaskOp::List(json),
         })
     }
@@ -97,6 +100,10 @@ pub async fn change_task(admin: &Admin, cluster: &str, op: TaskOp) -> CliResult<
         TaskOp::Resume(id) => {
             admin.resume_task(&id).await?;
             format!("resumed task {id}")
+        }
+        TaskOp::Rearm(id) => {
+            admin.rearm_task(&id).await?;
+            format!("re-armed task {id}")
         }
         TaskOp::List(_) => return Err(CliError::Invalid("a listing changes nothing".into())),
     })

@@ -19,7 +19,7 @@ pub use connect::{Backend, ConnectArgs};
 pub use console::ConsoleArgs;
 pub use tasks::{AddArgs, TasksCommand};
 pub use views::{ListArgs, WatchArgs, WorkersCommand};
-pub use worker::{ChildArgs, OnCrashLoop, WorkerArgs};
+pub use worker::{ChildArgs, OnCrashLoop, OnSuccess, WorkerArgs};
 
 const ABOUT: &str = "Operate a tenure cluster, and run any command as a failover-safe task";
 

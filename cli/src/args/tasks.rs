@@ -16,6 +16,8 @@ pub enum TasksCommand {
     Pause(NameArg),
     /// Resume a paused task
     Resume(NameArg),
+    /// Re-arm a done task (its command exited with 0): it runs again
+    Rearm(NameArg),
     /// List the tasks
     #[command(visible_alias = "list")]
     Ls(ListArgs),

@@ -43,6 +43,7 @@ macro_rules! cli_suite {
             read_only_commands_on_a_missing_cluster_write_nothing,
             supervised_command_fails_over_on_sigkill_and_hands_off_on_sigterm,
             restarts_back_off_and_keep_the_claim,
+            a_command_exiting_0_is_done_until_rearmed,
             crash_looping_command_is_reported_and_paused,
             command_ignoring_sigterm_is_killed_after_the_grace,
             worker_refuses_a_grace_that_does_not_fit_the_session,
