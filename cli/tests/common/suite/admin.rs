@@ -220,3 +220,27 @@ pub fn read_only_commands_on_a_missing_cluster_write_nothing(t: &Target) {
     );
     assert!(c.ok(&["tasks", "ls"]).contains("first"));
 }
+
+/// A binary `--payload @FILE` several times the backend's limit is refused
+/// naming the real limit (not "0 bytes"), with exit code 2.
+pub fn an_oversized_payload_names_the_backends_real_limit(t: &Target) {
+    let c = t.cluster("bigpayload");
+    let file = c.path("big.bin");
+    std::fs::write(&file, vec![0xffu8; 8 << 20]).unwrap();
+    let out = c.run(&[
+        "tasks",
+        "add",
+        "big",
+        "--payload",
+        &format!("@{}", file.display()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let limit: usize = stderr
+        .split("exceeds the limit of ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no limit named: {stderr}"));
+    assert!((100_000..2_000_000).contains(&limit), "{stderr}");
+}
