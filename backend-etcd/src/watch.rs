@@ -157,6 +157,9 @@ impl Hub {
             }
             let waiting = self.stream.is_none() && !self.entries.is_empty();
             tokio::select! {
+                // Closed first: the lease is revoked after the close, and
+                // its deletions must not reach a watch as `Deleted`.
+                biased;
                 () = closed.cancelled() => break,
                 command = commands.recv() => match command {
                     Some(Command::Add { group, sender, specs, start }) => {

@@ -41,6 +41,10 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
     if let Some(c) = &config.credentials {
         connector = connector.with_auth("digest", &c.auth_bytes());
     }
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        connector = connector.with_tls(tls.options()?);
+    }
     let timed_out = |last: &str| Error::Timeout {
         operation: format!(
             "connecting to ZooKeeper at {} (last attempt: {last})",
@@ -53,7 +57,7 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
     let mut last = String::from("no answer");
     loop {
         let started = Instant::now();
-        let attempt = connector.clone().connect(&config.servers);
+        let attempt = dial(connector.clone(), config);
         match tokio::time::timeout_at(deadline, attempt).await {
             Err(_) => return Err(timed_out(&last)),
             Ok(Ok(client)) => {
@@ -80,6 +84,15 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
                     config.servers
                 )));
             }
+            // Over TLS a refused handshake looks like a dropped
+            // connection: a handshake of our own tells which it was.
+            #[cfg(feature = "tls")]
+            Ok(Err(zk::Error::NoHosts)) if config.tls.is_some() => {
+                if let Some(problem) = crate::tls_probe::certificate_problem(config).await {
+                    return Err(problem);
+                }
+                last = "connection refused or closed".to_string();
+            }
             Ok(Err(e)) => {
                 last = match e {
                     zk::Error::NoHosts => "connection refused or closed".to_string(),
@@ -96,6 +109,15 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
         }
         tokio::time::sleep(pause).await;
     }
+}
+
+/// One attempt to open a session, over TLS when configured.
+async fn dial(connector: zk::Connector, config: &ZkConfig) -> Result<zk::Client, zk::Error> {
+    #[cfg(feature = "tls")]
+    if config.tls.is_some() {
+        return connector.secure_connect(&config.servers).await;
+    }
+    connector.connect(&config.servers).await
 }
 
 /// Prepares the chroot, if any, and confines the client to it.

@@ -35,8 +35,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tenure_core::runtime::layout::Layout;
-use tenure_core::{Admin, Error};
+use tenure_core::{Admin, Error, Layout};
 use tracing::warn;
 
 use args::{Cli, Command, ConnectArgs};

@@ -20,4 +20,5 @@ pub mod runtime;
 pub mod server_util;
 pub mod sim;
 pub mod soak;
+pub mod tls;
 pub mod zookeeper;

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use tenure_core::runtime::claim::{self, ClaimError};
+use tenure_core::internals::claim::{self, ClaimError};
 use tenure_core::{CoordinationStore, Error, Layout, SessionId, TaskSpec, WorkerId};
 use tenure_memory::{MemoryConfig, MemoryServer};
 use tenure_tests::runtime::{Cluster, SESSION, snapshot, task, task_name};
@@ -122,7 +122,7 @@ async fn edit_changes_only_the_fields_it_sets_and_a_failed_edit_writes_nothing()
         .await
         .unwrap()
         .unwrap();
-    let record: tenure_core::runtime::records::TaskRecord =
+    let record: tenure_core::internals::records::TaskRecord =
         serde_json::from_slice(&node.data).unwrap();
     assert_eq!(record.weight, 5);
     assert_eq!(record.payload_bytes().unwrap(), b"keep me");

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use serde::Deserialize;
-use tenure_core::runtime::admin::{TaskState, TaskStatus};
+use tenure_core::{TaskState, TaskStatus};
 
 use super::error::ApiError;
 
@@ -307,7 +307,7 @@ pub fn encode(value: &str) -> String {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
-    use tenure_core::runtime::admin::Ownership;
+    use tenure_core::Ownership;
     use tenure_core::{TaskId, WorkerId};
 
     fn task(

@@ -3,7 +3,7 @@
 //!
 //! Every change of a task is one atomic multi that also rewrites the `tasks`
 //! folder node by compare-and-set (counting the change and naming the task,
-//! [`TasksRecord`]), so the leader notices any change with one watch and
+//! [`ChangeLog`]), so the leader notices any change with one watch and
 //! reads only the tasks that changed.
 
 mod done;
@@ -16,7 +16,7 @@ use std::future::Future;
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{Record, TaskRecord, TasksRecord};
+use crate::runtime::records::{ChangeLog, Record, TaskRecord};
 use crate::store::{CreateMode, DynStore, Op, Path, StoreExt, Version};
 
 pub use spec::TaskSpec;
@@ -136,7 +136,7 @@ impl Admin {
         let node = self.store.get(path).await?.ok_or_else(|| Error::NotFound {
             path: path.to_string(),
         })?;
-        let mut record = TasksRecord::decode(path, &node.data)?;
+        let mut record = ChangeLog::decode(path, &node.data)?;
         record.note(task.clone());
         Ok(Op::Set {
             path: path.clone(),

@@ -25,6 +25,7 @@ use crate::runtime::events::StopReason;
 use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
+use crate::strategy::may_run;
 
 impl Reconciler {
     /// Re-reads the target and the open list if their watches fired.
@@ -72,12 +73,8 @@ impl Reconciler {
     pub(super) fn wanted(&self) -> BTreeMap<TaskId, Revision> {
         let mut wanted = self.desired.clone();
         for (task, open) in &self.open.tasks {
-            let eligible = open
-                .pinned
-                .as_ref()
-                .is_none_or(|p| *p == self.inner.member.id)
-                && open.tags.iter().all(|t| self.inner.tags.contains(t));
-            if eligible {
+            let me = &self.inner;
+            if may_run(open.pinned.as_ref(), &open.tags, &me.member.id, &me.tags) {
                 wanted.entry(task.clone()).or_insert(open.revision);
             }
         }

@@ -1,15 +1,17 @@
 //! A worker: joins a cluster, runs the tasks it owns, takes over the tasks
 //! of workers that die, hands tasks off gracefully.
 
+mod batch_claims;
 mod builder;
-mod claiming;
 mod clock;
 mod converge;
 mod guard;
 mod handoff;
 mod reconcile;
 mod registration;
+mod run_state;
 mod runner;
+mod startup;
 mod unsure;
 mod wait;
 
@@ -29,11 +31,14 @@ use crate::runtime::handler::TaskHandler;
 use crate::runtime::layout::Layout;
 use crate::runtime::member::Member;
 use crate::runtime::timing::Timing;
-use crate::store::{DynStore, StoreExt};
+use crate::store::DynStore;
 use crate::strategy::Strategy;
 
 use clock::SessionClock;
+pub(crate) use run_state::RunState;
+use run_state::{Begun, Dropped, Finished};
 use runner::Runner;
+use startup::create_layout;
 
 /// A member of a cluster that runs tasks.
 ///
@@ -288,117 +293,5 @@ impl Worker {
     async fn wait_not_running(&self) {
         let mut state = self.inner.run_state.subscribe();
         let _ = state.wait_for(|s| *s != RunState::Running).await;
-    }
-}
-
-/// Where a worker is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RunState {
-    /// `run` or `spawn` was never called.
-    NotStarted,
-    /// The run is under way.
-    Running,
-    /// The run is over.
-    Finished,
-}
-
-/// Creates the cluster layout. A worker may start while its connection is
-/// down (or its session is being renewed): it retries with backoff until
-/// the store answers, or until it is asked to stop (returns false).
-async fn create_layout(inner: &Inner) -> Result<bool> {
-    let mut backoff =
-        crate::backoff::requests(inner.member.timing.heartbeat, inner.member.id.as_str());
-    loop {
-        let attempt = async {
-            for path in inner.member.layout.skeleton() {
-                inner.member.store.create_all(path).await?;
-            }
-            Ok(())
-        };
-        // Bounded: a request hung on a cut connection is retried.
-        let attempt = tokio::time::timeout(inner.member.timing.session_timeout, attempt);
-        let made: Result<()> = tokio::select! {
-            made = attempt => made.unwrap_or_else(|_| Err(Error::Timeout {
-                operation: "creating the cluster layout".into(),
-                after: inner.member.timing.session_timeout,
-            })),
-            _ = inner.shutdown.cancelled() => return Ok(false),
-            _ = inner.kill.cancelled() => return Ok(false),
-        };
-        match made {
-            Ok(()) => return Ok(true),
-            Err(e) if e.is_retryable() || matches!(e, Error::SessionExpired { .. }) => {
-                debug!(error = %e, "creating the cluster layout failed; retrying");
-            }
-            Err(e) => return Err(e),
-        }
-        let pause = backoff.next_pause();
-        tokio::select! {
-            _ = inner.shutdown.cancelled() => return Ok(false),
-            _ = inner.kill.cancelled() => return Ok(false),
-            _ = tokio::time::sleep(pause) => {}
-        }
-    }
-}
-
-/// What a run leaves behind if its future is dropped before it ends: the
-/// handlers are dropped at once, the guard and the leader stop, and the
-/// session is given up, so that other workers take the tasks over now
-/// rather than never (the store would otherwise keep the session alive).
-struct Dropped {
-    inner: Option<Arc<Inner>>,
-    background: [tokio::task::AbortHandle; 2],
-}
-
-impl Dropped {
-    fn arm(inner: &Arc<Inner>, background: [tokio::task::AbortHandle; 2]) -> Self {
-        Dropped {
-            inner: Some(inner.clone()),
-            background,
-        }
-    }
-
-    /// The run ended normally.
-    fn disarm(mut self) {
-        self.inner = None;
-    }
-}
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        let Some(inner) = self.inner.take() else {
-            return;
-        };
-        inner.runner.abort_all();
-        for task in &self.background {
-            task.abort();
-        }
-        tracing::warn!(worker = %inner.member.id, "the worker's run was dropped: giving its session up");
-        let store = inner.member.store.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(e) = store.restart_session().await {
-                    tracing::warn!(error = %e, "giving the session up failed; it ends when the server times it out");
-                }
-            });
-        }
-    }
-}
-
-/// A run that has begun: what only one run may have.
-struct Begun {
-    exits: tokio::sync::mpsc::UnboundedReceiver<runner::Exited>,
-    _finished: Finished,
-}
-
-/// Marks the run finished when dropped.
-struct Finished(Arc<Inner>);
-
-impl Drop for Finished {
-    fn drop(&mut self) {
-        // `send` would drop the value when nobody is subscribed (a run that
-        // ends before `kill` or `shutdown` is called); `send_replace` always
-        // stores it, so a later waiter sees it.
-        self.0.run_state.send_replace(RunState::Finished);
     }
 }
