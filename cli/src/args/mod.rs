@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use connect::{Backend, ConnectArgs};
 pub use console::ConsoleArgs;
-pub use tasks::{AddArgs, TasksCommand};
+pub use tasks::{AddArgs, ShowArgs, TasksCommand, UpdateArgs};
 pub use views::{ListArgs, WatchArgs, WorkersCommand};
 pub use worker::{ChildArgs, OnCrashLoop, OnSuccess, WorkerArgs};
 

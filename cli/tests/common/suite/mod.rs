@@ -42,6 +42,7 @@ macro_rules! cli_suite {
             unreachable_server_fails_within_the_connect_timeout,
             read_only_commands_on_a_missing_cluster_write_nothing,
             an_oversized_payload_names_the_backends_real_limit,
+            update_and_show_one_task,
             supervised_command_fails_over_on_sigkill_and_hands_off_on_sigterm,
             restarts_back_off_and_keep_the_claim,
             a_command_exiting_0_is_done_until_rearmed,

@@ -257,6 +257,16 @@ impl Admin {
         .map_err(|e| unknown(id, e))
     }
 
+    /// A task as stored: payload, weight, tags and pinning.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTask`]; [`Error::MalformedRecord`] if its record
+    /// does not decode; store errors.
+    pub async fn task(&self, id: &TaskId) -> Result<TaskSpec> {
+        let (record, _) = self.read_task(id).await?;
+        TaskSpec::from_record(id.clone(), &record)
+    }
+
     /// Reads a task record and its version.
     async fn read_task(&self, id: &TaskId) -> Result<(TaskRecord, Version)> {
         let path = self.layout.task(id);
