@@ -6,7 +6,8 @@
 //!
 //! - `args`: the command line;
 //! - `connect`: opening the store, bounded in time;
-//! - `ops`: `tasks …`, `workers ls`, `status`;
+//! - `ops`: `tasks …`, `workers ls`, `status`; `edit`: `tasks update`,
+//!   `tasks show`;
 //! - `watch`: the live view;
 //! - `console`: the web console;
 //! - `worker`: supervisor mode;
@@ -20,6 +21,7 @@ mod args;
 mod connect;
 mod console;
 mod duration;
+mod edit;
 mod error;
 #[cfg(test)]
 mod fuzz;

@@ -4,7 +4,8 @@ use std::io::Read;
 
 use tenure_core::{Admin, Error, TaskId, TaskSpec};
 
-use crate::args::{AddArgs, ListArgs, TasksCommand, WorkersCommand};
+use crate::args::{AddArgs, ListArgs, ShowArgs, TasksCommand, WorkersCommand};
+use crate::edit::Update;
 use crate::error::{CliError, CliResult};
 use crate::output::schema::{StatusDoc, TasksDoc, WorkersDoc};
 use crate::output::{emit, emit_json, table};
@@ -20,6 +21,12 @@ pub enum TaskOp {
     Pause(TaskId),
     /// Resume a task.
     Resume(TaskId),
+    /// Re-arm a done task.
+    Rearm(TaskId),
+    /// Change a task.
+    Update(Update),
+    /// Show one task.
+    Show(ShowArgs),
     /// List the tasks, as JSON or not.
     List(bool),
 }
@@ -36,6 +43,12 @@ impl TaskOp {
             TasksCommand::Rm(arg) => TaskOp::Remove(TaskId::new(&arg.name)?),
             TasksCommand::Pause(arg) => TaskOp::Pause(TaskId::new(&arg.name)?),
             TasksCommand::Resume(arg) => TaskOp::Resume(TaskId::new(&arg.name)?),
+            TasksCommand::Rearm(arg) => TaskOp::Rearm(TaskId::new(&arg.name)?),
+            TasksCommand::Update(args) => TaskOp::Update(Update::check(&args)?),
+            TasksCommand::Show(args) => {
+                TaskId::new(&args.name)?;
+                TaskOp::Show(args)
+            }
             TasksCommand::Ls(ListArgs { json }) => TaskOp::List(json),
         })
     }
@@ -44,7 +57,7 @@ impl TaskOp {
 impl TaskOp {
     /// Whether the request changes the cluster (a listing only reads).
     pub fn writes(&self) -> bool {
-        !matches!(self, TaskOp::List(_))
+        !matches!(self, TaskOp::List(_) | TaskOp::Show(_))
     }
 }
 
@@ -63,6 +76,7 @@ pub async fn tasks(admin: &Admin, cluster: &str, op: TaskOp) -> CliResult {
                 emit(&table::tasks(&tasks))
             }
         }
+        TaskOp::Show(args) => crate::edit::show(admin, cluster, &args).await,
         change => emit(&format!("{}\n", change_task(admin, cluster, change).await?)),
     }
 }
@@ -98,7 +112,14 @@ pub async fn change_task(admin: &Admin, cluster: &str, op: TaskOp) -> CliResult<
             admin.resume_task(&id).await?;
             format!("resumed task {id}")
         }
-        TaskOp::List(_) => return Err(CliError::Invalid("a listing changes nothing".into())),
+        TaskOp::Rearm(id) => {
+            admin.rearm_task(&id).await?;
+            format!("re-armed task {id}")
+        }
+        TaskOp::Update(update) => update.apply(admin).await?,
+        TaskOp::List(_) | TaskOp::Show(_) => {
+            return Err(CliError::Invalid("a listing changes nothing".into()));
+        }
     })
 }
 
@@ -150,7 +171,7 @@ pub fn spec(args: &AddArgs) -> CliResult<TaskSpec> {
 }
 
 /// `TEXT`, `@FILE`, `@-` (standard input) or `@@TEXT` (the text `@TEXT`).
-fn read_payload(arg: &str) -> CliResult<Vec<u8>> {
+pub fn read_payload(arg: &str) -> CliResult<Vec<u8>> {
     match arg.strip_prefix('@') {
         None => Ok(arg.as_bytes().to_vec()),
         Some(rest) if rest.starts_with('@') => Ok(rest.as_bytes().to_vec()),

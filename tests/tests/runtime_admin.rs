@@ -285,3 +285,35 @@ async fn existing_admin_of_a_missing_cluster_writes_nothing() {
         .unwrap();
     assert_eq!(found.tasks().await.unwrap().len(), 1);
 }
+
+/// Binary payloads are stored as base64: the limit a refusal names is the
+/// real one for them (it once came out as 0 for a payload over three times
+/// the backend's limit), and a payload of that size fits.
+#[tokio::test(start_paused = true)]
+async fn a_payload_over_the_limit_is_refused_naming_the_real_limit() {
+    let server = MemoryServer::with_config(MemoryConfig {
+        max_payload: 4096,
+        ..MemoryConfig::default()
+    });
+    let c = Cluster::on_server(server).await;
+    let binary = TaskSpec::new("BIN").unwrap().payload(vec![0xff; 20_000]);
+    let err = c.admin.add_task(binary).await.unwrap_err();
+    let Error::PayloadTooLarge {
+        size: 20_000,
+        limit,
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert!((2900..3072).contains(&limit), "{limit}");
+    let fits = TaskSpec::new("BIN").unwrap().payload(vec![0xff; limit]);
+    c.admin.add_task(fits).await.unwrap();
+    let text = TaskSpec::new("TXT").unwrap().payload(vec![b'x'; 20_000]);
+    let err = c.admin.add_task(text).await.unwrap_err();
+    let Error::PayloadTooLarge { limit, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!((3900..4096).contains(&limit), "{limit}");
+    let fits = TaskSpec::new("TXT").unwrap().payload(vec![b'x'; limit]);
+    c.admin.add_task(fits).await.unwrap();
+}

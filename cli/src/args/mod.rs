@@ -17,9 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use connect::{Backend, ConnectArgs};
 pub use console::ConsoleArgs;
-pub use tasks::{AddArgs, TasksCommand};
+pub use tasks::{AddArgs, ShowArgs, TasksCommand, UpdateArgs};
 pub use views::{ListArgs, WatchArgs, WorkersCommand};
-pub use worker::{ChildArgs, OnCrashLoop, WorkerArgs};
+pub use worker::{ChildArgs, OnCrashLoop, OnSuccess, WorkerArgs};
 
 const ABOUT: &str = "Operate a tenure cluster, and run any command as a failover-safe task";
 

@@ -22,6 +22,16 @@ pub enum OnCrashLoop {
     Pause,
 }
 
+/// What an exit with status 0 of a task's command means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnSuccess {
+    /// The task is done: it runs nowhere until `tenure tasks rearm` or
+    /// `tenure tasks update`.
+    Done,
+    /// Restart the command, as after a failure.
+    Restart,
+}
+
 /// `tenure worker`.
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
@@ -101,6 +111,11 @@ pub struct WorkerArgs {
     /// a task counts as crash-looping
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub crash_loop_after: u32,
+
+    /// What an exit with status 0 means (any other exit is a failure,
+    /// restarted)
+    #[arg(long, value_enum, default_value_t = OnSuccess::Done)]
+    pub on_success: OnSuccess,
 
     /// What to do with a crash-looping task
     #[arg(long, value_enum, default_value_t = OnCrashLoop::Retry)]
@@ -324,5 +339,10 @@ mod tests {
             "{help}"
         );
         assert!(help.contains("640ms for a 2s session"), "{help}");
+        assert!(
+            help.contains("--on-success <ON_SUCCESS>") && help.contains("tenure tasks rearm NAME"),
+            "{help}"
+        );
+        assert_eq!(worker(&[]).unwrap().on_success, OnSuccess::Done);
     }
 }

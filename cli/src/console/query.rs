@@ -417,7 +417,7 @@ mod tests {
         for (pairs, says) in [
             (
                 vec![("state", "asleep")],
-                "running, waiting, unplaced or paused",
+                "running, waiting, unplaced, paused or done",
             ),
             (vec![("sort", "colour")], "task, state, owner"),
             (vec![("order", "up")], "asc or desc"),

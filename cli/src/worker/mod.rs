@@ -57,10 +57,20 @@ For each task it owns, the worker runs COMMAND with:
 When ownership ends (the task moves, is paused or removed, or the session is
 at risk) the command's process group, and every process the command started
 that left it, gets SIGTERM, then SIGKILL after --grace; the task is released
-only after all of them have exited. A command that exits by itself is
-restarted after --restart-delay, doubling after each exit within a minute of
-starting, up to --max-restart-delay; after --crash-loop-after such exits in a
-row the task is reported as crash-looping (see --on-crash-loop).
+only after all of them have exited.
+
+A command that exits by itself ends its run with an outcome:
+  exit 0           the task is done (with the default --on-success done): it
+                   shows as done in `tenure status` and runs nowhere until
+                   `tenure tasks rearm NAME` or `tenure tasks update NAME`;
+                   with --on-success restart it is restarted as below
+  any other exit   the task failed: it is restarted after --restart-delay,
+                   doubling after each exit within a minute of starting, up
+                   to --max-restart-delay; after --crash-loop-after such
+                   exits in a row the task is reported as crash-looping (see
+                   --on-crash-loop)
+A command that should run for as long as the worker owns its task simply
+never exits.
 
 Every process a command starts belongs to its run, even one that leaves the
 process group (setsid, a daemonizing double fork): the run's `tenure __child`
@@ -150,14 +160,12 @@ async fn serve(
         command: args.command,
         cluster: options.cluster.clone(),
         backend: options.backend.name(),
-        connect: options
-            .connect
-            .clone()
-            .unwrap_or_else(|| options.backend.default_connect().to_owned()),
+        connect: connect::servers(options),
         grace,
         renew_every: deadline::renew_period(session),
         restart,
         on_crash_loop: args.on_crash_loop,
+        on_success: args.on_success,
         admin: admin.clone(),
     };
     let mut builder = Worker::builder(store.clone(), &options.cluster)

@@ -18,7 +18,7 @@ use tenure_core::{Admin, HandlerResult, TaskContext, TaskHandler};
 use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::args::OnCrashLoop;
+use crate::args::{OnCrashLoop, OnSuccess};
 use crate::observe::metrics::{CHILD_CRASH_LOOPING, CHILD_EXITS, CHILD_STARTS};
 use crate::worker::child::{Run, RunEnv, Stopped, describe};
 use crate::worker::grace::stop_timeout;
@@ -46,6 +46,8 @@ pub struct Supervisor {
     pub restart: RestartPolicy,
     /// What to do with a crash loop.
     pub on_crash_loop: OnCrashLoop,
+    /// What an exit with status 0 means.
+    pub on_success: OnSuccess,
     /// To pause a crash-looping task.
     pub admin: Admin,
 }
@@ -86,6 +88,11 @@ impl Supervisor {
                 Ended::Stopped => return Ok(()),
                 Ended::Fenced => continue,
             };
+            if success && self.on_success == OnSuccess::Done {
+                info!("the command exited with 0: the task is done until re-armed");
+                ctx.mark_done();
+                return Ok(());
+            }
             let verdict = restarts.exited(ran);
             if verdict.crash_looping {
                 metrics::gauge!(CHILD_CRASH_LOOPING, "task" => task.clone()).set(1.0);

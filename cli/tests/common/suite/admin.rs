@@ -220,3 +220,71 @@ pub fn read_only_commands_on_a_missing_cluster_write_nothing(t: &Target) {
     );
     assert!(c.ok(&["tasks", "ls"]).contains("first"));
 }
+
+/// A binary `--payload @FILE` several times the backend's limit is refused
+/// naming the real limit (not "0 bytes"), with exit code 2.
+pub fn an_oversized_payload_names_the_backends_real_limit(t: &Target) {
+    let c = t.cluster("bigpayload");
+    let file = c.path("big.bin");
+    std::fs::write(&file, vec![0xffu8; 8 << 20]).unwrap();
+    let out = c.run(&[
+        "tasks",
+        "add",
+        "big",
+        "--payload",
+        &format!("@{}", file.display()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let limit: usize = stderr
+        .split("exceeds the limit of ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no limit named: {stderr}"));
+    assert!((100_000..2_000_000).contains(&limit), "{stderr}");
+}
+
+/// `tasks update` changes payload, weight, tags and pinning (and only
+/// what it is given); `tasks show` shows one task with its payload;
+/// unknown tasks exit 5, an update with nothing to change exits 2.
+pub fn update_and_show_one_task(t: &Target) {
+    let c = t.cluster("update");
+    c.ok(&["tasks", "add", "job", "--payload", "old", "--tag", "a"]);
+    let shown = c.ok(&["tasks", "show", "job"]);
+    assert!(shown.contains("payload: old"), "{shown}");
+    c.ok(&[
+        "tasks",
+        "update",
+        "job",
+        "--payload",
+        "new",
+        "--weight",
+        "3",
+    ]);
+    c.ok(&[
+        "tasks", "update", "job", "--tag", "b", "--tag", "c", "--pin", "w9",
+    ]);
+    let doc = c.json(&["tasks", "show", "job"]);
+    let task = &doc["tasks"][0];
+    assert_eq!(task["weight"], 3, "{doc}");
+    assert_eq!(task["tags"], serde_json::json!(["b", "c"]), "{doc}");
+    assert_eq!(task["pinned"], "w9", "{doc}");
+    assert_eq!(task["payload_bytes"], 3, "{doc}");
+    assert!(c.ok(&["tasks", "show", "job"]).contains("payload: new"));
+    c.ok(&["tasks", "update", "job", "--no-tags", "--unpin"]);
+    let doc = c.json(&["tasks", "show", "job"]);
+    assert_eq!(doc["tasks"][0]["tags"], serde_json::json!([]), "{doc}");
+    assert!(doc["tasks"][0]["pinned"].is_null(), "{doc}");
+    assert_eq!(doc["tasks"][0]["weight"], 3, "kept: {doc}");
+    for (args, code) in [
+        (&["tasks", "update", "nope", "--weight", "2"][..], 5),
+        (&["tasks", "show", "nope"][..], 5),
+        (&["tasks", "update", "job"][..], 2),
+        (&["tasks", "update", "job", "--weight", "0"][..], 2),
+    ] {
+        let out = c.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    }
+}

@@ -150,7 +150,14 @@ pub fn restarts_back_off_and_keep_the_claim(t: &Target) {
         "echo \"$TENURE_TOKEN $TENURE_ATTEMPT $(date +%s%N)\" >> '{}'",
         file.display()
     );
-    let extra = ["--restart-delay", "100ms", "--crash-loop-after", "0"];
+    let extra = [
+        "--restart-delay",
+        "100ms",
+        "--crash-loop-after",
+        "0",
+        "--on-success",
+        "restart",
+    ];
     let w = c.worker("restarter", &extra, &script);
     c.ok(&["tasks", "add", "short"]);
     let lines = || -> Vec<Vec<u128>> {
@@ -223,4 +230,57 @@ pub fn crash_looping_command_is_reported_and_paused(t: &Target) {
         &[&w],
         || runs() > 3,
     );
+}
+
+/// A command that exits with 0 is done (the default `--on-success done`):
+/// `status` shows it done and it is not run again, here or on another
+/// worker, until `tasks rearm`; a command exiting with another status is
+/// restarted.
+pub fn a_command_exiting_0_is_done_until_rearmed(t: &Target) {
+    let c = t.cluster("done");
+    let file = c.path("runs.log");
+    let script = format!(
+        "echo \"$TENURE_TOKEN\" >> '{}'; exit \"$TENURE_PAYLOAD\"",
+        file.display()
+    );
+    let extra = ["--restart-delay", "100ms"];
+    let a = c.worker("a", &extra, &script);
+    let b = c.worker("b", &extra, &script);
+    let runs = || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let state = || {
+        c.task("once").unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    c.ok(&["tasks", "add", "once", "--payload", "0"]);
+    expect_within(Duration::from_secs(20), "done", &[&a, &b], || {
+        state() == "done"
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(runs(), 1, "done: not run again");
+    assert_eq!(state(), "done");
+    assert!(c.task("once").unwrap()["owner"].is_null(), "released");
+
+    assert!(
+        c.ok(&["tasks", "rearm", "once"])
+            .contains("re-armed task once")
+    );
+    expect_within(Duration::from_secs(20), "a second run", &[&a, &b], || {
+        runs() == 2
+    });
+    expect_within(Duration::from_secs(20), "done again", &[&a, &b], || {
+        state() == "done"
+    });
+
+    c.ok(&["tasks", "add", "failing", "--payload", "3"]);
+    expect_within(Duration::from_secs(20), "restarts", &[&a, &b], || {
+        runs() >= 5
+    });
+    assert_eq!(c.task("failing").unwrap()["state"], "running");
 }

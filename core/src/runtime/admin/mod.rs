@@ -35,6 +35,9 @@ pub struct Admin {
 /// means another change succeeded.
 const CAS_RETRIES: usize = 32;
 
+/// What the payload's key adds to a task record: `,"payload_base64":""`.
+const PAYLOAD_KEY: usize = 20;
+
 impl Admin {
     /// An admin handle for `cluster` (at `/tenure/<cluster>`), creating the
     /// cluster's folders if needed.
@@ -104,10 +107,17 @@ impl Admin {
         let data = record.encode()?;
         let limit = self.store.info().max_payload;
         if data.len() > limit {
-            let overhead = data.len().saturating_sub(spec.payload.len());
+            // The largest payload of this kind that fits beside the
+            // record's other fields: text is stored as it is (JSON
+            // escapes aside), anything else as base64 (4 bytes per 3).
+            let mut bare = record.clone();
+            bare.payload = None;
+            bare.payload_base64 = None;
+            let room = limit.saturating_sub(bare.encode()?.len() + PAYLOAD_KEY);
+            let binary = record.payload_base64.is_some();
             return Err(Error::PayloadTooLarge {
                 size: spec.payload.len(),
-                limit: limit.saturating_sub(overhead),
+                limit: if binary { room / 4 * 3 } else { room },
             });
         }
         Ok(data)
@@ -245,6 +255,16 @@ impl Admin {
         })
         .await
         .map_err(|e| unknown(id, e))
+    }
+
+    /// A task as stored: payload, weight, tags and pinning.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTask`]; [`Error::MalformedRecord`] if its record
+    /// does not decode; store errors.
+    pub async fn task(&self, id: &TaskId) -> Result<TaskSpec> {
+        let (record, _) = self.read_task(id).await?;
+        TaskSpec::from_record(id.clone(), &record)
     }
 
     /// Reads a task record and its version.
