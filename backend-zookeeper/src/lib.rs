@@ -9,8 +9,7 @@
 //! ```
 //!
 //! - [`config`]: servers, chroot, timeouts, digest credentials;
-//!   [`TlsConfig`] (feature `tls`): CA and client certificate;
-//!   `tls_probe`: why a TLS connection fails.
+//!   [`TlsConfig`] (feature `tls`): CA and client certificate.
 //! - [`ZkStore`] (`store`, `ops`, `multi`): the store contract on ZooKeeper
 //!   requests; `session`: session states and a new session after expiry;
 //!   `connect`: opening one session, bounded in time.
@@ -37,8 +36,6 @@ mod session;
 mod store;
 #[cfg(feature = "tls")]
 mod tls;
-#[cfg(feature = "tls")]
-mod tls_probe;
 mod versions;
 mod watch;
 
