@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use tenure_core::backoff::Backoff;
 use tenure_core::{Error, Result, SessionId};
 use tokio::time::Instant;
 use zookeeper_client as zk;
@@ -51,7 +52,8 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
         ),
         after: limit,
     };
-    let mut pause = Duration::from_millis(20);
+    let mut backoff = Backoff::new(Duration::from_millis(20), Duration::from_millis(500))
+        .seeded(&format!("{}#{}", config.servers, std::process::id()));
     let mut last = String::from("no answer");
     loop {
         let started = Instant::now();
@@ -100,12 +102,12 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
                 tracing::debug!(servers = %config.servers, error = %last, "ZooKeeper connect attempt failed");
             }
         }
+        let pause = backoff.next_pause();
         if Instant::now() + pause >= deadline {
             tokio::time::sleep_until(deadline).await;
             return Err(timed_out(&last));
         }
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(500));
     }
 }
 

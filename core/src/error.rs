@@ -160,6 +160,15 @@ pub enum Error {
         task: String,
     },
 
+    /// A cluster named in a request does not exist: nothing has been
+    /// written at its path ([`Admin::existing`](crate::Admin::existing)
+    /// creates nothing to find out).
+    #[error("no cluster at {path}: check the name; adding a task or starting a worker creates it")]
+    UnknownCluster {
+        /// Where the cluster would live.
+        path: String,
+    },
+
     /// The store handle (or the worker) has been closed.
     #[error("the store has been closed")]
     Closed,

@@ -6,6 +6,7 @@
 
 pub mod answers;
 pub mod backend;
+pub mod cold_start;
 pub mod conformance;
 pub mod etcd;
 pub mod failover;
