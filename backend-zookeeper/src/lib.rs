@@ -21,6 +21,12 @@
 //! - `errors`, `watch`, `versions`: ZooKeeper's errors, watch events and
 //!   stats in tenure's terms.
 
+//!
+//! Authentication: digest credentials (`addauth digest`), and over TLS a
+//! client certificate. SASL is not offered: zookeeper-client 0.11 has
+//! DIGEST-MD5 and GSSAPI SASL behind its `sasl` features (through
+//! `rsasl`), but this store does not expose them yet.
+
 #![deny(missing_docs)]
 
 mod acl;
