@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tenure_core::runtime::admin::TaskState;
+use tenure_core::TaskState;
 use tenure_core::{HandlerResult, TaskContext, TaskSpec};
 use tenure_tests::runtime::{Cluster, SESSION, task};
 
