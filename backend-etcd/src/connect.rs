@@ -41,6 +41,10 @@ pub(crate) async fn open(
             match attempt(config, keys).await {
                 Ok(opened) => return Ok(opened),
                 Err(e) if e.is_retryable() => {
+                    #[cfg(feature = "tls")]
+                    if let Some(problem) = crate::tls::certificate_problem(config).await {
+                        return Err(problem);
+                    }
                     tracing::debug!(error = %e, "connecting to etcd failed; retrying");
                     *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                     tokio::time::sleep(backoff.next_pause()).await;

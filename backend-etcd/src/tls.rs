@@ -71,6 +71,34 @@ impl TlsConfig {
     }
 }
 
+/// The certificate problem with the first endpoint, if a handshake of our
+/// own shows one (see `tenure_core::tls_probe`): etcd-client reports a
+/// client certificate the server refused as a cancelled request.
+pub(crate) async fn certificate_problem(config: &crate::EtcdConfig) -> Option<Error> {
+    let tls = config.tls.as_ref()?;
+    let identity = tls
+        .identity
+        .as_ref()
+        .map(|(c, k)| (std::str::from_utf8(c).ok(), std::str::from_utf8(k).ok()));
+    let identity = match identity {
+        Some((Some(c), Some(k))) => Some((c, k)),
+        Some(_) => return None,
+        None => None,
+    };
+    let ca = std::str::from_utf8(tls.ca_pem.as_ref()?).ok()?;
+    let provider = rustls::crypto::ring::default_provider();
+    let probe = tenure_core::tls_probe::Probe::new(ca, identity, provider)?;
+    let first = config.endpoints.first()?;
+    let server = first
+        .strip_prefix("https://")
+        .or_else(|| first.strip_prefix("http://"))
+        .unwrap_or(first);
+    let reason = probe.problem(server, tls.domain.as_deref()).await?;
+    Some(Error::Tls {
+        detail: format!("the TLS handshake with etcd at {first} failed: {reason}"),
+    })
+}
+
 impl std::fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsConfig")

@@ -88,7 +88,7 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
             // connection: a handshake of our own tells which it was.
             #[cfg(feature = "tls")]
             Ok(Err(zk::Error::NoHosts)) if config.tls.is_some() => {
-                if let Some(problem) = crate::tls_probe::certificate_problem(config).await {
+                if let Some(problem) = crate::tls::certificate_problem(config).await {
                     return Err(problem);
                 }
                 last = "connection refused or closed".to_string();

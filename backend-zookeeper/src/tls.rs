@@ -111,6 +111,20 @@ fn install_crypto_provider() {
     }
 }
 
+/// The certificate problem with the first server, if a handshake of our
+/// own shows one (see `tenure_core::tls_probe`).
+pub(crate) async fn certificate_problem(config: &crate::ZkConfig) -> Option<Error> {
+    let tls = config.tls.as_ref()?;
+    let (ca, identity) = tls.pem();
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let probe = tenure_core::tls_probe::Probe::new(ca, identity, provider)?;
+    let first = config.servers.split(',').next()?.trim();
+    let reason = probe.problem(first, None).await?;
+    Some(Error::Tls {
+        detail: format!("the TLS handshake with ZooKeeper at {first} failed: {reason}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

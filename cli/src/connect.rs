@@ -69,6 +69,10 @@ fn explain(args: &ConnectArgs, hosts: &str, e: Error) -> CliError {
             "cannot reach {} at {hosts}: {detail}",
             args.backend.name()
         )),
+        Error::Tls { detail } => CliError::Unauthorized(format!(
+            "TLS to {} at {hosts} failed: {detail} (--ca, --cert, --key)",
+            args.backend.name()
+        )),
         Error::Unauthorized { detail } => CliError::Unauthorized(format!(
             "{} at {hosts} refused the credentials of user {:?}: {detail}",
             args.backend.name(),
@@ -98,6 +102,9 @@ async fn zookeeper(args: &ConnectArgs, hosts: &str) -> Result<DynStore, Error> {
         let password = args.password.as_ref().map(|p| p.expose()).unwrap_or("");
         config = config.with_credentials(Credentials::new(user, password)?);
     }
+    if let Some(tls) = args.tls.zookeeper()? {
+        config = config.with_tls(tls);
+    }
     config.validate()?;
     Ok(Arc::new(config.connect().await?))
 }
@@ -117,6 +124,9 @@ async fn etcd(args: &ConnectArgs, hosts: &str) -> Result<DynStore, Error> {
     if let Some(user) = &args.user {
         let password = args.password.as_ref().map(|p| p.expose()).unwrap_or("");
         config = config.with_credentials(Credentials::new(user, password)?);
+    }
+    if let Some(tls) = args.tls.etcd()? {
+        config = config.with_tls(tls);
     }
     config.validate()?;
     Ok(Arc::new(config.connect().await?))

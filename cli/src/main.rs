@@ -30,6 +30,7 @@ mod ops;
 mod output;
 #[allow(unsafe_code)]
 mod sys;
+mod tls;
 mod watch;
 mod worker;
 

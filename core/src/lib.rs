@@ -13,6 +13,8 @@ pub mod error;
 pub mod ids;
 pub mod store;
 pub mod strategy;
+#[cfg(feature = "tls-probe")]
+pub mod tls_probe;
 
 pub use error::{Error, Result};
 pub use ids::{TaskId, WorkerId};

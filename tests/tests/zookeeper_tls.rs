@@ -14,8 +14,9 @@ use tenure_core::{Admin, CoordinationStore, CreateMode, Error, Layout, Path, Tas
 use tenure_tests::backend::unique_root;
 use tenure_tests::tls::{CertFiles, TestPki};
 use tenure_tests::zookeeper::ZkServer;
-use tenure_zookeeper::zookeeper_client as zk;
-use tenure_zookeeper::{Credentials, TlsConfig, ZkConfig, ZkStore};
+// Through the facade (feature `zookeeper-tls`), as users reach it.
+use tenure::zookeeper::zookeeper_client as zk;
+use tenure::zookeeper::{Credentials, TlsConfig, ZkConfig, ZkStore};
 
 const SESSION: Duration = Duration::from_secs(4);
 const PATIENCE: Duration = Duration::from_secs(10);

@@ -133,4 +133,7 @@ pub struct ConnectArgs {
         value_parser = parse_secret
     )]
     pub password: Option<Secret>,
+
+    #[command(flatten)]
+    pub tls: crate::tls::TlsArgs,
 }

@@ -131,8 +131,11 @@ impl Run {
             .env_remove("TENURE_PASSWORD")
             .env_remove("TENURE_USER")
             .env_remove("TENURE_PAYLOAD")
-            .env_remove("TENURE_PAYLOAD_FILE")
-            .envs(env.vars)
+            .env_remove("TENURE_PAYLOAD_FILE");
+        for secret in crate::tls::TLS_ENV {
+            shim.env_remove(secret);
+        }
+        shim.envs(env.vars)
             .stdin(Stdio::from(reader))
             .process_group(0);
         let payload_file = if env.payload.len() <= MAX_ENV_PAYLOAD && !env.payload.contains(&0) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tenure_core::{Error, Result};
 use tenure_etcd::etcd_client;
-use tenure_etcd::{EtcdConfig, EtcdStore};
+use tenure_etcd::{EtcdConfig, EtcdStore, TlsConfig};
 
 use super::server::{EtcdServer, MIN_SESSION_TIMEOUT};
 use crate::backend::{Backend, Capabilities, ClientControl, TestClient};
@@ -25,6 +25,9 @@ pub const NAMESPACE: &str = "/tenure-test";
 #[derive(Clone, Debug)]
 pub struct EtcdBackend {
     upstream: SocketAddr,
+    /// The TLS client port clients go to instead, and their TLS settings;
+    /// the admin client and fault controls still use the plain port.
+    tls: Option<(SocketAddr, TlsConfig)>,
 }
 
 impl EtcdBackend {
@@ -39,7 +42,19 @@ impl EtcdBackend {
 
     /// A backend over the server at `upstream`.
     pub fn on(upstream: SocketAddr) -> EtcdBackend {
-        EtcdBackend { upstream }
+        EtcdBackend {
+            upstream,
+            tls: None,
+        }
+    }
+
+    /// A backend over `server` (started with [`EtcdServer::start_tls`])
+    /// whose clients connect to its TLS client port with `tls`.
+    pub fn over_tls(server: &EtcdServer, tls: TlsConfig) -> EtcdBackend {
+        EtcdBackend {
+            upstream: server.addr(),
+            tls: Some((server.secure_addr(), tls)),
+        }
     }
 
     /// The server's address.
@@ -48,12 +63,17 @@ impl EtcdBackend {
     }
 
     /// The default configuration of test clients: this server, the test
-    /// namespace, the given session timeout, [`CONNECT_TIMEOUT`].
+    /// namespace, the given session timeout, [`CONNECT_TIMEOUT`], and TLS
+    /// for a backend made with [`over_tls`](Self::over_tls).
     pub fn config(&self, session_timeout: Duration) -> EtcdConfig {
-        EtcdConfig::new([self.upstream.to_string()])
+        let config = EtcdConfig::new([self.upstream.to_string()])
             .with_namespace(NAMESPACE)
             .with_session_timeout(session_timeout)
-            .with_connect_timeout(CONNECT_TIMEOUT)
+            .with_connect_timeout(CONNECT_TIMEOUT);
+        match &self.tls {
+            Some((_, tls)) => config.with_tls(tls.clone()),
+            None => config,
+        }
     }
 
     /// Connects a store with `config` through a new proxy (the config's
@@ -63,7 +83,8 @@ impl EtcdBackend {
     /// As [`EtcdStore::connect`]; a proxy that cannot bind is a
     /// [`Error::Backend`].
     pub async fn connect_with(&self, config: EtcdConfig) -> Result<(EtcdStore, Proxy)> {
-        let proxy = Proxy::start(self.upstream)
+        let target = self.tls.as_ref().map_or(self.upstream, |(at, _)| *at);
+        let proxy = Proxy::start(target)
             .await
             .map_err(|e| Error::backend("etcd", "starting the test proxy", e))?;
         let store = config

@@ -79,7 +79,7 @@ impl EtcdServer {
     }
 
     /// Starts a private single-member server that also serves TLS on a
-    /// second client port ([`secure_endpoint`](Self::secure_endpoint)) with
+    /// second client port ([`secure_addr`](Self::secure_addr)) with
     /// `pki`'s server certificate, requiring client certificates signed by
     /// `pki`'s CA (`--client-cert-auth`). The plain port stays open for the
     /// harness's health checks and admin client.
@@ -103,14 +103,14 @@ impl EtcdServer {
         server
     }
 
-    /// `https://127.0.0.1:port`, for a server started with
+    /// The TLS client address, for a server started with
     /// [`start_tls`](Self::start_tls).
-    pub fn secure_endpoint(&self) -> String {
+    pub fn secure_addr(&self) -> SocketAddr {
         let secure = self
             .secure
             .as_ref()
             .expect("started with EtcdServer::start_tls");
-        format!("https://127.0.0.1:{}", secure.port)
+        SocketAddr::from(([127, 0, 0, 1], secure.port))
     }
 
     fn configure(member: &str, ports: Ports, initial_cluster: String) -> EtcdServer {
