@@ -33,7 +33,7 @@ use crate::args::{ConnectArgs, WorkerArgs};
 use crate::connect;
 use crate::duration::human;
 use crate::error::{CliError, CliResult};
-use crate::observe::metered::Metered;
+use crate::observe::metered::metered;
 use crate::observe::metrics;
 use restart::RestartPolicy;
 use supervise::Supervisor;
@@ -107,7 +107,7 @@ pub async fn run(options: &ConnectArgs, args: WorkerArgs) -> CliResult {
         info!(%addr, "serving Prometheus metrics");
     }
     let raw = connect::connect(options).await?;
-    let store: DynStore = Arc::new(Metered::new(raw));
+    let store = metered(raw);
     let result = serve(
         options,
         args,
