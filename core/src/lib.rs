@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod metrics;
 pub mod store;
 pub mod strategy;
 
@@ -26,6 +27,7 @@ pub use runtime::events::{
     OwnershipChange, OwnershipEvent, StopReason, WorkerEvent, WorkerEventKind,
 };
 pub use runtime::handler::{HandlerResult, TaskContext, TaskHandler};
+pub use runtime::health::Health;
 pub use runtime::layout::Layout;
 pub use runtime::timing::Timing;
 pub use runtime::worker::{Worker, WorkerBuilder};

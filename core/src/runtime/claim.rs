@@ -142,6 +142,7 @@ pub async fn claim(
                         ))));
                     }
                 };
+                crate::metrics::claimed();
                 return Ok(Claim {
                     token,
                     record_version,
@@ -298,7 +299,11 @@ pub async fn release(
         None => store.delete(&layout.owner(task), Some(held)).await,
     };
     match released {
-        Ok(()) | Err(Error::NotFound { .. } | Error::VersionConflict { .. }) => Ok(()),
+        Ok(()) => {
+            crate::metrics::released();
+            Ok(())
+        }
+        Err(Error::NotFound { .. } | Error::VersionConflict { .. }) => Ok(()),
         Err(e) => Err(e),
     }
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod claim;
 pub mod events;
 pub mod handler;
+pub mod health;
 pub mod layout;
 mod leader;
 mod malformed;

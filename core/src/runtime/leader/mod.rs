@@ -163,13 +163,17 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
     let _ = inner
         .events
         .send(WorkerEvent::now(WorkerEventKind::Leading { term }));
+    let _lost = LeadershipEnds { inner, term };
     let mut state = LeaderState::new(term, term_version, inner.timing.leader_resync);
     let mut failures = 0u32;
     loop {
         if stop.is_cancelled() || inner.store.session_state() != SessionState::Connected(session) {
             return Ok(());
         }
-        match state.round(inner).await {
+        let began = tokio::time::Instant::now();
+        let round = state.round(inner).await;
+        crate::metrics::leader_round(round.is_ok(), began.elapsed());
+        match round {
             Ok(()) => failures = 0,
             Err(Error::VersionConflict { path }) if path == term_path.as_str() => {
                 info!(term, "deposed: a newer leader exists");
@@ -194,5 +198,23 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
             _ = state.changed() => {}
         }
         tokio::time::sleep(inner.timing.debounce).await;
+    }
+}
+
+/// Tells [`WorkerEventKind::LeadershipLost`] when a term this worker led
+/// ends, however `lead` returns (or is dropped).
+struct LeadershipEnds<'a> {
+    inner: &'a Inner,
+    term: u64,
+}
+
+impl Drop for LeadershipEnds<'_> {
+    fn drop(&mut self) {
+        let term = self.term;
+        info!(term, "no longer leading");
+        let _ = self
+            .inner
+            .events
+            .send(WorkerEvent::now(WorkerEventKind::LeadershipLost { term }));
     }
 }

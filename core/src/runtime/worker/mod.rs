@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::events::WorkerEvent;
 use crate::runtime::handler::TaskHandler;
+use crate::runtime::health::{self, Health, Marks};
 use crate::runtime::layout::Layout;
 use crate::runtime::timing::Timing;
 use crate::store::{DynStore, StoreExt};
@@ -62,6 +63,10 @@ pub(crate) struct Inner {
     /// Whether the run has not begun, is under way, or is over.
     pub run_state: watch::Sender<RunState>,
     pub exits: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<runner::Exited>>>,
+    /// The health as last published.
+    pub health: watch::Sender<Health>,
+    /// What the health needs that only events tell.
+    pub health_marks: Mutex<Marks>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -117,6 +122,8 @@ impl Worker {
                 kill: CancellationToken::new(),
                 run_state,
                 exits: Mutex::new(Some(exits)),
+                health: watch::Sender::new(Health::initial()),
+                health_marks: Mutex::new(Marks::default()),
             }),
         }
     }
@@ -134,6 +141,18 @@ impl Worker {
     /// The tasks whose handlers run here now, with their fencing tokens.
     pub fn running(&self) -> BTreeMap<TaskId, u64> {
         self.inner.runner.running()
+    }
+
+    /// The worker's health now: session state, registration, leadership,
+    /// handlers held, fence. For probes; see [`Health::is_ready`].
+    pub fn health(&self) -> Health {
+        self.inner.health_now()
+    }
+
+    /// The worker's health as it changes while the worker runs (each
+    /// session change and worker event, and at least once a heartbeat).
+    pub fn health_watch(&self) -> watch::Receiver<Health> {
+        health::watch(&self.inner)
     }
 
     /// What this worker does, as it happens (handlers started and stopped,
@@ -197,6 +216,7 @@ impl Worker {
             let stop_background = CancellationToken::new();
             let guard =
                 tokio::spawn(guard::run(inner.clone(), stop_background.clone()).in_current_span());
+            tokio::spawn(health::follow(inner.clone(), stop_background.clone()).in_current_span());
             let leader = tokio::spawn(
                 crate::runtime::leader::campaign(inner.clone(), stop_background.clone())
                     .in_current_span(),

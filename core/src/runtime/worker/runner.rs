@@ -19,6 +19,8 @@ struct Running {
     token: u64,
     cancel: CancellationToken,
     join: JoinHandle<()>,
+    /// When it started, for its run time.
+    started: tokio::time::Instant,
 }
 
 /// A handler being stopped: out of the running set, but its tokio task may
@@ -140,6 +142,7 @@ impl Runner {
                 token,
                 cancel,
                 join,
+                started: tokio::time::Instant::now(),
             },
         );
         true
@@ -245,6 +248,7 @@ impl Runner {
             let mut fenced = lock(&self.fenced);
             if fenced.is_none() {
                 *fenced = Some(tokio::time::Instant::now());
+                crate::metrics::fenced(reason);
             }
         }
         let all = std::mem::take(&mut *lock(&self.running));
@@ -301,6 +305,7 @@ impl Runner {
         lock(&self.fenced).get_or_insert_with(tokio::time::Instant::now);
         for (task, r) in std::mem::take(&mut *lock(&self.running)) {
             r.join.abort();
+            crate::metrics::handler_stopped(StopReason::SessionLost, r.started.elapsed());
             let _ = self
                 .events
                 .send(WorkerEvent::stopped(task, r.token, StopReason::SessionLost));
@@ -360,6 +365,7 @@ impl Runner {
             let _ = join.await;
         }
         info!(worker = %self.worker, task = %task, token = r.token, ?reason, forced, "handler stopped");
+        crate::metrics::handler_stopped(reason, r.started.elapsed());
         let _ = self
             .events
             .send(WorkerEvent::stopped(task.clone(), r.token, reason));
