@@ -4,6 +4,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use etcd_client::{Client, Compare, CompareOp, ConnectOptions, Txn, TxnOp};
+use tenure_core::backoff::Backoff;
 use tenure_core::{Error, Path, Result};
 use tokio::time::Instant;
 
@@ -13,6 +14,12 @@ use crate::errors;
 use crate::keys::Keys;
 use crate::session;
 use crate::store::LiveLease;
+
+/// The seed of this process's retry jitter towards these endpoints: two
+/// processes retrying the same cluster pause differently.
+pub(crate) fn jitter_seed(config: &EtcdConfig) -> String {
+    format!("{}#{}", config.endpoints.join(","), std::process::id())
+}
 
 /// Connects, creates the namespace's root node if missing, and grants the
 /// first lease, retrying transient failures until the connect timeout.
@@ -28,15 +35,15 @@ pub(crate) async fn open(
     let bound = config.connect_timeout;
     let last: Mutex<Option<String>> = Mutex::new(None);
     let attempts = async {
-        let mut backoff = Duration::from_millis(50);
+        let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1))
+            .seeded(&jitter_seed(config));
         loop {
             match attempt(config, keys).await {
                 Ok(opened) => return Ok(opened),
                 Err(e) if e.is_retryable() => {
                     tracing::debug!(error = %e, "connecting to etcd failed; retrying");
                     *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    tokio::time::sleep(backoff.next_pause()).await;
                 }
                 Err(e) => return Err(e),
             }

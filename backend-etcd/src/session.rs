@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use etcd_client::{LeaseKeepAliveStream, LeaseKeeper};
 use tenure_core::SessionState;
+use tenure_core::backoff::Backoff;
 use tokio::time::{Instant, sleep_until};
 
 use crate::store::{LiveLease, Shared};
@@ -254,7 +255,8 @@ fn suspend(shared: &Shared, why: &str) {
 
 /// Grants a new lease, retrying until it works or the store closes.
 async fn renew(shared: &Shared) -> Option<LiveLease> {
-    let mut backoff = Duration::from_millis(50);
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1))
+        .seeded(&connect::jitter_seed(&shared.config));
     loop {
         let attempt = connect::grant(&shared.client, &shared.config);
         tokio::select! {
@@ -266,9 +268,8 @@ async fn renew(shared: &Shared) -> Option<LiveLease> {
         }
         tokio::select! {
             () = shared.closed.cancelled() => return None,
-            () = tokio::time::sleep(backoff) => {}
+            () = tokio::time::sleep(backoff.next_pause()) => {}
         }
-        backoff = (backoff * 2).min(Duration::from_secs(1));
     }
 }
 

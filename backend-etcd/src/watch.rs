@@ -24,6 +24,7 @@ use etcd_client::{
     Event, EventType, WatchClient, WatchFilterType, WatchOptions, WatchRequestSender,
     WatchResponse, WatchResponseStream,
 };
+use tenure_core::backoff::Backoff;
 use tenure_core::store::WatchSender;
 use tenure_core::{Watch, WatchEvent};
 use tokio::sync::mpsc;
@@ -89,7 +90,8 @@ impl WatchHub {
             groups: HashMap::new(),
             stream: None,
             retry_at: Instant::now(),
-            backoff: MIN_BACKOFF,
+            backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF)
+                .seeded(&format!("etcd watch #{}", std::process::id())),
         };
         tokio::spawn(hub.run(rx, closed));
         WatchHub {
@@ -139,7 +141,7 @@ struct Hub {
     groups: HashMap<u64, (WatchSender, Vec<i64>)>,
     stream: Option<(WatchRequestSender, WatchResponseStream)>,
     retry_at: Instant,
-    backoff: Duration,
+    backoff: Backoff,
 }
 
 impl Hub {
@@ -155,6 +157,9 @@ impl Hub {
             }
             let waiting = self.stream.is_none() && !self.entries.is_empty();
             tokio::select! {
+                // Closed first: the lease is revoked after the close, and
+                // its deletions must not reach a watch as `Deleted`.
+                biased;
                 () = closed.cancelled() => break,
                 command = commands.recv() => match command {
                     Some(Command::Add { group, sender, specs, start }) => {
@@ -199,7 +204,7 @@ impl Hub {
         match tokio::time::timeout(self.open_timeout, opening).await {
             Ok(Ok(stream)) => {
                 self.stream = Some(stream.split());
-                self.backoff = MIN_BACKOFF;
+                self.backoff.reset();
                 let rest: Vec<i64> = self.entries.keys().skip(1).copied().collect();
                 for id in rest {
                     if let Some(entry) = self.entries.get(&id) {
@@ -218,8 +223,7 @@ impl Hub {
 
     fn retry_later(&mut self, why: &str) {
         tracing::debug!(why, "opening the etcd watch stream failed; retrying");
-        self.retry_at = Instant::now() + self.backoff;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        self.retry_at = Instant::now() + self.backoff.next_pause();
     }
 
     async fn create(&mut self, id: i64, entry: &Entry) {

@@ -2,9 +2,12 @@
 //! credentials may use the chroot.
 //!
 //! With [`Credentials`] every node the store creates (the chroot and its
-//! missing ancestors included) gets ZooKeeper's `auth` ACL with all rights:
-//! the server stores it as `digest:<user>:<hash>` with `ALL`, and nothing
-//! for anyone else, not even reading. Another client without those
+//! missing ancestors included) gets the explicit ACL `digest:<user>:<hash>`
+//! with `ALL` (the hash is base64 of the SHA-1 of `user:password`, as
+//! ZooKeeper computes it), and nothing for anyone else, not even reading.
+//! Not ZooKeeper's `auth` scheme: that grants every identity of the
+//! creating session, and over TLS a session also has the `x509` identity
+//! of its client certificate, which other tenants may share. Another client without those
 //! credentials can neither read nor change the tree (operators use
 //! `addauth digest user:password` in `zkCli.sh`). Without credentials nodes
 //! are open to everyone (`world:anyone`, `ALL`).
@@ -23,11 +26,22 @@ use crate::config::Credentials;
 use crate::errors;
 
 /// The ACL of every node the store creates.
-pub(crate) fn acls(credentials: Option<&Credentials>) -> zk::Acls<'static> {
+pub(crate) fn acls(credentials: Option<&Credentials>) -> zk::Acls<'_> {
     match credentials {
-        Some(_) => zk::Acls::creator_all(),
+        Some(c) => zk::Acls::new(c.acl()),
         None => zk::Acls::anyone_all(),
     }
+}
+
+/// The id ZooKeeper's `digest` scheme gives `user` with `password`:
+/// `user:base64(sha1("user:password"))`.
+pub(crate) fn digest_id(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let sha = sha1_smol::Sha1::from(format!("{user}:{password}"))
+        .digest()
+        .bytes();
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha);
+    format!("{user}:{hash}")
 }
 
 /// The rights the store needs on its chroot.
@@ -112,6 +126,15 @@ mod tests {
 
     fn acl(scheme: &str, id: &str, perm: zk::Permission) -> zk::Acl {
         zk::Acl::new(perm, zk::AuthId::new(scheme, id))
+    }
+
+    #[test]
+    fn digest_id_is_zookeepers() {
+        // `printf super:secret | openssl dgst -sha1 -binary | base64`
+        assert_eq!(
+            digest_id("super", "secret"),
+            "super:lK75jTNcA+U9vtVEw5vB51mj/w4="
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Credentials {
     user: String,
     password: String,
+    /// The ACL granting this identity all rights, `digest:<user>:<hash>`.
+    acl: [zookeeper_client::Acl; 1],
 }
 
 impl Credentials {
@@ -31,9 +33,15 @@ impl Credentials {
                 "ZooKeeper digest user {user:?} must be non-empty and contain no `:`"
             )));
         }
+        let id = crate::acl::digest_id(user, password);
+        let acl = zookeeper_client::Acl::new(
+            zookeeper_client::Permission::ALL,
+            zookeeper_client::AuthId::new("digest", &id),
+        );
         Ok(Credentials {
             user: user.to_string(),
             password: password.to_string(),
+            acl: [acl],
         })
     }
 
@@ -53,6 +61,11 @@ impl Credentials {
     /// The user name.
     pub fn user(&self) -> &str {
         &self.user
+    }
+
+    /// The ACL of every node created with these credentials.
+    pub(crate) fn acl(&self) -> &[zookeeper_client::Acl] {
+        &self.acl
     }
 
     /// The `user:password` bytes sent with the `digest` scheme.
@@ -94,6 +107,8 @@ pub struct ZkConfig {
     pub(crate) credentials: Option<Credentials>,
     pub(crate) reconnect_backoff: (Duration, Duration),
     pub(crate) tick_time: Option<Duration>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsConfig>,
 }
 
 impl ZkConfig {
@@ -108,6 +123,8 @@ impl ZkConfig {
             credentials: None,
             reconnect_backoff: (Duration::from_millis(50), Duration::from_secs(1)),
             tick_time: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -137,7 +154,8 @@ impl ZkConfig {
 
     /// Authenticates every session with these digest credentials, and
     /// protects every node the store creates with an ACL granting all rights
-    /// to this identity and none to anyone else.
+    /// to this identity (`digest:<user>:<hash>`) and none to anyone else,
+    /// whatever other identity the session has (an `x509` one over TLS).
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
@@ -165,6 +183,20 @@ impl ZkConfig {
     pub fn with_tick_time(mut self, tick: Duration) -> Self {
         self.tick_time = Some(tick);
         self
+    }
+
+    /// Connects to every server over TLS (the servers' secure client
+    /// port) with these certificates (requires the `tls` feature).
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The TLS configuration, if any.
+    #[cfg(feature = "tls")]
+    pub fn tls(&self) -> Option<&crate::tls::TlsConfig> {
+        self.tls.as_ref()
     }
 
     /// The same configuration for other servers.

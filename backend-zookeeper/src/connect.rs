@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use tenure_core::backoff::Backoff;
 use tenure_core::{Error, Result, SessionId};
 use tokio::time::Instant;
 use zookeeper_client as zk;
@@ -40,6 +41,10 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
     if let Some(c) = &config.credentials {
         connector = connector.with_auth("digest", &c.auth_bytes());
     }
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        connector = connector.with_tls(tls.options()?);
+    }
     let timed_out = |last: &str| Error::Timeout {
         operation: format!(
             "connecting to ZooKeeper at {} (last attempt: {last})",
@@ -47,11 +52,12 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
         ),
         after: limit,
     };
-    let mut pause = Duration::from_millis(20);
+    let mut backoff = Backoff::new(Duration::from_millis(20), Duration::from_millis(500))
+        .seeded(&format!("{}#{}", config.servers, std::process::id()));
     let mut last = String::from("no answer");
     loop {
         let started = Instant::now();
-        let attempt = connector.clone().connect(&config.servers);
+        let attempt = dial(connector.clone(), config);
         match tokio::time::timeout_at(deadline, attempt).await {
             Err(_) => return Err(timed_out(&last)),
             Ok(Ok(client)) => {
@@ -78,6 +84,15 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
                     config.servers
                 )));
             }
+            // Over TLS a refused handshake looks like a dropped
+            // connection: a handshake of our own tells which it was.
+            #[cfg(feature = "tls")]
+            Ok(Err(zk::Error::NoHosts)) if config.tls.is_some() => {
+                if let Some(problem) = crate::tls_probe::certificate_problem(config).await {
+                    return Err(problem);
+                }
+                last = "connection refused or closed".to_string();
+            }
             Ok(Err(e)) => {
                 last = match e {
                     zk::Error::NoHosts => "connection refused or closed".to_string(),
@@ -87,13 +102,22 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
                 tracing::debug!(servers = %config.servers, error = %last, "ZooKeeper connect attempt failed");
             }
         }
+        let pause = backoff.next_pause();
         if Instant::now() + pause >= deadline {
             tokio::time::sleep_until(deadline).await;
             return Err(timed_out(&last));
         }
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(500));
     }
+}
+
+/// One attempt to open a session, over TLS when configured.
+async fn dial(connector: zk::Connector, config: &ZkConfig) -> Result<zk::Client, zk::Error> {
+    #[cfg(feature = "tls")]
+    if config.tls.is_some() {
+        return connector.secure_connect(&config.servers).await;
+    }
+    connector.connect(&config.servers).await
 }
 
 /// Prepares the chroot, if any, and confines the client to it.

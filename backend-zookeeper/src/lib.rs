@@ -8,7 +8,9 @@
 //! # drop(store); Ok(()) }
 //! ```
 //!
-//! - [`config`]: servers, chroot, timeouts, digest credentials.
+//! - [`config`]: servers, chroot, timeouts, digest credentials;
+//!   [`TlsConfig`] (feature `tls`): CA and client certificate;
+//!   `tls_probe`: why a TLS connection fails.
 //! - [`ZkStore`] (`store`, `ops`, `multi`): the store contract on ZooKeeper
 //!   requests; `session`: session states and a new session after expiry;
 //!   `connect`: opening one session, bounded in time.
@@ -33,11 +35,17 @@ mod proof;
 mod renewal;
 mod session;
 mod store;
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(feature = "tls")]
+mod tls_probe;
 mod versions;
 mod watch;
 
 pub use config::{Credentials, ZkConfig};
 pub use limits::MAX_PAYLOAD;
 pub use store::ZkStore;
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;
 /// The ZooKeeper client library this backend is built on.
 pub use zookeeper_client;

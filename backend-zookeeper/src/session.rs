@@ -12,6 +12,7 @@
 
 use std::sync::Weak;
 
+use tenure_core::backoff::Backoff;
 use tenure_core::{SessionId, SessionState};
 use zookeeper_client as zk;
 
@@ -73,8 +74,11 @@ async fn renew(
     shared: &Weak<Shared>,
     closed: &tokio_util::sync::CancellationToken,
 ) -> Option<(zk::StateWatcher, SessionId)> {
-    let (min, max) = shared.upgrade()?.config.reconnect_backoff;
-    let mut pause = min;
+    let config = shared.upgrade()?.config.clone();
+    let (min, max) = config.reconnect_backoff;
+    let mut backoff =
+        Backoff::new(min, max).seeded(&format!("{}#{}", config.servers, std::process::id()));
+    let mut pause = backoff.next_pause();
     for attempt in 1u64.. {
         let config = shared.upgrade()?.config.clone();
         let opened = tokio::select! {
@@ -112,7 +116,7 @@ async fn renew(
             _ = tokio::time::sleep(pause) => {}
             _ = closed.cancelled() => return None,
         }
-        pause = (pause * 2).min(max);
+        pause = backoff.next_pause();
     }
     None
 }

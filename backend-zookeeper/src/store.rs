@@ -140,7 +140,7 @@ impl ZkStore {
     }
 
     /// The ACL of nodes this store creates.
-    pub(crate) fn acls(&self) -> zk::Acls<'static> {
+    pub(crate) fn acls(&self) -> zk::Acls<'_> {
         crate::acl::acls(self.shared.config.credentials.as_ref())
     }
 

@@ -21,10 +21,7 @@ const OUTER_SLACK: Duration = Duration::from_secs(2);
 /// server answered within the connect timeout, [`CliError::Unauthorized`]
 /// when the credentials are refused.
 pub async fn connect(args: &ConnectArgs) -> CliResult<DynStore> {
-    let hosts = args
-        .connect
-        .clone()
-        .unwrap_or_else(|| args.backend.default_connect().to_owned());
+    let hosts = servers(args);
     if args.password.is_some() && args.user.is_none() {
         return Err(CliError::Invalid(
             "a password was given (--password or TENURE_PASSWORD) without a user (--user or TENURE_USER)"
@@ -47,6 +44,13 @@ pub async fn connect(args: &ConnectArgs) -> CliResult<DynStore> {
     let info = store.info();
     info!(backend = info.backend, servers = %hosts, session_timeout = ?info.session_timeout, "connected");
     Ok(store)
+}
+
+/// The servers `args` name: `--connect`, or the backend's default.
+pub fn servers(args: &ConnectArgs) -> String {
+    args.connect
+        .clone()
+        .unwrap_or_else(|| args.backend.default_connect().to_owned())
 }
 
 fn unreachable(args: &ConnectArgs, hosts: &str, after: Duration) -> CliError {

@@ -19,6 +19,9 @@ pub enum CliError {
     /// The task does not exist, or already exists.
     #[error("{0}")]
     Conflict(String),
+    /// A read-only command named a cluster that does not exist.
+    #[error("{0}")]
+    NoCluster(String),
     /// Anything else.
     #[error("{0}")]
     Failed(String),
@@ -38,6 +41,7 @@ impl CliError {
             CliError::Unreachable(_) => 3,
             CliError::Unauthorized(_) => 4,
             CliError::Conflict(_) => 5,
+            CliError::NoCluster(_) => 6,
         })
     }
 }

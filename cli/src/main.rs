@@ -35,8 +35,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tenure_core::Admin;
-use tenure_core::runtime::layout::Layout;
+use tenure_core::{Admin, Error, Layout};
 use tracing::warn;
 
 use args::{Cli, Command, ConnectArgs};
@@ -85,27 +84,38 @@ async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Tasks(command) => {
             let op = TaskOp::check(command)?;
-            with_admin(&cli.connect, |admin, cluster| async move {
+            let access = if op.writes() {
+                Access::Create
+            } else {
+                Access::Existing
+            };
+            with_admin(&cli.connect, access, |admin, cluster| async move {
                 ops::tasks(&admin, &cluster, op).await
             })
             .await
         }
         Command::Workers(command) => {
-            with_admin(&cli.connect, |admin, cluster| async move {
-                ops::workers(&admin, &cluster, command).await
-            })
+            with_admin(
+                &cli.connect,
+                Access::Existing,
+                |admin, cluster| async move { ops::workers(&admin, &cluster, command).await },
+            )
             .await
         }
         Command::Status(args) => {
-            with_admin(&cli.connect, |admin, cluster| async move {
-                ops::status(&admin, &cluster, args).await
-            })
+            with_admin(
+                &cli.connect,
+                Access::Existing,
+                |admin, cluster| async move { ops::status(&admin, &cluster, args).await },
+            )
             .await
         }
         Command::Watch(args) => {
-            with_admin(&cli.connect, |admin, cluster| async move {
-                watch::watch(&admin, &cluster, args).await
-            })
+            with_admin(
+                &cli.connect,
+                Access::Existing,
+                |admin, cluster| async move { watch::watch(&admin, &cluster, args).await },
+            )
             .await
         }
         Command::Worker(args) => worker::run(&cli.connect, args).await,
@@ -114,16 +124,35 @@ async fn run(cli: Cli) -> CliResult {
     }
 }
 
+/// Whether a command may create the cluster it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// It changes the cluster: its folders are created if missing.
+    Create,
+    /// It only reads: it writes nothing, and a cluster that does not
+    /// exist is an error ([`CliError::NoCluster`]).
+    Existing,
+}
+
 /// Connects, runs `body` with an admin handle of the cluster, and closes
 /// the session whatever happened.
-async fn with_admin<F, Fut>(options: &ConnectArgs, body: F) -> CliResult
+async fn with_admin<F, Fut>(options: &ConnectArgs, access: Access, body: F) -> CliResult
 where
     F: FnOnce(Admin, String) -> Fut,
     Fut: Future<Output = CliResult>,
 {
     let store = connect::connect(options).await?;
-    let result = match Admin::new(store.clone(), &options.cluster).await {
+    let admin = match access {
+        Access::Create => Admin::new(store.clone(), &options.cluster).await,
+        Access::Existing => Admin::existing(store.clone(), &options.cluster).await,
+    };
+    let result = match admin {
         Ok(admin) => body(admin, options.cluster.clone()).await,
+        Err(Error::UnknownCluster { path }) => Err(CliError::NoCluster(format!(
+            "no cluster {} at {path} on {}; check --cluster (nothing was written)",
+            options.cluster,
+            connect::servers(options),
+        ))),
         Err(e) => Err(e.into()),
     };
     if let Err(e) = store.close().await {

@@ -41,6 +41,13 @@ impl TaskOp {
     }
 }
 
+impl TaskOp {
+    /// Whether the request changes the cluster (a listing only reads).
+    pub fn writes(&self) -> bool {
+        !matches!(self, TaskOp::List(_))
+    }
+}
+
 /// Runs a `tenure tasks …` request.
 ///
 /// # Errors

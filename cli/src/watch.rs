@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 
 use futures::StreamExt;
 use tenure_core::Admin;
-use tenure_core::runtime::admin::ClusterStatus;
+use tenure_core::ClusterStatus;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 use tracing::warn;

@@ -142,11 +142,31 @@ pub enum Error {
         detail: String,
     },
 
+    /// The TLS connection to the server could not be set up: the server's
+    /// certificate is not signed by the configured CA or does not name the
+    /// host, the server refused (or required) a client certificate, or the
+    /// PEM files do not parse.
+    #[error(
+        "TLS failure: {detail}; check the CA certificate, the client certificate and key, and that the server's certificate names the host connected to"
+    )]
+    Tls {
+        /// What failed, naming the server or file.
+        detail: String,
+    },
     /// A task named in a request does not exist.
     #[error("unknown task {task}: add it first")]
     UnknownTask {
         /// The task name.
         task: String,
+    },
+
+    /// A cluster named in a request does not exist: nothing has been
+    /// written at its path ([`Admin::existing`](crate::Admin::existing)
+    /// creates nothing to find out).
+    #[error("no cluster at {path}: check the name; adding a task or starting a worker creates it")]
+    UnknownCluster {
+        /// Where the cluster would live.
+        path: String,
     },
 
     /// The store handle (or the worker) has been closed.

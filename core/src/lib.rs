@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod backoff;
 pub mod error;
 pub mod ids;
 pub mod metrics;
@@ -20,9 +21,11 @@ pub use store::{
     CoordinationStore, CreateMode, DynStore, Incarnation, Name, Node, Op, OpResult, Path,
     SessionId, SessionState, StoreExt, StoreInfo, Version, Watch, WatchEvent,
 };
-pub mod runtime;
+mod runtime;
 
-pub use runtime::admin::{Admin, TaskSpec};
+pub use runtime::admin::{
+    Admin, ClusterStatus, LeaderStatus, Ownership, TaskSpec, TaskState, TaskStatus, WorkerStatus,
+};
 pub use runtime::events::{
     OwnershipChange, OwnershipEvent, StopReason, WorkerEvent, WorkerEventKind,
 };
@@ -31,3 +34,13 @@ pub use runtime::health::Health;
 pub use runtime::layout::Layout;
 pub use runtime::timing::Timing;
 pub use runtime::worker::{Worker, WorkerBuilder};
+
+/// The runtime's own records and ownership changes, for tenure's own test
+/// suites and tools only: **not a public API**, it changes without notice.
+/// Enabled by the `internals` feature; applications must not use it (the
+/// ownership changes here bypass the worker's guard).
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::runtime::{claim, records};
+}

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::collection::{btree_map, btree_set, vec};
 use proptest::prelude::*;
 use serde_json::Value;
-use tenure_core::runtime::records::{
-    LeaderRecord, OpenRecord, OpenTask, OwnerRecord, Revision, TargetRecord, TaskRecord,
-    TasksRecord, WorkerRecord,
+use tenure_core::internals::records::{
+    ChangeLog, LeaderRecord, OpenRecord, OpenTask, OwnerRecord, Revision, TargetRecord, TaskRecord,
+    WorkerRecord,
 };
 use tenure_core::store::MAX_NAME_LEN;
 use tenure_core::{TaskId, WorkerId};
@@ -162,6 +162,7 @@ pub fn task_record() -> impl Strategy<Value = TaskRecord> {
     )
         .prop_map(|(payload, paused, weight, tags, pinned)| {
             let mut record = TaskRecord {
+                done: false,
                 payload: None,
                 payload_base64: None,
                 paused,
@@ -215,9 +216,8 @@ pub fn target_record() -> impl Strategy<Value = TargetRecord> {
 }
 
 /// A valid change log.
-pub fn tasks_record() -> impl Strategy<Value = TasksRecord> {
-    (any::<u64>(), vec(task_id(), 0..8))
-        .prop_map(|(changes, recent)| TasksRecord { changes, recent })
+pub fn change_log() -> impl Strategy<Value = ChangeLog> {
+    (any::<u64>(), vec(task_id(), 0..8)).prop_map(|(changes, recent)| ChangeLog { changes, recent })
 }
 
 /// A valid open list.

@@ -6,6 +6,7 @@
 
 pub mod answers;
 pub mod backend;
+pub mod cold_start;
 pub mod conformance;
 pub mod etcd;
 pub mod failover;
@@ -20,4 +21,5 @@ pub mod runtime;
 pub mod server_util;
 pub mod sim;
 pub mod soak;
+pub mod tls;
 pub mod zookeeper;

@@ -72,6 +72,25 @@ impl LiveCluster {
     /// If the server cannot be reached or the worker cannot be built.
     pub async fn join(&mut self, name: &str) {
         let client = self.backend.connect(self.session).await.unwrap();
+        self.start(name, client);
+    }
+
+    /// Starts workers named `names`, as a fleet of processes starting
+    /// together: their clients connect at once, then the workers start one
+    /// after the other, `gap` apart.
+    ///
+    /// # Panics
+    /// If the server cannot be reached or a worker cannot be built.
+    pub async fn join_many(&mut self, names: &[String], gap: Duration) {
+        let connects = names.iter().map(|_| self.backend.connect(self.session));
+        let clients = futures::future::join_all(connects).await;
+        for (name, client) in names.iter().zip(clients) {
+            self.start(name, client.unwrap());
+            tokio::time::sleep(gap).await;
+        }
+    }
+
+    fn start(&mut self, name: &str, client: TestClient) {
         let worker = Worker::builder(client.store.clone(), "live")
             .root(self.root.clone())
             .id(name)

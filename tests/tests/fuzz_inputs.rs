@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use tenure_core::runtime::records::{Record, TaskRecord};
+use tenure_core::internals::records::{Record, TaskRecord};
 use tenure_core::store::MAX_PATH_LEN;
 use tenure_core::{
     Admin, CoordinationStore, CreateMode, Error, Layout, Name, Op, Path, StoreExt, TaskId,

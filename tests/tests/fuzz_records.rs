@@ -17,9 +17,9 @@
 use std::fmt::Debug;
 
 use proptest::prelude::*;
-use tenure_core::runtime::records::{
-    EPOCH, LeaderRecord, OpenRecord, OwnerRecord, Record, TERM, TargetRecord, TaskRecord,
-    TasksRecord, WorkerRecord, decode_epoch, decode_term, next_token,
+use tenure_core::internals::records::{
+    ChangeLog, EPOCH, LeaderRecord, OpenRecord, OwnerRecord, Record, TERM, TargetRecord,
+    TaskRecord, WorkerRecord, decode_epoch, decode_term, next_token,
 };
 use tenure_core::{Error, Path};
 use tenure_tests::fuzz;
@@ -58,7 +58,7 @@ fn every_kind(data: &[u8]) -> Result<(), TestCaseError> {
     decodes_or_names_the_node::<WorkerRecord>(data)?;
     decodes_or_names_the_node::<OwnerRecord>(data)?;
     decodes_or_names_the_node::<TargetRecord>(data)?;
-    decodes_or_names_the_node::<TasksRecord>(data)?;
+    decodes_or_names_the_node::<ChangeLog>(data)?;
     decodes_or_names_the_node::<OpenRecord>(data)?;
     decodes_or_names_the_node::<LeaderRecord>(data)?;
     counters(data)
@@ -135,7 +135,7 @@ proptest! {
         worker in fuzz::worker_record(),
         owner in fuzz::owner_record(),
         target in fuzz::target_record(),
-        log in fuzz::tasks_record(),
+        log in fuzz::change_log(),
         open in fuzz::open_record(),
         leader in fuzz::leader_record(),
     ) {

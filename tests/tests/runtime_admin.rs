@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use tenure_core::runtime::claim::{self, ClaimError};
+use tenure_core::internals::claim::{self, ClaimError};
 use tenure_core::{CoordinationStore, Error, Layout, SessionId, TaskSpec, WorkerId};
 use tenure_memory::{MemoryConfig, MemoryServer};
 use tenure_tests::runtime::{Cluster, SESSION, snapshot, task, task_name};
@@ -122,7 +122,7 @@ async fn edit_changes_only_the_fields_it_sets_and_a_failed_edit_writes_nothing()
         .await
         .unwrap()
         .unwrap();
-    let record: tenure_core::runtime::records::TaskRecord =
+    let record: tenure_core::internals::records::TaskRecord =
         serde_json::from_slice(&node.data).unwrap();
     assert_eq!(record.weight, 5);
     assert_eq!(record.payload_bytes().unwrap(), b"keep me");
@@ -252,4 +252,36 @@ async fn claim_under_an_expired_session_fails_and_leaves_no_record() {
     let ok = claim::claim(&store, &layout, &task(0), &worker, live).await;
     assert_eq!(ok.unwrap().token, 1);
     c.stop().await;
+}
+
+/// `Admin::existing` on a cluster that does not exist is a typed error
+/// naming its path and writes nothing; once `Admin::new` made the cluster,
+/// it opens it.
+#[tokio::test(start_paused = true)]
+async fn existing_admin_of_a_missing_cluster_writes_nothing() {
+    let server = MemoryServer::new();
+    let store: tenure_core::DynStore = std::sync::Arc::new(server.connect(SESSION).await.unwrap());
+    let root = tenure_core::Path::root();
+    let before = snapshot(&*store, &root).await;
+    let err = tenure_core::Admin::existing(store.clone(), "typo")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownCluster { path } if path == "/tenure/typo"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("no cluster at /tenure/typo"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&*store, &root).await, before, "nothing written");
+
+    let made = tenure_core::Admin::new(store.clone(), "typo")
+        .await
+        .unwrap();
+    made.add_task(TaskSpec::new("T0").unwrap()).await.unwrap();
+    let found = tenure_core::Admin::existing(store.clone(), "typo")
+        .await
+        .unwrap();
+    assert_eq!(found.tasks().await.unwrap().len(), 1);
 }

@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use tenure_core::runtime::claim::{self, ClaimError};
+use tenure_core::internals::claim::{self, ClaimError};
 use tenure_core::{CoordinationStore, Error, TaskSpec, WorkerEvent, WorkerEventKind, WorkerId};
 use tenure_tests::runtime::{
     Cluster, SESSION, malformed, snapshot, task, task_name, write_by_hand,

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use tenure_core::runtime::records::{OpenRecord, Record, TargetRecord, TaskRecord, TasksRecord};
+use tenure_core::internals::records::{ChangeLog, OpenRecord, Record, TargetRecord, TaskRecord};
 use tenure_core::{CoordinationStore, Error, Op, TaskId, TaskSpec, WorkerEvent, WorkerId};
 use tenure_tests::runtime::{
     Cluster, SESSION, malformed, snapshot, task, task_name, write_by_hand,
@@ -32,7 +32,7 @@ async fn write_task_and_tell(c: &Cluster, task: &TaskId, data: &[u8]) {
     let store = c.admin.store();
     let layout = c.admin.layout();
     let folder = store.get(layout.tasks()).await.unwrap().unwrap();
-    let mut log = TasksRecord::decode(layout.tasks(), &folder.data).unwrap();
+    let mut log = ChangeLog::decode(layout.tasks(), &folder.data).unwrap();
     log.note(task.clone());
     store
         .multi(&[
@@ -53,6 +53,7 @@ async fn write_task_and_tell(c: &Cluster, task: &TaskId, data: &[u8]) {
 
 fn record(payload: &str, pinned: Option<&str>) -> Vec<u8> {
     TaskRecord {
+        done: false,
         payload: Some(payload.into()),
         payload_base64: None,
         paused: false,

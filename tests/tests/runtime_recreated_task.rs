@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use tenure_core::runtime::records::TaskRecord;
+use tenure_core::internals::records::TaskRecord;
 use tenure_core::{Admin, CoordinationStore, TaskSpec};
 use tenure_tests::runtime::{Cluster, SESSION, as_dyn, assert_handed_over, task, task_name};
 

@@ -9,8 +9,8 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use tracing::warn;
 
-use super::args::ConsoleArgs;
 use super::error::ApiError;
+use crate::args::ConsoleArgs;
 use crate::error::{CliError, CliResult};
 
 /// The environment variable that may hold a token (`NAME:TOKEN` or

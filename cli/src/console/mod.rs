@@ -1,6 +1,5 @@
 //! `tenure console`: a web console of one cluster, served by this program.
 //!
-//! - `args`: the command line;
 //! - `routes`: every route, and the headers of every answer;
 //! - `pages`: the HTML pages (Cluster, Live, Timeline, API docs);
 //! - `html`, `svg`: escaping, the page frame, the timeline's drawing;
@@ -15,7 +14,6 @@
 //! - `assets`: the script and style sheet.
 
 mod api;
-mod args;
 mod assets;
 mod auth;
 mod error;
@@ -40,9 +38,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-pub use args::ConsoleArgs;
-
-use crate::args::ConnectArgs;
+use crate::args::{ConnectArgs, ConsoleArgs};
 use crate::connect;
 use crate::error::{CliError, CliResult};
 use crate::output::emit;

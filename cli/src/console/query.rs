@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use serde::Deserialize;
-use tenure_core::runtime::admin::{TaskState, TaskStatus};
+use tenure_core::{TaskState, TaskStatus};
 
 use super::error::ApiError;
 
@@ -50,7 +50,12 @@ pub enum Shown {
     Unplaced,
     /// Paused.
     Paused,
+    /// Done: its command finished the work; runs nowhere until re-armed.
+    Done,
 }
+
+/// The names of the states, as filters take them.
+pub const STATES: [&str; 5] = ["running", "waiting", "unplaced", "paused", "done"];
 
 impl Shown {
     /// The state of `t`.
@@ -58,6 +63,7 @@ impl Shown {
         match t.state {
             TaskState::Running => Shown::Running,
             TaskState::Paused => Shown::Paused,
+            TaskState::Done => Shown::Done,
             TaskState::Waiting if t.target.is_none() => Shown::Unplaced,
             TaskState::Waiting => Shown::Waiting,
         }
@@ -70,6 +76,7 @@ impl Shown {
             Shown::Waiting => "waiting",
             Shown::Unplaced => "unplaced",
             Shown::Paused => "paused",
+            Shown::Done => "done",
         }
     }
 }
@@ -126,16 +133,11 @@ impl TaskQuery {
     pub fn check(&self) -> Result<Filter, ApiError> {
         let state = match given(&self.state) {
             None => None,
-            Some(s) => Some(
-                ["running", "waiting", "unplaced", "paused"]
-                    .into_iter()
-                    .find(|k| *k == s)
-                    .ok_or_else(|| {
-                        ApiError::Invalid(format!(
-                            "unknown state {s:?}: use running, waiting, unplaced or paused"
-                        ))
-                    })?,
-            ),
+            Some(s) => Some(STATES.into_iter().find(|k| *k == s).ok_or_else(|| {
+                ApiError::Invalid(format!(
+                    "unknown state {s:?}: use running, waiting, unplaced, paused or done"
+                ))
+            })?),
         };
         let sort = match given(&self.sort) {
             None => "task",
@@ -305,7 +307,7 @@ pub fn encode(value: &str) -> String {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
-    use tenure_core::runtime::admin::Ownership;
+    use tenure_core::Ownership;
     use tenure_core::{TaskId, WorkerId};
 
     fn task(

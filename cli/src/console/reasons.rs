@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tenure_core::runtime::records::TaskRecord;
+use tenure_core::internals::records::TaskRecord;
 use tenure_core::{Admin, OwnershipChange, OwnershipEvent};
 
 /// How long the reads that explain a release may take.

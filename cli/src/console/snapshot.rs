@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use tenure_core::runtime::admin::ClusterStatus;
+use tenure_core::ClusterStatus;
 use tenure_core::{Admin, SessionState};
 
 use crate::output::schema::millis;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use tenure_core::runtime::admin::TaskStatus;
+use tenure_core::TaskStatus;
 
 use super::hub::Entry;
 
@@ -205,7 +205,7 @@ mod tests {
     use crate::console::hub::{EventJson, Hub};
     use crate::output::schema::{EventDoc, SCHEMA};
     use std::collections::BTreeSet;
-    use tenure_core::runtime::admin::{Ownership, TaskState};
+    use tenure_core::{Ownership, TaskState};
     use tenure_core::{TaskId, WorkerId};
 
     fn event(at_ms: u64, worker: &str, change: &'static str, from: Option<&str>) -> EventJson {

@@ -5,7 +5,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use tenure_core::runtime::admin::{ClusterStatus, TaskState, TaskStatus, WorkerStatus};
+use tenure_core::{ClusterStatus, TaskState, TaskStatus, WorkerStatus};
 use tenure_core::{OwnershipChange, OwnershipEvent};
 
 /// The schema version every JSON document carries in its `schema` field.
@@ -59,6 +59,7 @@ pub fn state_name(state: TaskState) -> &'static str {
         TaskState::Running => "running",
         TaskState::Waiting => "waiting",
         TaskState::Paused => "paused",
+        TaskState::Done => "done",
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use tenure_core::OwnershipEvent;
-use tenure_core::runtime::admin::{ClusterStatus, TaskStatus};
+use tenure_core::{ClusterStatus, TaskStatus};
 
 use crate::duration::human;
 use crate::output::schema::{change_name, millis, state_name};

@@ -9,12 +9,12 @@
 //! - `tree`: every process a command started, found in `/proc`;
 //! - `spawner`: the lasting thread every run is forked from;
 //! - `restart`: the restart backoff and crash-loop policy;
-//! - `observe`: log lines and metrics of the running worker.
+//! - `report`: log lines and metrics of the running worker.
 
 mod child;
 mod deadline;
 mod grace;
-mod observe;
+mod report;
 mod restart;
 pub mod shim;
 mod spawner;
@@ -178,7 +178,7 @@ async fn serve(
         builder = builder.handoff_timeout(timeout);
     }
     let worker = builder.build()?;
-    observe::follow(&worker, store, &admin);
+    report::follow(&worker, store, &admin);
     if let Some(probes) = &probes {
         probes.watch(&worker);
     }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::console::Console;
 use super::http::{Request, Sse};
+use super::suite::keys;
 use super::{Cluster, SESSION, Target, expect_within};
 
 /// Declares one `#[test]` per suite function, run against `$target`.
@@ -34,14 +35,6 @@ macro_rules! console_suite {
 
 /// Generous bound for a change to show (a leader round, a claim, a read).
 const SHOW: Duration = Duration::from_secs(15);
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .unwrap_or_else(|| panic!("not an object: {v}"))
-        .keys()
-        .cloned()
-        .collect()
-}
 
 fn owner_of(c: &Cluster, task: &str) -> Option<String> {
     c.task(task)?["owner"].as_str().map(str::to_owned)

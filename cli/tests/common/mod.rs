@@ -16,6 +16,7 @@ pub mod http;
 pub mod runlog;
 pub mod steady;
 pub mod suite;
+pub mod tree;
 
 use std::fs::File;
 use std::io;

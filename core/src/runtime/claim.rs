@@ -312,6 +312,7 @@ pub async fn release(
 ///
 /// # Errors
 /// [`Error::MalformedRecord`] if it does not decode; store errors.
+#[cfg(feature = "internals")]
 pub async fn read_owner(
     store: &dyn CoordinationStore,
     layout: &Layout,

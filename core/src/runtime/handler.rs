@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -11,8 +12,22 @@ use crate::error::BoxError;
 use crate::ids::{TaskId, WorkerId};
 
 /// What a handler returns: `Ok` when it stopped by itself or after
-/// cancellation, `Err` when it failed (logged, then restarted with backoff
-/// while the worker still owns the task).
+/// cancellation, `Err` when it failed (logged).
+///
+/// A handler has three outcomes:
+///
+/// - **keep running**: it runs until `ctx.cancelled()` fires, then
+///   returns;
+/// - **done**: it calls [`TaskContext::mark_done`] and returns `Ok`: the
+///   task is marked done in the cluster ([`TaskState::Done`](crate::runtime::admin::TaskState::Done)
+///   in the status) and runs nowhere until re-armed
+///   ([`Admin::rearm_task`](crate::Admin::rearm_task)) or updated;
+/// - **failed**: it returns `Err` (a `mark_done` is then ignored).
+///
+/// A handler that ended by itself without being done (`Ok` without
+/// `mark_done`, or `Err`) is restarted while the worker still owns the
+/// task, after a backoff: 100 ms first, doubling up to 30 s, each pause up
+/// to a tenth shorter at random.
 pub type HandlerResult = Result<(), BoxError>;
 
 /// Everything a handler needs to run one task.
@@ -31,6 +46,7 @@ pub struct TaskContext {
     token: u64,
     cancel: CancellationToken,
     deadline: Option<StopDeadline>,
+    done: Arc<AtomicBool>,
 }
 
 /// Computes the instant by which a handler must be gone (see
@@ -66,6 +82,7 @@ impl TaskContext {
             token,
             cancel,
             deadline: None,
+            done: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -125,6 +142,22 @@ impl TaskContext {
         self.deadline.as_ref().and_then(|d| (d.0)())
     }
 
+    /// Declares the task's work done: once the handler returns `Ok`, the
+    /// task is marked done in the cluster and is not restarted, here or
+    /// anywhere, until re-armed ([`Admin::rearm_task`](crate::Admin::rearm_task),
+    /// `tenure tasks rearm`) or updated. The mark is written only while
+    /// this worker still owns the task (fenced by its ownership record);
+    /// a handler that returns `Err` is restarted as a failure instead.
+    /// Clones of this context share the mark.
+    pub fn mark_done(&self) {
+        self.done.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`TaskContext::mark_done`] was called.
+    pub fn is_marked_done(&self) -> bool {
+        self.done.load(Ordering::SeqCst)
+    }
+
     /// The cancellation token itself, to hand to other tasks.
     pub fn cancellation_token(&self) -> CancellationToken {
         self.cancel.clone()
@@ -135,7 +168,9 @@ impl TaskContext {
 /// `Fn(TaskContext) -> impl Future<Output = HandlerResult>`.
 #[async_trait]
 pub trait TaskHandler: Send + Sync + 'static {
-    /// Runs the task until `ctx.cancelled()` fires (or the work is done).
+    /// Runs the task until `ctx.cancelled()` fires, or until the work is
+    /// done ([`TaskContext::mark_done`], then `Ok`), or fails (`Err`): see
+    /// [`HandlerResult`] for what follows each.
     async fn run(&self, ctx: TaskContext) -> HandlerResult;
 }
 

@@ -58,7 +58,7 @@ pub(crate) struct Marks {
 impl Inner {
     /// The health now, read from its sources.
     pub(crate) fn health_now(&self) -> Health {
-        let session = self.store.session_state();
+        let session = self.member.store.session_state();
         let marks = self.health_marks.lock().unwrap_or_else(|p| p.into_inner());
         let registered =
             marks.registered_under.is_some() && marks.registered_under == session.session();
@@ -96,9 +96,9 @@ impl Inner {
 /// change and worker event, and once a heartbeat for what changes without
 /// either (a fence with no handler to stop).
 pub(crate) async fn follow(inner: std::sync::Arc<Inner>, stop: CancellationToken) {
-    let mut session = inner.store.session_events();
-    let mut events = inner.events.subscribe();
-    let mut tick = tokio::time::interval(inner.timing.heartbeat);
+    let mut session = inner.member.store.session_events();
+    let mut events = inner.member.events.subscribe();
+    let mut tick = tokio::time::interval(inner.member.timing.heartbeat);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         inner.publish_health();

@@ -3,16 +3,17 @@
 //!
 //! [`CoordinationStore`]: crate::store::CoordinationStore
 
-pub mod admin;
+pub(crate) mod admin;
 pub mod claim;
-pub mod events;
-pub mod handler;
-pub mod health;
-pub mod layout;
+pub(crate) mod events;
+pub(crate) mod handler;
+pub(crate) mod health;
+pub(crate) mod layout;
 mod leader;
 mod malformed;
+mod member;
 mod owners;
 pub mod records;
-pub mod timing;
+pub(crate) mod timing;
 mod view;
-pub mod worker;
+pub(crate) mod worker;

@@ -53,9 +53,21 @@ pub struct TaskInfo {
 impl TaskInfo {
     /// Whether `worker` may run this task (tags and pinning).
     pub fn eligible(&self, worker: &WorkerInfo) -> bool {
-        self.pinned.as_ref().is_none_or(|p| *p == worker.id)
-            && self.tags.iter().all(|t| worker.tags.contains(t))
+        may_run(self.pinned.as_ref(), &self.tags, &worker.id, &worker.tags)
     }
+}
+
+/// The one eligibility rule: a task pinned to a worker runs only there, and
+/// a task with tags runs only on a worker that has them all. The leader
+/// (through [`TaskInfo::eligible`]) and the worker taking open tasks both
+/// ask this.
+pub(crate) fn may_run(
+    pinned: Option<&WorkerId>,
+    task_tags: &BTreeSet<String>,
+    worker: &WorkerId,
+    worker_tags: &BTreeSet<String>,
+) -> bool {
+    pinned.is_none_or(|p| p == worker) && task_tags.iter().all(|t| worker_tags.contains(t))
 }
 
 /// Everything a strategy may look at. Workers and tasks are sorted by name

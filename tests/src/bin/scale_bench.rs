@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p tenure-tests --bin scale_bench -- \
-//!     --backend memory,zookeeper,etcd --tasks 100,1000 --workers 4 --runs 5
+//!     --backend memory,zookeeper,etcd --tasks 100,1000 --workers 4,20 --runs 5
 //! ```
 //!
 //! For each backend and task count it runs W in-process workers, each with
@@ -78,17 +78,22 @@ async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), Stri
             let mut runs = Vec::new();
             for run in 1..=options.runs {
                 let cluster = format!(
-                    "scale-{}-{}-{}-{run}",
+                    "scale-{}-{}-{}-{}-{}-{run}",
                     std::process::id(),
                     server.name().to_lowercase(),
-                    setup.tasks
+                    setup.tasks,
+                    setup.workers,
+                    setup.session.as_millis()
                 );
                 let result = phases::run_once(&server, setup, &cluster).await;
                 let result = result.map_err(|e| format!("{cluster}: {e}"))?;
                 eprintln!(
-                    "{} {} tasks run {run}: cold start {:?}, takeover {:?}, handback {:?} ({} moved)",
+                    "{} {} tasks × {} workers, {:?} session, run {run} (load {}): cold start {:?}, takeover {:?}, handback {:?} ({} moved)",
                     server.name(),
                     setup.tasks,
+                    setup.workers,
+                    setup.session,
+                    load(),
                     result.cold.took,
                     result.takeover.took,
                     result.handback.took,
@@ -106,6 +111,15 @@ async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), Stri
         servers.push(server.describe());
     }
     Ok((measured, servers))
+}
+
+/// The load averages over 1, 5 and 15 minutes, from `/proc/loadavg`.
+fn load() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The CPU, its cores and the kernel, from `/proc`.
@@ -151,11 +165,12 @@ fn main() -> ExitCode {
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     println!("scale_bench {} ({build} build)", argv.join(" "));
-    println!("machine: {}", machine());
+    println!("machine: {} (load at the end: {})", machine(), load());
     for s in servers {
         println!("{s}");
     }
     println!("\n{}", report::times_table(&measured));
     println!("{}", report::requests_table(&measured));
+    println!("{}", report::folders_table(&measured));
     ExitCode::SUCCESS
 }

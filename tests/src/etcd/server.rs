@@ -19,6 +19,7 @@ use std::time::Duration;
 use crate::server_util::{
     RestartableProcess, free_port, require_program, scratch_dir, tcp_request,
 };
+use crate::tls::TestPki;
 
 /// The shortest lease TTL the servers grant (1.5 × the election timeout,
 /// rounded up to whole seconds).
@@ -34,6 +35,14 @@ struct Ports {
     peer: u16,
 }
 
+/// The TLS side of a member started with [`EtcdServer::start_tls`].
+#[derive(Clone, Debug)]
+struct SecurePort {
+    port: u16,
+    /// `--cert-file`, `--key-file`, `--trusted-ca-file`.
+    files: [PathBuf; 3],
+}
+
 /// One etcd member with its own data directory; stopping it keeps the
 /// data, so it can start again where it was.
 #[derive(Debug)]
@@ -42,6 +51,7 @@ pub struct EtcdServer {
     dir: tempfile::TempDir,
     ports: Ports,
     initial_cluster: String,
+    secure: Option<SecurePort>,
     process: RestartableProcess,
 }
 
@@ -68,6 +78,41 @@ impl EtcdServer {
         server
     }
 
+    /// Starts a private single-member server that also serves TLS on a
+    /// second client port ([`secure_endpoint`](Self::secure_endpoint)) with
+    /// `pki`'s server certificate, requiring client certificates signed by
+    /// `pki`'s CA (`--client-cert-auth`). The plain port stays open for the
+    /// harness's health checks and admin client.
+    pub fn start_tls(pki: &TestPki) -> EtcdServer {
+        let ports = Ports {
+            client: free_port(),
+            peer: free_port(),
+        };
+        let cluster = format!("e1=http://127.0.0.1:{}", ports.peer);
+        let mut server = EtcdServer::configure("e1", ports, cluster);
+        let server_cert = pki.server();
+        server.secure = Some(SecurePort {
+            port: free_port(),
+            files: [
+                server_cert.cert.clone(),
+                server_cert.key.clone(),
+                pki.ca_file().to_path_buf(),
+            ],
+        });
+        server.start_again();
+        server
+    }
+
+    /// `https://127.0.0.1:port`, for a server started with
+    /// [`start_tls`](Self::start_tls).
+    pub fn secure_endpoint(&self) -> String {
+        let secure = self
+            .secure
+            .as_ref()
+            .expect("started with EtcdServer::start_tls");
+        format!("https://127.0.0.1:{}", secure.port)
+    }
+
     fn configure(member: &str, ports: Ports, initial_cluster: String) -> EtcdServer {
         let dir = scratch_dir(&format!("etcd-{member}"));
         let name = format!("etcd member {member} on port {}", ports.client);
@@ -77,6 +122,7 @@ impl EtcdServer {
             dir,
             ports,
             initial_cluster,
+            secure: None,
             process,
         }
     }
@@ -85,13 +131,26 @@ impl EtcdServer {
         let etcd = require_program("etcd", "etcd (package etcd-server)");
         let client = format!("http://127.0.0.1:{}", self.ports.client);
         let peer = format!("http://127.0.0.1:{}", self.ports.peer);
+        let mut listen = client.clone();
         let mut command = Command::new(etcd);
+        if let Some(secure) = &self.secure {
+            listen.push_str(&format!(",https://127.0.0.1:{}", secure.port));
+            let [cert, key, ca] = &secure.files;
+            command
+                .arg("--cert-file")
+                .arg(cert)
+                .arg("--key-file")
+                .arg(key)
+                .arg("--trusted-ca-file")
+                .arg(ca)
+                .arg("--client-cert-auth");
+        }
         command
             .arg("--name")
             .arg(&self.member)
             .arg("--data-dir")
             .arg(self.dir.path().join("data"))
-            .args(["--listen-client-urls", &client])
+            .args(["--listen-client-urls", &listen])
             .args(["--advertise-client-urls", &client])
             .args(["--listen-peer-urls", &peer])
             .args(["--initial-advertise-peer-urls", &peer])

@@ -94,8 +94,16 @@ impl Fleet {
             .args(["--backend", self.spec.backend.name()])
             .args(["--connect", connect])
             .args(["--cluster", &self.spec.cluster])
+            .env_remove("TENURE_ZK_TICK_TIME")
             .env_remove("TENURE_USER")
             .env_remove("TENURE_PASSWORD");
+        if self.spec.backend == StoreKind::Zookeeper {
+            // The test servers' tick: without it a 1 s session leaves no
+            // room for a grace, and `tenure worker` refuses it.
+            command
+                .arg("--zk-tick-time")
+                .arg(format!("{}ms", crate::zookeeper::TICK.as_millis()));
+        }
         command
     }
 

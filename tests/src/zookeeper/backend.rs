@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tenure_core::{Error, Result, SessionState};
 use tenure_zookeeper::zookeeper_client as zk;
-use tenure_zookeeper::{ZkConfig, ZkStore};
+use tenure_zookeeper::{TlsConfig, ZkConfig, ZkStore};
 
 use super::server::{MIN_SESSION_TIMEOUT, ZkServer};
 use crate::backend::{Backend, Capabilities, ClientControl, TestClient};
@@ -26,6 +26,9 @@ const EXPIRE_LIMIT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct ZkBackend {
     upstream: SocketAddr,
+    /// The secure client port clients go to instead, and their TLS
+    /// settings; fault controls still use the plain port.
+    tls: Option<(SocketAddr, TlsConfig)>,
 }
 
 impl ZkBackend {
@@ -40,7 +43,20 @@ impl ZkBackend {
 
     /// A backend over the server at `upstream`.
     pub fn on(upstream: SocketAddr) -> ZkBackend {
-        ZkBackend { upstream }
+        ZkBackend {
+            upstream,
+            tls: None,
+        }
+    }
+
+    /// A backend over `server` (started with
+    /// [`ZkServer::start_tls`]) whose clients connect to its secure client
+    /// port with `tls`.
+    pub fn over_tls(server: &ZkServer, tls: TlsConfig) -> ZkBackend {
+        ZkBackend {
+            upstream: server.addr(),
+            tls: Some((server.secure_addr(), tls)),
+        }
     }
 
     /// The server's address.
@@ -55,7 +71,8 @@ impl ZkBackend {
     /// As [`ZkStore::connect`]; a proxy that cannot bind is a
     /// [`Error::Backend`].
     pub async fn connect_with(&self, config: ZkConfig) -> Result<(ZkStore, Proxy)> {
-        let proxy = Proxy::start(self.upstream)
+        let target = self.tls.as_ref().map_or(self.upstream, |(at, _)| *at);
+        let proxy = Proxy::start(target)
             .await
             .map_err(|e| Error::backend("zookeeper", "starting the test proxy", e))?;
         let store = config
@@ -83,11 +100,16 @@ impl ZkBackend {
     }
 
     /// The default configuration of test clients: this server, the given
-    /// session timeout, [`CONNECT_TIMEOUT`].
+    /// session timeout, [`CONNECT_TIMEOUT`], and TLS for a backend made
+    /// with [`over_tls`](Self::over_tls).
     pub fn config(&self, session_timeout: Duration) -> ZkConfig {
-        ZkConfig::new(self.upstream.to_string())
+        let config = ZkConfig::new(self.upstream.to_string())
             .with_session_timeout(session_timeout)
-            .with_connect_timeout(CONNECT_TIMEOUT)
+            .with_connect_timeout(CONNECT_TIMEOUT);
+        match &self.tls {
+            Some((_, tls)) => config.with_tls(tls.clone()),
+            None => config,
+        }
     }
 }
 

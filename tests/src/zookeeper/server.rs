@@ -6,7 +6,8 @@
 //! `tickTime=200`, `minSessionTimeout=400` (so sub-second sessions work),
 //! `-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1`, a WARN-level
 //! console log appended to `server.log` in the server's scratch directory,
-//! on a free 127.0.0.1 port. They die with the test binary (see
+//! on a free 127.0.0.1 port (the classpath also has the Netty jars that the
+//! TLS servers of [`ZkServer::start_tls`] need). They die with the test binary (see
 //! [`server_util`](crate::server_util)).
 
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use crate::server_util::{
     RestartableProcess, free_port, require_file, require_program, scratch_dir, tcp_request,
 };
+use crate::tls::TestPki;
 
 /// The server's tick.
 pub const TICK: Duration = Duration::from_millis(200);
@@ -99,6 +101,7 @@ impl Default for ZkTiming {
 pub struct ZkServer {
     dir: tempfile::TempDir,
     port: u16,
+    secure_port: Option<u16>,
     process: RestartableProcess,
 }
 
@@ -118,6 +121,40 @@ impl ZkServer {
         let server = ZkServer::configure("zk", &ZkTiming::default(), None);
         server.start_again();
         server
+    }
+
+    /// Starts a private standalone server that also serves TLS on a
+    /// secure client port ([`secure_addr`](Self::secure_addr)),
+    /// with `pki`'s server certificate, requiring client certificates
+    /// signed by `pki`'s CA. The plain port stays open for the
+    /// four-letter words the harness uses.
+    pub fn start_tls(pki: &TestPki) -> ZkServer {
+        let mut server = ZkServer::configure("zk-tls", &ZkTiming::default(), None);
+        let secure = free_port();
+        let keystore = pki.server_key_and_cert();
+        let lines = format!(
+            "secureClientPort={secure}\n\
+             serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
+             ssl.keyStore.location={keystore}\nssl.keyStore.type=PEM\n\
+             ssl.trustStore.location={ca}\nssl.trustStore.type=PEM\n\
+             ssl.clientAuth=need\n",
+            keystore = keystore.display(),
+            ca = pki.ca_file().display(),
+        );
+        let cfg = server.dir.path().join("zoo.cfg");
+        let mut text = std::fs::read_to_string(&cfg).unwrap();
+        text.push_str(&lines);
+        std::fs::write(&cfg, text).unwrap();
+        server.secure_port = Some(secure);
+        server.start_again();
+        server
+    }
+
+    /// The secure client address, for a server started with
+    /// [`start_tls`](Self::start_tls).
+    pub fn secure_addr(&self) -> SocketAddr {
+        let port = self.secure_port.expect("started with ZkServer::start_tls");
+        SocketAddr::from(([127, 0, 0, 1], port))
     }
 
     /// Writes the data directory and `zoo.cfg` of a server; `member`
@@ -156,7 +193,12 @@ impl ZkServer {
             None => format!("ZooKeeper on port {port}"),
         };
         let process = RestartableProcess::new(name, dir.path().join("server.log"));
-        ZkServer { dir, port, process }
+        ZkServer {
+            dir,
+            port,
+            secure_port: None,
+            process,
+        }
     }
 
     fn command(&self) -> Command {
@@ -172,7 +214,8 @@ impl ZkServer {
                 "-Dzookeeper.root.logger=WARN,CONSOLE",
                 "-cp",
                 "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:\
-                 /usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar",
+                 /usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:\
+                 /usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar",
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain",
             ])
             .arg(self.dir.path().join("zoo.cfg"));

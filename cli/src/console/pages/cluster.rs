@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::{ok, refused};
 use crate::console::html::{Nav, escape, page, problem_text, state_marker};
-use crate::console::query::{Filter, Shown, TaskQuery};
+use crate::console::query::{Filter, STATES, Shown, TaskQuery};
 use crate::console::snapshot::View;
 use crate::console::state::{Console, Shared};
 use crate::output::schema::TaskJson;
@@ -61,7 +61,7 @@ pub async fn rows_handler(
 fn filter_form(f: &Filter) -> String {
     let value = |v: &Option<String>| escape(v.as_deref().unwrap_or(""));
     let mut states = String::from(r#"<option value="">any state</option>"#);
-    for s in ["running", "waiting", "unplaced", "paused"] {
+    for s in STATES {
         let selected = if f.state == Some(s) { " selected" } else { "" };
         let _ = write!(states, r#"<option{selected}>{s}</option>"#);
     }

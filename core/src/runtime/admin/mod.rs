@@ -3,9 +3,10 @@
 //!
 //! Every change of a task is one atomic multi that also rewrites the `tasks`
 //! folder node by compare-and-set (counting the change and naming the task,
-//! [`TasksRecord`]), so the leader notices any change with one watch and
+//! [`ChangeLog`]), so the leader notices any change with one watch and
 //! reads only the tasks that changed.
 
+mod done;
 mod events;
 mod spec;
 mod status;
@@ -15,7 +16,7 @@ use std::future::Future;
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{Record, TaskRecord, TasksRecord};
+use crate::runtime::records::{ChangeLog, Record, TaskRecord};
 use crate::store::{CreateMode, DynStore, Op, Path, StoreExt, Version};
 
 pub use spec::TaskSpec;
@@ -44,6 +45,26 @@ impl Admin {
         Self::at(store, Layout::new(cluster)?).await
     }
 
+    /// An admin handle for `cluster` if it exists, writing nothing: for
+    /// read-only uses (status, listings, watching), which then work with
+    /// read-only credentials and leave no trace of a mistyped name.
+    ///
+    /// # Errors
+    /// [`Error::UnknownCluster`] if any of the cluster's folders is
+    /// missing; [`Error::InvalidName`] for a bad cluster name; store
+    /// errors.
+    pub async fn existing(store: DynStore, cluster: &str) -> Result<Self> {
+        let layout = Layout::new(cluster)?;
+        for path in layout.skeleton() {
+            if store.get(path).await?.is_none() {
+                return Err(Error::UnknownCluster {
+                    path: layout.root().to_string(),
+                });
+            }
+        }
+        Ok(Admin { store, layout })
+    }
+
     /// An admin handle for a cluster kept at `layout`.
     ///
     /// # Errors
@@ -53,6 +74,12 @@ impl Admin {
             store.create_all(path).await?;
         }
         Ok(Admin { store, layout })
+    }
+
+    /// An admin handle of a cluster the caller knows exists (a worker's),
+    /// writing nothing.
+    pub(crate) fn of(store: DynStore, layout: Layout) -> Self {
+        Admin { store, layout }
     }
 
     /// An admin handle for the cluster at `root`.
@@ -99,7 +126,7 @@ impl Admin {
         let node = self.store.get(path).await?.ok_or_else(|| Error::NotFound {
             path: path.to_string(),
         })?;
-        let mut record = TasksRecord::decode(path, &node.data)?;
+        let mut record = ChangeLog::decode(path, &node.data)?;
         record.note(task.clone());
         Ok(Op::Set {
             path: path.clone(),

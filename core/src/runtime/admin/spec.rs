@@ -95,6 +95,7 @@ impl TaskSpec {
             payload: None,
             payload_base64: None,
             paused,
+            done: false,
             weight: self.weight.max(1),
             tags: self.tags.clone(),
             pinned: self.pinned.clone(),

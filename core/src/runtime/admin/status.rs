@@ -31,6 +31,10 @@ pub enum TaskState {
     Waiting,
     /// Paused; a worker may still be stopping it.
     Paused,
+    /// Done: its handler finished the work; it runs nowhere until
+    /// re-armed ([`Admin::rearm_task`](crate::Admin::rearm_task)) or
+    /// updated.
+    Done,
 }
 
 /// A task and where it runs.
@@ -204,6 +208,8 @@ impl Admin {
                 let owner = owners.get(&id).cloned();
                 let state = if rec.paused {
                     TaskState::Paused
+                } else if rec.done {
+                    TaskState::Done
                 } else if owner.is_some() {
                     TaskState::Running
                 } else {

@@ -14,6 +14,7 @@
 mod ages;
 mod plan;
 mod publish;
+mod settle;
 mod tasks;
 
 use std::sync::Arc;
@@ -25,14 +26,21 @@ use tracing::{debug, info};
 use crate::error::{Error, Result};
 use crate::runtime::events::{WorkerEvent, WorkerEventKind};
 use crate::runtime::malformed::Malformed;
+use crate::runtime::member::Member;
 use crate::runtime::records::{LeaderRecord, Record, decode_term};
-use crate::runtime::worker::{Inner, retry_pause};
 use crate::store::{CreateMode, SessionId, SessionState, Version};
+use crate::strategy::Strategy;
 
 use plan::LeaderState;
 
-pub(crate) async fn campaign(inner: Arc<Inner>, stop: CancellationToken) {
-    let mut events = inner.store.session_events();
+/// Campaigns for leadership as `member` until `stop`, leading with
+/// `strategy` whenever elected.
+pub(crate) async fn campaign(
+    member: Arc<Member>,
+    strategy: Arc<dyn Strategy>,
+    stop: CancellationToken,
+) {
+    let mut events = member.store.session_events();
     while !stop.is_cancelled() {
         let state = *events.borrow_and_update();
         let session = match state {
@@ -46,7 +54,7 @@ pub(crate) async fn campaign(inner: Arc<Inner>, stop: CancellationToken) {
                 continue;
             }
         };
-        if let Err(e) = elect(&inner, session, &stop).await {
+        if let Err(e) = elect(&member, &strategy, session, &stop).await {
             debug!(error = %e, "election attempt failed; retrying");
             tokio::select! {
                 _ = stop.cancelled() => return,
@@ -60,11 +68,16 @@ pub(crate) async fn campaign(inner: Arc<Inner>, stop: CancellationToken) {
 /// another session holds it, wait for it to change (or the session to
 /// change, or the slow re-read timer in case the watch event was lost) and
 /// return; when it is absent, create it and lead.
-async fn elect(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) -> Result<()> {
-    let path = inner.layout.leader();
-    let mut events = inner.store.session_events();
+async fn elect(
+    member: &Member,
+    strategy: &Arc<dyn Strategy>,
+    session: SessionId,
+    stop: &CancellationToken,
+) -> Result<()> {
+    let path = member.layout.leader();
+    let mut events = member.store.session_events();
     events.borrow_and_update();
-    let (node, watch) = inner.store.get_and_watch(path).await?;
+    let (node, watch) = member.store.get_and_watch(path).await?;
     match node {
         Some(n) if n.ephemeral_owner == Some(session) => {}
         Some(_) => {
@@ -72,17 +85,17 @@ async fn elect(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken)
                 _ = stop.cancelled() => {}
                 _ = watch => {}
                 _ = events.changed() => {}
-                _ = tokio::time::sleep(inner.timing.leader_resync) => {}
+                _ = tokio::time::sleep(member.timing.leader_resync) => {}
             }
             return Ok(());
         }
         None => {
             let record = LeaderRecord {
-                worker: inner.id.clone(),
+                worker: member.id.clone(),
                 session: session.0,
                 term: 0,
             };
-            match inner
+            match member
                 .store
                 .create(path, &record.encode()?, CreateMode::Ephemeral(session))
                 .await
@@ -94,24 +107,24 @@ async fn elect(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken)
             }
         }
     }
-    let result = lead(inner, session, stop).await;
-    resign(inner, session).await;
+    let result = lead(member, strategy, session, stop).await;
+    resign(member, session).await;
     result
 }
 
-async fn resign(inner: &Inner, session: SessionId) {
-    let path = inner.layout.leader();
-    if let Ok(Some(n)) = inner.store.get(path).await
+async fn resign(member: &Member, session: SessionId) {
+    let path = member.layout.leader();
+    if let Ok(Some(n)) = member.store.get(path).await
         && n.ephemeral_owner == Some(session)
     {
-        let _ = inner.store.delete(path, Some(n.version)).await;
+        let _ = member.store.delete(path, Some(n.version)).await;
     }
 }
 
 /// Starts the next term: the term counter moves by compare-and-set.
-async fn next_term(inner: &Inner) -> Result<(u64, Version)> {
-    let term_path = inner.layout.term();
-    let node = inner
+async fn next_term(member: &Member) -> Result<(u64, Version)> {
+    let term_path = member.layout.term();
+    let node = member
         .store
         .get(term_path)
         .await?
@@ -125,65 +138,74 @@ async fn next_term(inner: &Inner) -> Result<(u64, Version)> {
             record: crate::runtime::records::TERM,
             problem: "the term is at the largest number: no next term exists".into(),
         })?;
-    let term_version = inner
+    let term_version = member
         .store
         .set(term_path, term.to_string().as_bytes(), Some(node.version))
         .await?;
     Ok((term, term_version))
 }
 
-async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) -> Result<()> {
-    let term_path = inner.layout.term();
-    let mut events = inner.store.session_events();
+async fn lead(
+    member: &Member,
+    strategy: &Arc<dyn Strategy>,
+    session: SessionId,
+    stop: &CancellationToken,
+) -> Result<()> {
+    let term_path = member.layout.term();
+    let mut events = member.store.session_events();
     events.borrow_and_update();
     let mut told = Malformed::default();
     let (term, term_version) = loop {
-        match next_term(inner).await {
+        match next_term(member).await {
             Ok(next) => break next,
-            Err(e) if told.report(&inner.events, &e) => {
+            Err(e) if told.report(&member.events, &e) => {
                 tokio::select! {
                     _ = stop.cancelled() => return Ok(()),
                     _ = events.changed() => return Ok(()),
-                    _ = tokio::time::sleep(inner.timing.heartbeat) => {}
+                    _ = tokio::time::sleep(member.timing.heartbeat) => {}
                 }
             }
             Err(e) => return Err(e),
         }
     };
     let record = LeaderRecord {
-        worker: inner.id.clone(),
+        worker: member.id.clone(),
         session: session.0,
         term,
     };
-    inner
+    member
         .store
-        .set(inner.layout.leader(), &record.encode()?, None)
+        .set(member.layout.leader(), &record.encode()?, None)
         .await?;
     info!(term, "leading");
-    let _ = inner
+    let _ = member
         .events
         .send(WorkerEvent::now(WorkerEventKind::Leading { term }));
-    let _lost = LeadershipEnds { inner, term };
-    let mut state = LeaderState::new(term, term_version, inner.timing.leader_resync);
-    let mut failures = 0u32;
+    let _lost = LeadershipEnds { member, term };
+    let mut state = LeaderState::new(
+        term,
+        term_version,
+        member.timing.leader_resync,
+        strategy.clone(),
+    );
+    let mut backoff = crate::backoff::requests(Duration::from_secs(1), member.id.as_str());
     loop {
-        if stop.is_cancelled() || inner.store.session_state() != SessionState::Connected(session) {
+        if stop.is_cancelled() || member.store.session_state() != SessionState::Connected(session) {
             return Ok(());
         }
         let began = tokio::time::Instant::now();
-        let round = state.round(inner).await;
+        let round = state.round(member).await;
         crate::metrics::leader_round(round.is_ok(), began.elapsed());
         match round {
-            Ok(()) => failures = 0,
+            Ok(()) => backoff.reset(),
             Err(Error::VersionConflict { path }) if path == term_path.as_str() => {
                 info!(term, "deposed: a newer leader exists");
                 return Ok(());
             }
             Err(e) => {
-                failures = failures.saturating_add(1);
                 debug!(error = %e, "leader round failed; retrying");
                 state.invalidate();
-                let pause = retry_pause(failures, Duration::from_secs(1));
+                let pause = backoff.next_pause();
                 tokio::select! {
                     _ = stop.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(pause) => {}
@@ -197,14 +219,14 @@ async fn lead(inner: &Arc<Inner>, session: SessionId, stop: &CancellationToken) 
             _ = events.changed() => {}
             _ = state.changed() => {}
         }
-        tokio::time::sleep(inner.timing.debounce).await;
+        tokio::time::sleep(member.timing.debounce).await;
     }
 }
 
 /// Tells [`WorkerEventKind::LeadershipLost`] when a term this worker led
 /// ends, however `lead` returns (or is dropped).
 struct LeadershipEnds<'a> {
-    inner: &'a Inner,
+    member: &'a Member,
     term: u64,
 }
 
@@ -213,7 +235,7 @@ impl Drop for LeadershipEnds<'_> {
         let term = self.term;
         info!(term, "no longer leading");
         let _ = self
-            .inner
+            .member
             .events
             .send(WorkerEvent::now(WorkerEventKind::LeadershipLost { term }));
     }

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -20,14 +21,15 @@ use tracing::debug;
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
+use crate::runtime::leader::settle::JoinSettle;
 use crate::runtime::leader::tasks::TaskView;
 use crate::runtime::malformed::Malformed;
+use crate::runtime::member::Member;
 use crate::runtime::owners::OwnerView;
 use crate::runtime::records::{OpenRecord, Revision, TargetRecord, WorkerRecord};
 use crate::runtime::view::{self, Listing};
-use crate::runtime::worker::Inner;
 use crate::store::Version;
-use crate::strategy::{Assignment, StrategyInput, TaskInfo, WorkerInfo};
+use crate::strategy::{Assignment, Strategy, StrategyInput, TaskInfo, WorkerInfo};
 
 /// The targets in the store: `None` for one that does not decode (it is
 /// written again at the next publish).
@@ -44,6 +46,8 @@ pub(super) struct LeaderState {
     /// The ownership records; refreshed by what changed when a watch fired.
     owners: Option<OwnerView>,
     pub ages: Ages,
+    /// Holds the first placement of a cold start until the joins settle.
+    settle: JoinSettle,
     /// What is in the store now: `None` until read after election.
     pub published: Option<Published>,
     /// The open list in the store: `None` until read, `Some(None)` if it
@@ -59,10 +63,17 @@ pub(super) struct LeaderState {
     /// (heals a lost watch event).
     resync_every: Duration,
     resync_at: Option<Instant>,
+    /// Computes the targets.
+    strategy: Arc<dyn Strategy>,
 }
 
 impl LeaderState {
-    pub fn new(term: u64, term_version: Version, resync_every: Duration) -> Self {
+    pub fn new(
+        term: u64,
+        term_version: Version,
+        resync_every: Duration,
+        strategy: Arc<dyn Strategy>,
+    ) -> Self {
         LeaderState {
             term,
             term_version,
@@ -70,6 +81,7 @@ impl LeaderState {
             tasks: None,
             owners: None,
             ages: Ages::default(),
+            settle: JoinSettle::new(),
             published: None,
             published_open: None,
             published_malformed: Vec::new(),
@@ -77,6 +89,7 @@ impl LeaderState {
             recheck_at: None,
             resync_every,
             resync_at: None,
+            strategy,
         }
     }
 
@@ -124,9 +137,9 @@ impl LeaderState {
     }
 
     /// Re-reads stale inputs, computes the target, publishes what changed.
-    pub async fn round(&mut self, inner: &Inner) -> Result<()> {
-        let store = &*inner.store;
-        let layout = &inner.layout;
+    pub async fn round(&mut self, member: &Member) -> Result<()> {
+        let store = &*member.store;
+        let layout = &member.layout;
         if self.resync_at.is_none_or(|at| Instant::now() >= at) {
             // Everything, the published targets included: a target
             // changed by hand is written again.
@@ -150,14 +163,14 @@ impl LeaderState {
                 debug!(read, "ownership records refreshed");
             }
         }
-        self.load_published(inner).await?;
+        self.load_published(member).await?;
         let (Some(workers), Some(task_view), Some(owners)) =
             (&self.workers, &self.tasks, &self.owners)
         else {
             return Ok(());
         };
         self.told.report_all(
-            &inner.events,
+            &member.events,
             workers
                 .malformed
                 .values()
@@ -188,9 +201,22 @@ impl LeaderState {
                 age: ages.get(id).copied().unwrap_or_default(),
             })
             .collect();
+        let live_ids: Vec<WorkerId> = live.iter().map(|w| w.id.clone()).collect();
+        if let Some(at) = self.settle.hold(
+            &live_ids,
+            !owners.records.is_empty() || !owners.malformed.is_empty(),
+            now,
+        ) {
+            debug!(
+                workers = live_ids.len(),
+                "first placement held until the joins settle"
+            );
+            self.recheck_at = Some(at);
+            return Ok(());
+        }
         let task_infos: Vec<TaskInfo> = tasks
             .iter()
-            .filter(|(id, (rec, _))| !rec.paused && !frozen.contains(*id))
+            .filter(|(id, (rec, _))| !rec.paused && !rec.done && !frozen.contains(*id))
             .map(|(id, (rec, _))| TaskInfo {
                 id: id.clone(),
                 weight: rec.weight.max(1),
@@ -209,14 +235,13 @@ impl LeaderState {
             tasks: &task_infos,
             current: &current,
         };
-        let target = inner.strategy.assign(&input);
+        let target = self.strategy.assign(&input);
         self.recheck_at = target.recheck_after.map(|d| now + d);
         let revisions: BTreeMap<TaskId, Revision> = tasks
             .iter()
             .map(|(id, (_, node))| (id.clone(), Revision::of(node)))
             .collect();
-        let live_ids: Vec<WorkerId> = live.into_iter().map(|w| w.id).collect();
-        self.publish(inner, &live_ids, &target, &task_infos, &revisions, &frozen)
+        self.publish(member, &live_ids, &target, &task_infos, &revisions, &frozen)
             .await
     }
 }

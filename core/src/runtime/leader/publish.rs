@@ -8,24 +8,24 @@ use tracing::debug;
 use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::plan::LeaderState;
+use crate::runtime::member::Member;
 use crate::runtime::records::{OpenRecord, OpenTask, Record, Revision, TargetRecord};
 use crate::runtime::view;
-use crate::runtime::worker::Inner;
 use crate::store::{CreateMode, Op, Path};
 use crate::strategy::{Target, TaskInfo};
 
 impl LeaderState {
     pub(super) async fn publish(
         &mut self,
-        inner: &Inner,
+        member: &Member,
         live: &[WorkerId],
         target: &Target,
         tasks: &[TaskInfo],
         revisions: &BTreeMap<TaskId, Revision>,
         frozen: &BTreeSet<TaskId>,
     ) -> Result<()> {
-        let layout = &inner.layout;
-        self.load_published(inner).await?;
+        let layout = &member.layout;
+        self.load_published(member).await?;
         let mut wanted: BTreeMap<WorkerId, TargetRecord> = live
             .iter()
             .map(|w| {
@@ -61,7 +61,7 @@ impl LeaderState {
         // released by A while B already waits for it.
         for (worker, old) in &published {
             if !wanted.contains_key(worker) {
-                self.write(inner, &layout.target(worker), None, true)
+                self.write(member, &layout.target(worker), None, true)
                     .await?;
                 if let Some(p) = &mut self.published {
                     p.remove(worker);
@@ -80,7 +80,7 @@ impl LeaderState {
                 continue;
             }
             let data = rec.encode()?;
-            self.write(inner, &layout.target(&worker), Some(data), old.is_some())
+            self.write(member, &layout.target(&worker), Some(data), old.is_some())
                 .await?;
             if let Some(p) = &mut self.published {
                 p.insert(worker, Some(rec));
@@ -116,7 +116,7 @@ impl LeaderState {
                 .collect(),
         };
         if old_open.is_none_or(|o| o.tasks != open.tasks) {
-            self.write(inner, layout.open(), Some(open.encode()?), true)
+            self.write(member, layout.open(), Some(open.encode()?), true)
                 .await?;
             self.published_open = Some(Some(open));
         }
@@ -127,9 +127,9 @@ impl LeaderState {
 
     /// Reads the published targets and open list once after election (or
     /// after an error).
-    pub(super) async fn load_published(&mut self, inner: &Inner) -> Result<()> {
-        let store = &*inner.store;
-        let layout = &inner.layout;
+    pub(super) async fn load_published(&mut self, member: &Member) -> Result<()> {
+        let store = &*member.store;
+        let layout = &member.layout;
         if self.published.is_none() {
             let existing = view::targets(store, layout).await?;
             self.published_malformed.clear();
@@ -164,13 +164,13 @@ impl LeaderState {
     /// delete it when `data` is `None`.
     async fn write(
         &self,
-        inner: &Inner,
+        member: &Member,
         path: &Path,
         data: Option<Vec<u8>>,
         exists: bool,
     ) -> Result<()> {
         let check = Op::Check {
-            path: inner.layout.term().clone(),
+            path: member.layout.term().clone(),
             version: Some(self.term_version),
         };
         let op = match (data, exists) {
@@ -189,7 +189,7 @@ impl LeaderState {
                 mode: CreateMode::Persistent,
             },
         };
-        match inner.store.multi(&[check, op]).await {
+        match member.store.multi(&[check, op]).await {
             Ok(_) => Ok(()),
             Err(crate::Error::NotFound { path: p }) if p == path.as_str() => Ok(()),
             Err(e) => Err(e),

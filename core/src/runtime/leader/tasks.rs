@@ -2,7 +2,7 @@
 //! folder node and by reading only the tasks that changed.
 //!
 //! Every admin change rewrites the folder node in the same multi as the
-//! task, counting the change and naming the task ([`TasksRecord`]). When
+//! task, counting the change and naming the task ([`ChangeLog`]). When
 //! the watch fires, the leader reads the folder node (re-arming the watch)
 //! and then only the tasks named since the count it last saw; if the record
 //! cannot prove which tasks changed (too many changes since, the count went
@@ -23,7 +23,7 @@ use std::task::{Context, Poll};
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
-use crate::runtime::records::{Record, TaskRecord, TasksRecord};
+use crate::runtime::records::{ChangeLog, Record, TaskRecord};
 use crate::runtime::view::{self, Records};
 use crate::store::{CoordinationStore, Node, Version, Watch};
 
@@ -166,8 +166,8 @@ async fn folder(store: &dyn CoordinationStore, layout: &Layout) -> Result<(Node,
 }
 
 /// The change log, empty for none yet (then the tasks are read in full).
-fn node_record(layout: &Layout, node: &Node) -> Result<TasksRecord> {
-    TasksRecord::decode(layout.tasks(), &node.data)
+fn node_record(layout: &Layout, node: &Node) -> Result<ChangeLog> {
+    ChangeLog::decode(layout.tasks(), &node.data)
 }
 
 fn count(layout: &Layout, node: &Node) -> Option<u64> {

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::store::{Incarnation, Node, Version};
 
-pub use codec::{EPOCH, Record, TERM, decode_epoch, decode_term, next_token};
+#[cfg(feature = "internals")]
+pub use codec::{EPOCH, decode_epoch};
+pub use codec::{Record, TERM, decode_term, next_token};
 
 /// A task as stored under `tasks/<task>`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +29,11 @@ pub struct TaskRecord {
     /// Whether the task is paused (runs nowhere).
     #[serde(default)]
     pub paused: bool,
+    /// Whether the task is done: its handler finished the work (see
+    /// [`TaskContext::mark_done`](crate::TaskContext::mark_done)), so it
+    /// runs nowhere until re-armed or updated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
     /// The task's weight, at least 1.
     #[serde(default = "one")]
     pub weight: u32,
@@ -196,16 +203,16 @@ impl Record for TargetRecord {
 /// task, so the leader (watching this one node) reads only the tasks that
 /// changed since its last read. Empty data (older admins) means "unknown".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TasksRecord {
+pub struct ChangeLog {
     /// How many changes were counted so far.
     pub changes: u64,
     /// The tasks of the last changes, oldest first: the last one is change
-    /// number `changes`. At most [`TasksRecord::RECENT`].
+    /// number `changes`. At most [`ChangeLog::RECENT`].
     #[serde(default)]
     pub recent: Vec<TaskId>,
 }
 
-impl Record for TasksRecord {
+impl Record for ChangeLog {
     const KIND: &'static str = "tasks change log";
 
     /// Empty before the first change through the admin API.
@@ -214,7 +221,7 @@ impl Record for TasksRecord {
     }
 }
 
-impl TasksRecord {
+impl ChangeLog {
     /// How many recent changes are kept.
     pub const RECENT: usize = 64;
 
@@ -301,7 +308,7 @@ mod tests {
 
     #[test]
     fn the_tasks_record_names_recent_changes_and_admits_when_it_cannot() {
-        let mut r = TasksRecord::default();
+        let mut r = ChangeLog::default();
         r.note(t("A"));
         r.note(t("B"));
         assert_eq!(r.changed_since(0), Some(&[t("A"), t("B")][..]));
@@ -309,10 +316,10 @@ mod tests {
         assert_eq!(r.changed_since(2), Some(&[][..]));
         // The count went back (a rewrite by an older admin, say).
         assert_eq!(r.changed_since(3), None);
-        for _ in 0..TasksRecord::RECENT {
+        for _ in 0..ChangeLog::RECENT {
             r.note(t("C"));
         }
-        assert_eq!(r.recent.len(), TasksRecord::RECENT);
+        assert_eq!(r.recent.len(), ChangeLog::RECENT);
         assert_eq!(r.changed_since(1), None);
         assert_eq!(r.changed_since(2).map(<[TaskId]>::len), Some(64));
     }

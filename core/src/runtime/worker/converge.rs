@@ -25,15 +25,16 @@ use crate::runtime::events::StopReason;
 use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
+use crate::strategy::may_run;
 
 impl Reconciler {
     /// Re-reads the target and the open list if their watches fired.
     pub(super) async fn refresh_wanted(&mut self, session: SessionId) -> Result<()> {
         let inner = self.inner.clone();
         if self.target_watch.is_none() {
-            let path = inner.layout.target(&inner.id);
+            let path = inner.member.layout.target(&inner.member.id);
             let (node, watch) = self
-                .timed(session, inner.store.get_and_watch(&path))
+                .timed(session, inner.member.store.get_and_watch(&path))
                 .await?;
             match node
                 .map(|n| TargetRecord::decode(&path, &n.data))
@@ -50,8 +51,10 @@ impl Reconciler {
             self.target_watch = Some(watch);
         }
         if self.open_watch.is_none() {
-            let path = inner.layout.open();
-            let (node, watch) = self.timed(session, inner.store.get_and_watch(path)).await?;
+            let path = inner.member.layout.open();
+            let (node, watch) = self
+                .timed(session, inner.member.store.get_and_watch(path))
+                .await?;
             match node.map(|n| OpenRecord::decode(path, &n.data)).transpose() {
                 Ok(open) => {
                     self.open = open.unwrap_or_default();
@@ -70,9 +73,8 @@ impl Reconciler {
     pub(super) fn wanted(&self) -> BTreeMap<TaskId, Revision> {
         let mut wanted = self.desired.clone();
         for (task, open) in &self.open.tasks {
-            let eligible = open.pinned.as_ref().is_none_or(|p| *p == self.inner.id)
-                && open.tags.iter().all(|t| self.inner.tags.contains(t));
-            if eligible {
+            let me = &self.inner;
+            if may_run(open.pinned.as_ref(), &open.tags, &me.member.id, &me.tags) {
                 wanted.entry(task.clone()).or_insert(open.revision);
             }
         }
@@ -103,7 +105,13 @@ impl Reconciler {
                 // hold the task until the session ends.
                 self.timed(
                     session,
-                    claim::release(&*inner.store, &inner.layout, &task, version, epoch),
+                    claim::release(
+                        &*inner.member.store,
+                        &inner.member.layout,
+                        &task,
+                        version,
+                        epoch,
+                    ),
                 )
                 .await?;
                 self.held.remove(&task);
@@ -139,7 +147,7 @@ impl Reconciler {
                 }
                 Err(e) => return Err(e),
             };
-            self.told.cleared(&inner.layout.task(&task));
+            self.told.cleared(&inner.member.layout.task(&task));
             let Some(read) = read else {
                 continue; // removed: the next target drops it
             };
@@ -209,13 +217,13 @@ impl Reconciler {
         task: &TaskId,
     ) -> Result<Option<TaskRead>> {
         let inner = &self.inner;
-        let path = inner.layout.task(task);
-        let node = self.timed(session, inner.store.get(&path)).await?;
+        let path = inner.member.layout.task(task);
+        let node = self.timed(session, inner.member.store.get(&path)).await?;
         let Some(node) = node else { return Ok(None) };
         let record = TaskRecord::decode(&path, &node.data)?;
         Ok(Some(TaskRead {
             payload: record.payload_bytes()?.into(),
-            paused: record.paused,
+            paused: record.paused || record.done,
             revision: Revision::of(&node),
         }))
     }
@@ -234,6 +242,7 @@ impl Reconciler {
 /// A task as the worker read it.
 pub(super) struct TaskRead {
     pub payload: Arc<[u8]>,
+    /// Paused or done: the handler does not start.
     pub paused: bool,
     pub revision: Revision,
 }

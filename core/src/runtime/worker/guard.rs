@@ -38,7 +38,7 @@ use crate::runtime::worker::Inner;
 use crate::store::{SessionId, SessionState};
 
 pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
-    let mut events = inner.store.session_events();
+    let mut events = inner.member.store.session_events();
     // A lifted fence lets handlers start: re-check at once, or a guard
     // that last saw a risk would sleep a heartbeat past the stop instant.
     let mut unfences = inner.runner.unfences();
@@ -66,7 +66,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
             }
             SessionState::Suspended(_) => {
                 let since = *suspended_since.get_or_insert(now);
-                let grace_end = since + inner.timing.suspend_grace;
+                let grace_end = since + inner.member.timing.suspend_grace;
                 match inner.clock.stop_at() {
                     Some(at) if now < at && now < grace_end => {
                         wake = Some(at.min(grace_end));
@@ -84,7 +84,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
                     .clock
                     .session_deadline()
                     .map(|d| d.saturating_duration_since(now));
-                warn!(?state, ?reason, ?deadline_in, stop_lead = ?inner.timing.stop_lead(),
+                warn!(?state, ?reason, ?deadline_in, stop_lead = ?inner.member.timing.stop_lead(),
                     "session at risk: stopping every handler");
             }
             if running || !inner.runner.is_fenced() {
@@ -99,7 +99,7 @@ pub(crate) async fn run(inner: Arc<Inner>, stop: CancellationToken) {
                 Some(at) => tokio::time::sleep_until(at).await,
                 // Re-check now and then even without a deadline, in case the
                 // registered session changes without a state change.
-                None => tokio::time::sleep(inner.timing.heartbeat).await,
+                None => tokio::time::sleep(inner.member.timing.heartbeat).await,
             }
         };
         tokio::select! {
@@ -153,14 +153,14 @@ impl LetGo {
         if self.given_up == Some(s) {
             return None;
         }
-        let at = connected_since.max(fenced_since) + inner.timing.give_up_after();
+        let at = connected_since.max(fenced_since) + inner.member.timing.give_up_after();
         if now < at {
             return Some(at);
         }
         warn!(session = %s, fenced_for = ?now - fenced_since,
             "cannot prove the session alive in time while connected: giving the session up so that other workers take the tasks over");
         self.given_up = Some(s);
-        let store = inner.store.clone();
+        let store = inner.member.store.clone();
         tokio::spawn(
             async move {
                 if let Err(e) = store.restart_session().await {

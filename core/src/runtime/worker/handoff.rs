@@ -24,7 +24,7 @@ impl Reconciler {
         let inner = self.inner.clone();
         let session = inner.clock.session();
         if let Some(session) = session {
-            let deadline = Instant::now() + inner.timing.handoff_timeout;
+            let deadline = Instant::now() + inner.member.timing.handoff_timeout;
             if tokio::time::timeout_at(deadline, self.leave(session))
                 .await
                 .is_err()
@@ -39,7 +39,7 @@ impl Reconciler {
             return;
         }
         let releases = self.release_all(session);
-        if tokio::time::timeout(inner.timing.heartbeat, releases)
+        if tokio::time::timeout(inner.member.timing.heartbeat, releases)
             .await
             .is_err()
         {
@@ -53,15 +53,15 @@ impl Reconciler {
     /// caller bounds it.
     async fn leave(&mut self, session: SessionId) {
         let inner = self.inner.clone();
-        let me = inner.layout.worker(&inner.id);
-        if let Ok(Some(node)) = inner.store.get(&me).await
+        let me = inner.member.layout.worker(&inner.member.id);
+        if let Ok(Some(node)) = inner.member.store.get(&me).await
             && node.ephemeral_owner == Some(session)
         {
-            let _ = inner.store.delete(&me, Some(node.version)).await;
+            let _ = inner.member.store.delete(&me, Some(node.version)).await;
         }
-        let path = inner.layout.target(&inner.id);
+        let path = inner.member.layout.target(&inner.member.id);
         while !self.held.is_empty() {
-            let Ok((node, watch)) = inner.store.get_and_watch(&path).await else {
+            let Ok((node, watch)) = inner.member.store.get_and_watch(&path).await else {
                 return;
             };
             // A target that does not decode cannot say the tasks moved:

@@ -1,15 +1,17 @@
 //! A worker: joins a cluster, runs the tasks it owns, takes over the tasks
 //! of workers that die, hands tasks off gracefully.
 
+mod batch_claims;
 mod builder;
-mod claiming;
 mod clock;
 mod converge;
 mod guard;
 mod handoff;
 mod reconcile;
 mod registration;
+mod run_state;
 mod runner;
+mod startup;
 mod unsure;
 mod wait;
 
@@ -28,12 +30,16 @@ use crate::runtime::events::WorkerEvent;
 use crate::runtime::handler::TaskHandler;
 use crate::runtime::health::{self, Health, Marks};
 use crate::runtime::layout::Layout;
+use crate::runtime::member::Member;
 use crate::runtime::timing::Timing;
-use crate::store::{DynStore, StoreExt};
+use crate::store::DynStore;
 use crate::strategy::Strategy;
 
 use clock::SessionClock;
+pub(crate) use run_state::RunState;
+use run_state::{Begun, Dropped, Finished};
 use runner::Runner;
+use startup::create_layout;
 
 /// A member of a cluster that runs tasks.
 ///
@@ -46,16 +52,13 @@ pub struct Worker {
 }
 
 pub(crate) struct Inner {
-    pub store: DynStore,
-    pub layout: Layout,
-    pub id: WorkerId,
+    /// What the worker shares with the leader it campaigns for.
+    pub member: Arc<Member>,
     pub capacity: u32,
     pub tags: BTreeSet<String>,
     pub strategy: Arc<dyn Strategy>,
-    pub timing: Timing,
     pub runner: Runner,
     pub clock: Arc<SessionClock>,
-    pub events: broadcast::Sender<WorkerEvent>,
     /// Requests a graceful shutdown.
     pub shutdown: CancellationToken,
     /// Requests an abrupt stop (a simulated crash).
@@ -72,9 +75,9 @@ pub(crate) struct Inner {
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Worker")
-            .field("id", &self.inner.id)
-            .field("root", &self.inner.layout.root())
-            .field("store", &self.inner.store.to_string())
+            .field("id", &self.inner.member.id)
+            .field("root", &self.inner.member.layout.root())
+            .field("store", &self.inner.member.store.to_string())
             .finish()
     }
 }
@@ -108,16 +111,18 @@ impl Worker {
         let (run_state, _) = watch::channel(RunState::NotStarted);
         Worker {
             inner: Arc::new(Inner {
-                store,
-                layout,
-                id,
+                member: Arc::new(Member {
+                    store,
+                    layout,
+                    id,
+                    timing,
+                    events,
+                }),
                 capacity,
                 tags,
                 strategy,
-                timing,
                 runner,
                 clock,
-                events,
                 shutdown: CancellationToken::new(),
                 kill: CancellationToken::new(),
                 run_state,
@@ -130,12 +135,12 @@ impl Worker {
 
     /// The worker's name.
     pub fn id(&self) -> &WorkerId {
-        &self.inner.id
+        &self.inner.member.id
     }
 
     /// The worker's timing (derived from the session timeout).
     pub fn timing(&self) -> Timing {
-        self.inner.timing
+        self.inner.member.timing
     }
 
     /// The tasks whose handlers run here now, with their fencing tokens.
@@ -158,7 +163,7 @@ impl Worker {
     /// What this worker does, as it happens (handlers started and stopped,
     /// leadership).
     pub fn events(&self) -> broadcast::Receiver<WorkerEvent> {
-        self.inner.events.subscribe()
+        self.inner.member.events.subscribe()
     }
 
     /// Runs the worker until [`Worker::shutdown`] is called: registers it,
@@ -190,9 +195,9 @@ impl Worker {
     /// takes what only one run may have.
     fn begin(&self) -> Result<Begun> {
         let mut exits = self.inner.exits.lock().unwrap_or_else(|p| p.into_inner());
-        let taken = exits
-            .take()
-            .ok_or_else(|| Error::InvalidInput(format!("worker {} already ran", self.inner.id)))?;
+        let taken = exits.take().ok_or_else(|| {
+            Error::InvalidInput(format!("worker {} already ran", self.inner.member.id))
+        })?;
         self.inner.run_state.send_replace(RunState::Running);
         Ok(Begun {
             exits: taken,
@@ -204,7 +209,7 @@ impl Worker {
         // `begun` marks the run finished when dropped (also on a panic, or
         // if the future is dropped before it is first polled).
         let Begun { exits, _finished } = begun;
-        let span = info_span!("worker", worker = %self.inner.id);
+        let span = info_span!("worker", worker = %self.inner.member.id);
         let inner = self.inner.clone();
         if inner.shutdown.is_cancelled() || inner.kill.is_cancelled() {
             return Ok(()); // stopped before it started
@@ -218,8 +223,12 @@ impl Worker {
                 tokio::spawn(guard::run(inner.clone(), stop_background.clone()).in_current_span());
             tokio::spawn(health::follow(inner.clone(), stop_background.clone()).in_current_span());
             let leader = tokio::spawn(
-                crate::runtime::leader::campaign(inner.clone(), stop_background.clone())
-                    .in_current_span(),
+                crate::runtime::leader::campaign(
+                    inner.member.clone(),
+                    inner.strategy.clone(),
+                    stop_background.clone(),
+                )
+                .in_current_span(),
             );
             // Dropped with this future (the caller dropped `run`, or aborted
             // `spawn`): the worker must not leave its session to the guard
@@ -243,7 +252,7 @@ impl Worker {
             // resign; if it is cut off, its `leader` node goes with the
             // session.
             let leader_abort = leader.abort_handle();
-            if tokio::time::timeout(inner.timing.heartbeat, leader)
+            if tokio::time::timeout(inner.member.timing.heartbeat, leader)
                 .await
                 .is_err()
             {
@@ -304,122 +313,5 @@ impl Worker {
     async fn wait_not_running(&self) {
         let mut state = self.inner.run_state.subscribe();
         let _ = state.wait_for(|s| *s != RunState::Running).await;
-    }
-}
-
-/// Where a worker is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RunState {
-    /// `run` or `spawn` was never called.
-    NotStarted,
-    /// The run is under way.
-    Running,
-    /// The run is over.
-    Finished,
-}
-
-/// Creates the cluster layout. A worker may start while its connection is
-/// down (or its session is being renewed): it retries with backoff until
-/// the store answers, or until it is asked to stop (returns false).
-async fn create_layout(inner: &Inner) -> Result<bool> {
-    let mut failures = 0u32;
-    loop {
-        let attempt = async {
-            for path in inner.layout.skeleton() {
-                inner.store.create_all(path).await?;
-            }
-            Ok(())
-        };
-        // Bounded: a request hung on a cut connection is retried.
-        let attempt = tokio::time::timeout(inner.timing.session_timeout, attempt);
-        let made: Result<()> = tokio::select! {
-            made = attempt => made.unwrap_or_else(|_| Err(Error::Timeout {
-                operation: "creating the cluster layout".into(),
-                after: inner.timing.session_timeout,
-            })),
-            _ = inner.shutdown.cancelled() => return Ok(false),
-            _ = inner.kill.cancelled() => return Ok(false),
-        };
-        match made {
-            Ok(()) => return Ok(true),
-            Err(e) if e.is_retryable() || matches!(e, Error::SessionExpired { .. }) => {
-                debug!(error = %e, "creating the cluster layout failed; retrying");
-            }
-            Err(e) => return Err(e),
-        }
-        failures = failures.saturating_add(1);
-        tokio::select! {
-            _ = inner.shutdown.cancelled() => return Ok(false),
-            _ = inner.kill.cancelled() => return Ok(false),
-            _ = tokio::time::sleep(retry_pause(failures, inner.timing.heartbeat)) => {}
-        }
-    }
-}
-
-/// The pause after `failures` failed attempts in a row: 40 ms doubling, at
-/// most `cap`.
-pub(crate) fn retry_pause(failures: u32, cap: std::time::Duration) -> std::time::Duration {
-    std::time::Duration::from_millis(20u64 << failures.min(5)).min(cap)
-}
-
-/// What a run leaves behind if its future is dropped before it ends: the
-/// handlers are dropped at once, the guard and the leader stop, and the
-/// session is given up, so that other workers take the tasks over now
-/// rather than never (the store would otherwise keep the session alive).
-struct Dropped {
-    inner: Option<Arc<Inner>>,
-    background: [tokio::task::AbortHandle; 2],
-}
-
-impl Dropped {
-    fn arm(inner: &Arc<Inner>, background: [tokio::task::AbortHandle; 2]) -> Self {
-        Dropped {
-            inner: Some(inner.clone()),
-            background,
-        }
-    }
-
-    /// The run ended normally.
-    fn disarm(mut self) {
-        self.inner = None;
-    }
-}
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        let Some(inner) = self.inner.take() else {
-            return;
-        };
-        inner.runner.abort_all();
-        for task in &self.background {
-            task.abort();
-        }
-        tracing::warn!(worker = %inner.id, "the worker's run was dropped: giving its session up");
-        let store = inner.store.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(e) = store.restart_session().await {
-                    tracing::warn!(error = %e, "giving the session up failed; it ends when the server times it out");
-                }
-            });
-        }
-    }
-}
-
-/// A run that has begun: what only one run may have.
-struct Begun {
-    exits: tokio::sync::mpsc::UnboundedReceiver<runner::Exited>,
-    _finished: Finished,
-}
-
-/// Marks the run finished when dropped.
-struct Finished(Arc<Inner>);
-
-impl Drop for Finished {
-    fn drop(&mut self) {
-        // `send` would drop the value when nobody is subscribed (a run that
-        // ends before `kill` or `shutdown` is called); `send_replace` always
-        // stores it, so a later waiter sees it.
-        self.0.run_state.send_replace(RunState::Finished);
     }
 }

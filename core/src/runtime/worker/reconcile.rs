@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::malformed::Malformed;
 use crate::runtime::records::{OpenRecord, Revision};
+use crate::runtime::worker::Inner;
 use crate::runtime::worker::runner::Exited;
 use crate::runtime::worker::wait::Restart;
-use crate::runtime::worker::{Inner, retry_pause};
 use crate::store::{SessionId, SessionState, Version, Watch};
 
 /// A task this worker holds an ownership record for.
@@ -108,7 +108,8 @@ impl Reconciler {
     }
 
     pub async fn run(mut self) -> Result<()> {
-        let mut failures = 0u32;
+        let member = &self.inner.member;
+        let mut backoff = crate::backoff::requests(member.timing.heartbeat, member.id.as_str());
         while !self.inner.shutdown.is_cancelled() {
             if self.inner.kill.is_cancelled() {
                 return Ok(());
@@ -122,13 +123,12 @@ impl Reconciler {
                 _ = shutdown.cancelled() => break,
             };
             match stepped {
-                Ok(()) => failures = 0,
+                Ok(()) => backoff.reset(),
                 Err(Error::Closed) => return Err(Error::Closed),
                 Err(e) => {
-                    failures = failures.saturating_add(1);
                     debug!(error = %e, "reconcile step failed; retrying");
                     self.forget_watches();
-                    let pause = retry_pause(failures, self.inner.timing.heartbeat);
+                    let pause = backoff.next_pause();
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
                         _ = shutdown.cancelled() => break,
@@ -150,7 +150,7 @@ impl Reconciler {
     /// One pass: check the session, refresh what changed, converge.
     pub(super) async fn step(&mut self) -> Result<()> {
         self.reap_exits().await;
-        let session = match self.inner.store.session_state() {
+        let session = match self.inner.member.store.session_state() {
             SessionState::Connected(s) => s,
             SessionState::Closed => return Err(Error::Closed),
             _ => return Ok(()), // the guard has fenced; wait for the session
@@ -179,7 +179,7 @@ impl Reconciler {
         &self,
         call: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
-        let after = self.inner.timing.session_timeout;
+        let after = self.inner.member.timing.session_timeout;
         tokio::time::timeout(after, call)
             .await
             .map_err(|_| Error::Timeout {
@@ -191,7 +191,7 @@ impl Reconciler {
     /// Tells about `error` if it is a malformed record (once per node and
     /// problem); returns whether it is one.
     pub(super) fn malformed(&mut self, error: &Error) -> bool {
-        self.told.report(&self.inner.events, error)
+        self.told.report(&self.inner.member.events, error)
     }
 
     /// A store call whose answer proves the session alive at its send time.

@@ -41,29 +41,31 @@ impl Reconciler {
             tags: inner.tags.clone(),
             since_ms: now_ms(),
         };
-        let path = inner.layout.worker(&inner.id);
+        let path = inner.member.layout.worker(&inner.member.id);
         match self
-            .bounded(
-                inner
-                    .store
-                    .create(&path, &record.encode()?, CreateMode::Ephemeral(session)),
-            )
+            .bounded(inner.member.store.create(
+                &path,
+                &record.encode()?,
+                CreateMode::Ephemeral(session),
+            ))
             .await
         {
             Ok(_) => {}
             Err(Error::AlreadyExists { .. }) => {
-                let (node, watch) = self.bounded(inner.store.get_and_watch(&path)).await?;
+                let (node, watch) = self
+                    .bounded(inner.member.store.get_and_watch(&path))
+                    .await?;
                 match node {
                     Some(n) if n.ephemeral_owner == Some(session) => {}
                     Some(_) => {
                         if !waited {
-                            warn!(worker = %inner.id, "worker name still registered by an earlier session; waiting for it to end");
+                            warn!(worker = %inner.member.id, "worker name still registered by an earlier session; waiting for it to end");
                         }
                         self.register_watch = Some(watch);
                         // No heartbeat runs until registered: without this
                         // the overdue tick would wake `wait` at once, in a
                         // loop that never lets the earlier session end.
-                        self.next_heartbeat = Instant::now() + inner.timing.heartbeat;
+                        self.next_heartbeat = Instant::now() + inner.member.timing.heartbeat;
                         return Ok(false);
                     }
                     None => return Ok(false), // gone meanwhile: retry at once
@@ -71,7 +73,7 @@ impl Reconciler {
             }
             Err(e) => return Err(e),
         }
-        info!(worker = %inner.id, %session, "registered");
+        info!(worker = %inner.member.id, %session, "registered");
         inner.clock.set_session(Some(session));
         self.heartbeat(session).await?;
         inner.runner.unfence();
@@ -81,9 +83,11 @@ impl Reconciler {
 
     /// Proves the session alive and checks the registration still exists.
     pub(super) async fn heartbeat(&mut self, session: SessionId) -> Result<()> {
-        let path = self.inner.layout.worker(&self.inner.id);
-        let node = self.timed(session, self.inner.store.get(&path)).await?;
-        self.next_heartbeat = Instant::now() + self.inner.timing.heartbeat;
+        let path = self.inner.member.layout.worker(&self.inner.member.id);
+        let node = self
+            .timed(session, self.inner.member.store.get(&path))
+            .await?;
+        self.next_heartbeat = Instant::now() + self.inner.member.timing.heartbeat;
         self.heartbeats = self.heartbeats.wrapping_add(1);
         if self.heartbeats.is_multiple_of(RESYNC_EVERY) {
             self.forget_watches();
@@ -137,7 +141,14 @@ impl Reconciler {
         let renewed = self
             .timed(
                 session,
-                claim::reclaim(&*inner.store, &inner.layout, task, &inner.id, session, hold),
+                claim::reclaim(
+                    &*inner.member.store,
+                    &inner.member.layout,
+                    task,
+                    &inner.member.id,
+                    session,
+                    hold,
+                ),
             )
             .await;
         let renewed = match renewed {
@@ -146,7 +157,9 @@ impl Reconciler {
                 self.unsure.remove(task); // nothing was written
                 return Ok(false);
             }
-            Err(Error::VersionConflict { path }) if path == inner.layout.task(task).as_str() => {
+            Err(Error::VersionConflict { path })
+                if path == inner.member.layout.task(task).as_str() =>
+            {
                 // The task changed (paused, updated, removed) since it was
                 // read: nothing was written; read it before any start.
                 self.unsure.remove(task);
@@ -157,7 +170,7 @@ impl Reconciler {
             }
             Err(e) => return Err(e),
         };
-        self.told.cleared(&inner.layout.epoch(task));
+        self.told.cleared(&inner.member.layout.epoch(task));
         match renewed {
             Some(c) => {
                 self.unsure.remove(task);

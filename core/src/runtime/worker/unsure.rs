@@ -73,7 +73,13 @@ impl Reconciler {
                 let inner = self.inner.clone();
                 self.timed(
                     session,
-                    claim::release(&*inner.store, &inner.layout, &task, version, None),
+                    claim::release(
+                        &*inner.member.store,
+                        &inner.member.layout,
+                        &task,
+                        version,
+                        None,
+                    ),
                 )
                 .await?;
                 info!(task = %task, "released a claim whose answer was lost");
@@ -92,12 +98,12 @@ impl Reconciler {
     /// told); store errors.
     async fn stray_record(&self, session: SessionId, task: &TaskId) -> Result<Option<Version>> {
         let inner = &self.inner;
-        let path = inner.layout.owner(task);
-        let node = self.timed(session, inner.store.get(&path)).await?;
+        let path = inner.member.layout.owner(task);
+        let node = self.timed(session, inner.member.store.get(&path)).await?;
         Ok(match node {
             Some(n) if n.ephemeral_owner == Some(session) => {
                 let record = OwnerRecord::decode(&path, &n.data)?;
-                (record.worker == inner.id).then_some(n.version)
+                (record.worker == inner.member.id).then_some(n.version)
             }
             _ => None,
         })
@@ -117,8 +123,8 @@ impl Reconciler {
             let inner = inner.clone();
             async move {
                 match claim::release(
-                    &*inner.store,
-                    &inner.layout,
+                    &*inner.member.store,
+                    &inner.member.layout,
                     &task,
                     h.record_version,
                     h.epoch_version,
@@ -136,7 +142,7 @@ impl Reconciler {
             let Some(session) = session else { return };
             if let Ok(Some(version)) = this.stray_record(session, &task).await {
                 let inner = &this.inner;
-                match claim::release(&*inner.store, &inner.layout, &task, version, None).await {
+                match claim::release(&*inner.member.store, &inner.member.layout, &task, version, None).await {
                     Ok(()) => info!(task = %task, "released a claim whose answer was lost"),
                     Err(e) => {
                         warn!(task = %task, error = %e, "could not release; it is freed when the session ends");

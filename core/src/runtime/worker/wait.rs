@@ -4,12 +4,13 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::Duration;
 
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+use crate::backoff::{self, Backoff};
 use crate::ids::TaskId;
+use crate::runtime::admin::Admin;
 use crate::runtime::events::StopReason;
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::runtime::worker::runner::Exited;
@@ -17,7 +18,7 @@ use crate::store::{Watch, WatchEvent};
 
 /// When a handler that ended by itself may be restarted.
 pub(super) struct Restart {
-    pub attempts: u32,
+    pub backoff: Backoff,
     pub not_before: Instant,
 }
 
@@ -29,7 +30,8 @@ impl Reconciler {
     }
 
     /// A handler ended by itself: forget it and schedule its restart with
-    /// exponential backoff (100 ms doubling up to 30 s) while the task is
+    /// exponential backoff (100 ms doubling up to 30 s, each pause up to a
+    /// tenth shorter at random) while the task is
     /// still ours.
     pub(super) async fn note_exit(&mut self, exit: Exited) {
         let by_itself = self
@@ -42,19 +44,52 @@ impl Reconciler {
             // next start is not a restart after a failure.
             return;
         }
+        if exit.done && self.mark_done(&exit.task).await {
+            return;
+        }
         let now = Instant::now();
-        let r = self.restarts.entry(exit.task.clone()).or_insert(Restart {
-            attempts: 0,
-            not_before: now,
-        });
-        r.attempts = r.attempts.saturating_add(1);
-        let backoff =
-            Duration::from_millis(100u64 << r.attempts.min(9)).min(Duration::from_secs(30));
+        let worker = &self.inner.member.id;
+        let r = self
+            .restarts
+            .entry(exit.task.clone())
+            .or_insert_with(|| Restart {
+                backoff: backoff::handler_restarts(&format!("{worker}/{}", exit.task)),
+                not_before: now,
+            });
+        let backoff = r.backoff.next_pause();
         r.not_before = now + backoff;
         if exit.failed {
-            warn!(task = %exit.task, attempts = r.attempts, ?backoff, "handler failed; restarting after backoff");
+            let attempts = r.backoff.failures();
+            warn!(task = %exit.task, attempts, ?backoff, "handler failed; restarting after backoff");
         } else {
             info!(task = %exit.task, ?backoff, "handler returned; restarting after backoff");
+        }
+    }
+
+    /// Marks a task whose handler finished its work done in the cluster
+    /// (while this worker still holds it); until the leader unassigns it,
+    /// its handler is not started again here. Returns whether it was
+    /// marked; if not, the exit counts as a plain return.
+    async fn mark_done(&mut self, task: &TaskId) -> bool {
+        let Some(held) = self.held.get(task) else {
+            return false;
+        };
+        let member = &self.inner.member;
+        let admin = Admin::of(member.store.clone(), member.layout.clone());
+        match admin.mark_done(task, held.record_version).await {
+            Ok(true) => {
+                info!(task = %task, "handler done; the task runs nowhere until re-armed");
+                if let Some(h) = self.held.get_mut(task) {
+                    h.paused = true;
+                }
+                self.restarts.remove(task);
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                warn!(task = %task, error = %e, "marking the task done failed; restarting it");
+                false
+            }
         }
     }
 
@@ -64,17 +99,17 @@ impl Reconciler {
         // While disconnected no heartbeat can be sent: wait for the session
         // to change (or a heartbeat period) instead of spinning on an
         // overdue heartbeat.
-        let mut wake = if self.inner.store.session_state().is_connected() {
+        let mut wake = if self.inner.member.store.session_state().is_connected() {
             self.next_heartbeat
         } else {
-            now + self.inner.timing.heartbeat
+            now + self.inner.member.timing.heartbeat
         };
         for r in self.restarts.values() {
             if r.not_before > now {
                 wake = wake.min(r.not_before);
             }
         }
-        let mut session = self.inner.store.session_events();
+        let mut session = self.inner.member.store.session_events();
         session.borrow_and_update();
         let woke = {
             let owner_watches = &mut self.owner_watches;

@@ -20,15 +20,16 @@ pub struct Options {
     /// Task counts to measure, side by side.
     #[arg(long, value_delimiter = ',', default_value = "1000")]
     pub tasks: Vec<usize>,
-    /// Workers in every cluster (each with its own client and session).
-    #[arg(long, default_value_t = 4)]
-    pub workers: usize,
+    /// Worker counts to measure, side by side (each worker with its own
+    /// client and session).
+    #[arg(long, value_delimiter = ',', default_value = "4")]
+    pub workers: Vec<usize>,
     /// Runs per backend and task count, each on a fresh cluster.
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
-    /// The session timeout asked for, in milliseconds.
-    #[arg(long, default_value_t = 2000)]
-    pub session_ms: u64,
+    /// Session timeouts to measure, side by side, in milliseconds.
+    #[arg(long, value_delimiter = ',', default_value = "2000")]
+    pub session_ms: Vec<u64>,
     /// How long after a phase's goal its requests are still counted, in
     /// milliseconds.
     #[arg(long, default_value_t = 1000)]
@@ -36,27 +37,36 @@ pub struct Options {
 }
 
 impl Options {
-    /// The setups to measure, one per task count.
+    /// The setups to measure: every session timeout × worker count ×
+    /// task count, in that nesting.
     ///
     /// # Errors
     /// Sizes that cannot run: no tasks, fewer than two workers, no runs.
     pub fn setups(&self) -> Result<Vec<Setup>, String> {
-        if self.workers < 2 {
+        if self.workers.iter().any(|&w| w < 2) {
             return Err("--workers must be at least 2 (one is cut off)".into());
         }
-        if self.runs == 0 || self.tasks.contains(&0) || self.backend.is_empty() {
-            return Err("--runs, --tasks and --backend must not be empty or zero".into());
+        let empty = self.tasks.is_empty() || self.workers.is_empty() || self.session_ms.is_empty();
+        if self.runs == 0 || self.tasks.contains(&0) || self.backend.is_empty() || empty {
+            return Err(
+                "--runs, --tasks, --workers, --session-ms and --backend must not be empty or zero"
+                    .into(),
+            );
         }
-        Ok(self
-            .tasks
-            .iter()
-            .map(|&tasks| Setup {
-                tasks,
-                workers: self.workers,
-                session: Duration::from_millis(self.session_ms),
-                settle: Duration::from_millis(self.settle_ms),
-            })
-            .collect())
+        let mut setups = Vec::new();
+        for &session_ms in &self.session_ms {
+            for &workers in &self.workers {
+                for &tasks in &self.tasks {
+                    setups.push(Setup {
+                        tasks,
+                        workers,
+                        session: Duration::from_millis(session_ms),
+                        settle: Duration::from_millis(self.settle_ms),
+                    });
+                }
+            }
+        }
+        Ok(setups)
     }
 }
 
@@ -80,6 +90,21 @@ mod tests {
         assert_eq!(setups[1].workers, 4);
         assert_eq!(setups[1].session, Duration::from_secs(2));
         assert_eq!(o.runs, 5);
+        let o = Options::parse_from([
+            "scale_bench",
+            "--tasks",
+            "10,20",
+            "--workers",
+            "4,8",
+            "--session-ms",
+            "1000,2000",
+        ]);
+        let setups = o.setups().unwrap();
+        assert_eq!(setups.len(), 8);
+        assert_eq!(
+            (setups[7].tasks, setups[7].workers, setups[7].session),
+            (20, 8, Duration::from_secs(2))
+        );
     }
 
     #[test]
@@ -87,6 +112,8 @@ mod tests {
         let o = Options::parse_from(["scale_bench", "--workers", "1"]);
         assert!(o.setups().is_err());
         let o = Options::parse_from(["scale_bench", "--tasks", "0"]);
+        assert!(o.setups().is_err());
+        let o = Options::parse_from(["scale_bench", "--workers", "4,1"]);
         assert!(o.setups().is_err());
     }
 }

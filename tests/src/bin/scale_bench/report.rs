@@ -74,8 +74,8 @@ pub fn times_table(all: &[Measured]) -> String {
 /// reads per moved task.
 pub fn requests_table(all: &[Measured]) -> String {
     let mut out = String::from(
-        "| backend | tasks | phase | tasks started | requests | reads | writes + multis | leader rounds | leader: owner records read | leader: owner listings | reads per moved task |\n\
-         |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| backend | tasks | workers | session (ms) | phase | tasks started | requests | reads | writes + multis | leader rounds | leader: owner records read | leader: owner listings | reads per moved task |\n\
+         |---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for m in all {
         for (name, phase) in PHASES {
@@ -83,9 +83,11 @@ pub fn requests_table(all: &[Measured]) -> String {
             let count = |f: fn(&Phase) -> u64| cell(runs, 0, move |r| Some(f(phase(r)) as f64));
             let _ = writeln!(
                 out,
-                "| {} | {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 m.backend,
                 m.setup.tasks,
+                m.setup.workers,
+                m.setup.session.as_millis(),
                 count(|p| p.starts as u64),
                 count(|p| p.counts.total()),
                 count(|p| p.counts.reads()),
@@ -95,6 +97,46 @@ pub fn requests_table(all: &[Measured]) -> String {
                 count(|p| p.leader.of(Kind::List, "owners")),
                 cell(runs, 1, |r| phase(r).reads_per_move()),
             );
+        }
+    }
+    out
+}
+
+/// The folders of a cluster, as the request counts name them.
+const FOLDERS: [&str; 8] = [
+    "workers", "targets", "open", "owners", "epochs", "tasks", "leader", "-",
+];
+
+/// Reads per moved task on takeover and handback, by the folder read (all
+/// workers together, the leader included): what grows when the cluster
+/// grows shows here.
+pub fn folders_table(all: &[Measured]) -> String {
+    let mut out = String::from("| phase | backend | tasks | workers | session (ms) |");
+    for f in FOLDERS {
+        let _ = write!(out, " {f}/ |");
+    }
+    out.push_str("\n|---|---|---:|---:|---:|");
+    out.push_str(&"---:|".repeat(FOLDERS.len()));
+    out.push('\n');
+    for m in all {
+        for (name, phase) in &PHASES[1..] {
+            let _ = write!(
+                out,
+                "| {name} | {} | {} | {} | {} |",
+                m.backend,
+                m.setup.tasks,
+                m.setup.workers,
+                m.setup.session.as_millis()
+            );
+            for f in FOLDERS {
+                let per_move = |r: &Run| {
+                    let p = phase(r);
+                    let reads = p.counts.of(Kind::Get, f) + p.counts.of(Kind::List, f);
+                    (p.moved > 0).then(|| reads as f64 / p.moved as f64)
+                };
+                let _ = write!(out, " {} |", cell(&m.runs, 2, per_move));
+            }
+            out.push('\n');
         }
     }
     out
@@ -139,11 +181,20 @@ mod tests {
             times.contains("| memory | 16 | 4 | 3 | 2000 | 0 | 2100 (2050–2300) | 100 (50–300) | 1500 | 0 | 0 |"),
             "{times}"
         );
-        let requests = requests_table(&[m]);
+        let requests = requests_table(std::slice::from_ref(&m));
         assert!(
-            requests.contains("| memory | 16 | takeover | 0 | 40 | 40 | 0 | 0 | 0 | 0 | 10.0 |"),
+            requests.contains(
+                "| memory | 16 | 4 | 2000 | takeover | 0 | 40 | 40 | 0 | 0 | 0 | 0 | 10.0 |"
+            ),
             "{requests}"
         );
         assert!(requests.contains("| cold start |") && requests.ends_with("| – |\n"));
+        let folders = folders_table(&[m]);
+        assert!(
+            folders.contains(
+                "| takeover | memory | 16 | 4 | 2000 | 0.00 | 0.00 | 0.00 | 10.00 | 0.00 |"
+            ),
+            "{folders}"
+        );
     }
 }

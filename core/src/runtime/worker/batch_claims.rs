@@ -73,7 +73,7 @@ impl Reconciler {
             match result {
                 Ok(c) => {
                     info!(task = %task, token = c.token, "claimed");
-                    self.told.cleared(&self.inner.layout.epoch(&task));
+                    self.told.cleared(&self.inner.member.layout.epoch(&task));
                     self.track(&task, &c);
                     claimed.push((task, c));
                 }
@@ -105,10 +105,14 @@ impl Reconciler {
             .map(|task| async move {
                 let answer = self
                     .timed(session, async {
-                        Ok(
-                            claim::claim(&*inner.store, &inner.layout, &task, &inner.id, session)
-                                .await,
+                        Ok(claim::claim(
+                            &*inner.member.store,
+                            &inner.member.layout,
+                            &task,
+                            &inner.member.id,
+                            session,
                         )
+                        .await)
                     })
                     .await;
                 (task, answer)
@@ -168,8 +172,8 @@ impl Reconciler {
                         .timed(
                             session,
                             claim::release(
-                                &*inner.store,
-                                &inner.layout,
+                                &*inner.member.store,
+                                &inner.member.layout,
                                 &task,
                                 c.record_version,
                                 Some(c.epoch_version),
@@ -211,8 +215,10 @@ impl Reconciler {
         let this = &*self;
         let reads: Vec<(TaskId, Result<NodeAndWatch>)> = futures::stream::iter(owned)
             .map(|task| async move {
-                let path = inner.layout.owner(&task);
-                let read = this.timed(session, inner.store.get_and_watch(&path)).await;
+                let path = inner.member.layout.owner(&task);
+                let read = this
+                    .timed(session, inner.member.store.get_and_watch(&path))
+                    .await;
                 (task, read)
             })
             .buffered(AT_ONCE)
@@ -233,11 +239,11 @@ impl Reconciler {
                 continue;
             };
             // A record that does not decode is someone's: waited for.
-            let path = inner.layout.owner(&task);
+            let path = inner.member.layout.owner(&task);
             let mine = match OwnerRecord::decode(&path, &node.data) {
                 Ok(record) => {
                     self.told.cleared(&path);
-                    record.worker == inner.id
+                    record.worker == inner.member.id
                 }
                 Err(e) => {
                     self.malformed(&e);

@@ -1,7 +1,7 @@
 //! The handlers a worker is running: start, stop within a deadline, fence.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +14,10 @@ use crate::ids::{TaskId, WorkerId};
 use crate::runtime::events::{StopReason, WorkerEvent};
 use crate::runtime::handler::{StopDeadline, TaskContext, TaskHandler};
 use crate::runtime::worker::clock::SessionClock;
+
+mod stop;
+
+pub(crate) use stop::PendingStop;
 
 struct Running {
     token: u64,
@@ -37,6 +41,8 @@ pub(crate) struct Exited {
     pub task: TaskId,
     pub token: u64,
     pub failed: bool,
+    /// The handler returned `Ok` after [`TaskContext::mark_done`].
+    pub done: bool,
 }
 
 /// The running handlers of one worker.
@@ -118,6 +124,7 @@ impl Runner {
         });
         let handler = self.handler.clone();
         let exits = self.exits.clone();
+        let outcome = ctx.clone();
         let id = task.clone();
         let span = info_span!("task", worker = %self.worker, task = %task, token);
         let join = tokio::spawn(
@@ -130,6 +137,7 @@ impl Runner {
                     task: id,
                     token,
                     failed: result.is_err(),
+                    done: result.is_ok() && outcome.is_marked_done(),
                 });
             }
             .instrument(span),
@@ -313,91 +321,6 @@ impl Runner {
         for s in self.stopping.borrow().values() {
             s.abort.abort();
         }
-    }
-
-    async fn finish(&self, task: &TaskId, r: Running, reason: StopReason) {
-        let stop = self.pending(task, r, reason);
-        self.complete(stop).await;
-    }
-
-    /// Enters a handler into the stopping set and cancels it.
-    fn pending(&self, task: &TaskId, r: Running, reason: StopReason) -> PendingStop {
-        r.cancel.cancel();
-        let key = self.next_stop.fetch_add(1, Ordering::Relaxed);
-        self.stopping.send_modify(|s| {
-            s.insert(
-                key,
-                Stopping {
-                    task: task.clone(),
-                    token: r.token,
-                    abort: r.join.abort_handle(),
-                },
-            );
-        });
-        PendingStop {
-            key,
-            task: task.clone(),
-            running: r,
-            reason,
-        }
-    }
-
-    /// Waits up to the stop timeout for a stopping (already cancelled)
-    /// handler to end, then drops its future; returns once it is gone.
-    pub async fn complete(&self, stop: PendingStop) {
-        let PendingStop {
-            key,
-            task,
-            running: r,
-            reason,
-        } = stop;
-        // Leaves the stopping set when the stop ends, or when this future
-        // is dropped half-way (the worker is being killed): then the
-        // handler is dropped too, never left running unwatched.
-        let _stopped = StopDone { runner: self, key };
-        let mut join = r.join;
-        let forced = tokio::time::timeout(self.stop_timeout, &mut join)
-            .await
-            .is_err();
-        if forced {
-            warn!(worker = %self.worker, task = %task, "handler ignored cancellation; dropping it");
-            join.abort();
-            let _ = join.await;
-        }
-        info!(worker = %self.worker, task = %task, token = r.token, ?reason, forced, "handler stopped");
-        crate::metrics::handler_stopped(reason, r.started.elapsed());
-        let _ = self
-            .events
-            .send(WorkerEvent::stopped(task.clone(), r.token, reason));
-    }
-}
-
-/// A handler in the stopping set whose stop has not run yet
-/// ([`Runner::begin_stop`]). Run it with [`Runner::complete`]: dropped
-/// instead (only when the runtime itself shuts down), the handler stays
-/// cancelled but listed as stopping.
-pub(crate) struct PendingStop {
-    key: u64,
-    task: TaskId,
-    running: Running,
-    reason: StopReason,
-}
-
-struct StopDone<'a> {
-    runner: &'a Runner,
-    key: u64,
-}
-
-impl Drop for StopDone<'_> {
-    fn drop(&mut self) {
-        self.runner.stopping.send_modify(|s| {
-            if let Some(s) = s.remove(&self.key) {
-                s.abort.abort();
-            }
-        });
-        self.runner
-            .stops_ended
-            .send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 

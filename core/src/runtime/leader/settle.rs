@@ -1,0 +1,104 @@
+//! The join settle of a cold start.
+//!
+//! Workers of a fleet start within moments of each other, but not at once.
+//! A leader that placed the tasks on the first few workers to register
+//! would move most of them again as the others arrive: each move stops a
+//! handler that had just started and starts it again elsewhere (10,000
+//! tasks on 100 etcd workers started 15,205 handlers). So while no task is
+//! owned yet, the leader holds its first placement until the set of live
+//! workers has stayed the same for [`QUIET`], and never longer than
+//! [`BOUND`] in all. Once any task is owned the cluster is running and
+//! every change is placed at once: a late worker is then balanced in by
+//! moving only what it takes.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::ids::WorkerId;
+
+/// How long the live workers must stay the same before the first placement.
+pub(super) const QUIET: Duration = Duration::from_millis(100);
+
+/// The longest the first placement waits for the joins to settle.
+pub(super) const BOUND: Duration = Duration::from_secs(1);
+
+/// The live workers as last seen, and how long the leader has held.
+pub(super) struct JoinSettle {
+    seen: Vec<WorkerId>,
+    since: Instant,
+    began: Option<Instant>,
+}
+
+impl JoinSettle {
+    /// Nothing seen yet.
+    pub fn new() -> Self {
+        JoinSettle {
+            seen: Vec::new(),
+            since: Instant::now(),
+            began: None,
+        }
+    }
+
+    /// Whether to hold the placement: `None` to place now, `Some(at)` to
+    /// look again at `at` (or sooner, when a worker joins or leaves).
+    /// `live` is sorted; `owned` tells whether any task is owned.
+    pub fn hold(&mut self, live: &[WorkerId], owned: bool, now: Instant) -> Option<Instant> {
+        if self.seen != live {
+            self.seen = live.to_vec();
+            self.since = now;
+        }
+        if owned {
+            self.began = None;
+            return None;
+        }
+        let began = *self.began.get_or_insert(now);
+        let at = (self.since + QUIET).min(began + BOUND);
+        (now < at).then_some(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<WorkerId> {
+        names.iter().map(|n| WorkerId::new(*n).unwrap()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn holds_until_the_workers_stay_the_same_for_the_quiet_time() {
+        let mut s = JoinSettle::new();
+        let t0 = Instant::now();
+        assert_eq!(s.hold(&ids(&["A"]), false, t0), Some(t0 + QUIET));
+        let t1 = t0 + Duration::from_millis(50);
+        assert_eq!(s.hold(&ids(&["A", "B"]), false, t1), Some(t1 + QUIET));
+        assert_eq!(s.hold(&ids(&["A", "B"]), false, t1 + QUIET), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_holds_longer_than_the_bound() {
+        let mut s = JoinSettle::new();
+        let t0 = Instant::now();
+        let mut live = Vec::new();
+        let mut now = t0;
+        while now < t0 + BOUND {
+            live.push(format!("W{}", live.len()));
+            let names: Vec<&str> = live.iter().map(String::as_str).collect();
+            let at = s.hold(&ids(&names), false, now).unwrap();
+            assert!(at <= t0 + BOUND);
+            now += Duration::from_millis(60);
+        }
+        // Even a worker joining now does not hold the placement any more.
+        live.push("late".into());
+        let names: Vec<&str> = live.iter().map(String::as_str).collect();
+        assert_eq!(s.hold(&ids(&names), false, now), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn places_at_once_when_a_task_is_owned() {
+        let mut s = JoinSettle::new();
+        assert_eq!(s.hold(&ids(&["A"]), true, Instant::now()), None);
+        assert_eq!(s.hold(&ids(&["A", "B"]), true, Instant::now()), None);
+    }
+}
