@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tenure_core::{HandlerResult, TaskContext, TaskSpec, TaskState};
+use tenure_core::TaskState;
+use tenure_core::{HandlerResult, TaskContext, TaskSpec};
 use tenure_tests::runtime::{Cluster, SESSION, task};
 
 /// A handler that counts its starts, marks the task done and returns,

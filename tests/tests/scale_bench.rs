@@ -31,7 +31,10 @@ fn scale_bench_runs_on_the_memory_backend_with_tiny_sizes() {
         "1000",
         "--settle-ms",
         "100",
+        "--plots",
     ]);
+    let plots = dir.path().join("plots");
+    command.arg(&plots);
     let mut bench = ServerProcess::spawn("scale_bench", &command, &output).unwrap();
     let status = bench.wait_exit(LIMIT);
     let text = std::fs::read_to_string(&output).unwrap();
@@ -48,6 +51,11 @@ fn scale_bench_runs_on_the_memory_backend_with_tiny_sizes() {
             let requests: u64 = row[6].split(' ').next().unwrap().parse().unwrap();
             assert!(requests > 0, "{phase}: {row:?}");
         }
+    }
+    // Plots: the times against the task count and one timeline.
+    for name in ["cold-start.svg", "takeover.svg", "timeline-memory.svg"] {
+        let svg = std::fs::read_to_string(plots.join(name)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<rect"), "{name}");
     }
 }
 

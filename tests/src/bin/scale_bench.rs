@@ -37,6 +37,8 @@
 //! `RUST_LOG` filters its diagnostics on stderr (default `warn`); the
 //! tables go to stdout.
 
+#[path = "scale_bench/baseline.rs"]
+mod baseline;
 #[path = "scale_bench/cluster.rs"]
 mod cluster;
 #[path = "scale_bench/counting.rs"]
@@ -47,6 +49,8 @@ mod options;
 mod phases;
 #[path = "scale_bench/placement.rs"]
 mod placement;
+#[path = "scale_bench/plot.rs"]
+mod plot;
 #[path = "scale_bench/report.rs"]
 mod report;
 #[path = "scale_bench/rounds.rs"]
@@ -67,8 +71,13 @@ use options::Options;
 use report::Measured;
 use servers::Server;
 
-/// Measures every backend and size of `options`; the first failure ends it.
-async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), String> {
+/// What was measured, the servers' descriptions, and the failure that
+/// ended the measuring early, if one did.
+type Outcome = (Vec<Measured>, Vec<String>, Option<String>);
+
+/// Measures every backend and size of `options`; the first failure ends it
+/// (what was measured before it is kept).
+async fn measure(options: &Options) -> Result<Outcome, String> {
     let setups = options.setups()?;
     let mut measured = Vec::new();
     let mut servers = Vec::new();
@@ -85,8 +94,20 @@ async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), Stri
                     setup.workers,
                     setup.session.as_millis()
                 );
-                let result = phases::run_once(&server, setup, &cluster).await;
-                let result = result.map_err(|e| format!("{cluster}: {e}"))?;
+                let result = match phases::run_once(&server, setup, &cluster).await {
+                    Ok(result) => result,
+                    Err(e) => {
+                        if !runs.is_empty() {
+                            measured.push(Measured {
+                                backend: server.name(),
+                                setup,
+                                runs,
+                            });
+                        }
+                        servers.push(server.describe());
+                        return Ok((measured, servers, Some(format!("{cluster}: {e}"))));
+                    }
+                };
                 eprintln!(
                     "{} {} tasks × {} workers, {:?} session, run {run} (load {}): cold start {:?}, takeover {:?}, handback {:?} ({} moved)",
                     server.name(),
@@ -110,7 +131,7 @@ async fn measure(options: &Options) -> Result<(Vec<Measured>, Vec<String>), Stri
         // Asked last: a ZooKeeper server just started may not say yet.
         servers.push(server.describe());
     }
-    Ok((measured, servers))
+    Ok((measured, servers, None))
 }
 
 /// The load averages over 1, 5 and 15 minutes, from `/proc/loadavg`.
@@ -151,7 +172,7 @@ fn main() -> ExitCode {
         eprintln!("scale_bench: cannot start the async runtime");
         return ExitCode::FAILURE;
     };
-    let (measured, servers) = match runtime.block_on(measure(&options)) {
+    let (measured, servers, failure) = match runtime.block_on(measure(&options)) {
         Ok(done) => done,
         Err(e) => {
             eprintln!("scale_bench: {e}");
@@ -171,6 +192,27 @@ fn main() -> ExitCode {
     }
     println!("\n{}", report::times_table(&measured));
     println!("{}", report::requests_table(&measured));
+    println!("{}", report::server_table(&measured));
     println!("{}", report::folders_table(&measured));
-    ExitCode::SUCCESS
+    if let Some(dir) = &options.plots {
+        match plot::write_all(dir, &measured) {
+            Ok(files) => {
+                for f in files {
+                    println!("plot: {}", f.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("scale_bench: plots: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    match failure {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            println!("stopped early: {e}");
+            eprintln!("scale_bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use tenure_core::{Admin, TaskSpec, Worker};
+use tenure_core::{Admin, TaskSpec, Watch, Worker, WorkerId};
 
 use crate::counting::{Counts, RequestCounter};
 use crate::placement::Placement;
@@ -175,6 +175,23 @@ impl BenchCluster {
         }
     }
 
+    /// A watch on the registration of worker `id`: an ephemeral node of
+    /// its session, so the watch fires when the server deletes what that
+    /// session owned (nothing else changes a registration).
+    ///
+    /// # Errors
+    /// Store errors, or no registration, as text.
+    pub async fn registration_watch(&self, id: &str) -> Result<Watch, String> {
+        let path = self
+            .admin
+            .layout()
+            .worker(&WorkerId::new(id).map_err(text)?);
+        let read = tokio::time::timeout(ADMIN_LIMIT, self.admin.store().get_and_watch(&path));
+        let (node, watch) = read.await.map_err(text)?.map_err(text)?;
+        node.map(|_| watch)
+            .ok_or_else(|| format!("{id} is not registered"))
+    }
+
     /// The name of the leader now, if any.
     pub async fn leader(&self) -> Option<String> {
         let leader = tokio::time::timeout(ADMIN_LIMIT, self.admin.leader());
@@ -261,7 +278,13 @@ impl BenchCluster {
 
     /// `at` in the history's milliseconds (the history counts on tokio's
     /// clock, which runs in real time here).
-    fn history_ms(&self, at: Instant) -> u64 {
+    /// Every handler start and stop so far.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.history.entries()
+    }
+
+    /// `at` on the history's clock (ms since the cluster was created).
+    pub fn history_ms(&self, at: Instant) -> u64 {
         self.history.ms_at(tokio::time::Instant::from_std(at))
     }
 }
@@ -272,6 +295,7 @@ fn entry_ms(entry: &Entry) -> u64 {
     }
 }
 
-fn text(e: impl std::fmt::Display) -> String {
+/// An error as text.
+pub fn text(e: impl std::fmt::Display) -> String {
     e.to_string()
 }

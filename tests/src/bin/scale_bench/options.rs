@@ -30,6 +30,10 @@ pub struct Options {
     /// Session timeouts to measure, side by side, in milliseconds.
     #[arg(long, value_delimiter = ',', default_value = "2000")]
     pub session_ms: Vec<u64>,
+    /// Write SVG plots into this folder: cold start and takeover against
+    /// the task count, and an ownership timeline per backend.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<std::path::PathBuf>,
     /// How long after a phase's goal its requests are still counted, in
     /// milliseconds.
     #[arg(long, default_value_t = 1000)]

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::baseline::{self, Baseline};
 use crate::cluster::{BenchCluster, Joining};
 use crate::counting::Counts;
 use crate::placement::Placement;
@@ -32,6 +33,8 @@ pub struct Setup {
 pub struct Phase {
     /// From the phase's start to its goal.
     pub took: Duration,
+    /// From the phase's start until its requests stopped being counted.
+    pub span: Duration,
     /// Tasks that run on another worker at the end than at the start.
     pub moved: usize,
     /// Handler starts during the phase.
@@ -49,6 +52,38 @@ impl Phase {
     pub fn reads_per_move(&self) -> Option<f64> {
         (self.moved > 0).then(|| self.counts.reads() as f64 / self.moved as f64)
     }
+
+    /// Reads per moved task above what an idle cluster reads in the same
+    /// time (heartbeats, periodic re-reads), counting only the reads
+    /// `reads` picks; `None` when nothing moved.
+    pub fn reads_per_move_above(
+        &self,
+        idle: &Phase,
+        reads: impl Fn(&Counts) -> u64,
+    ) -> Option<f64> {
+        if self.moved == 0 || idle.span.is_zero() {
+            return None;
+        }
+        let background =
+            reads(&idle.counts) as f64 * self.span.as_secs_f64() / idle.span.as_secs_f64();
+        Some((reads(&self.counts) as f64 - background) / self.moved as f64)
+    }
+}
+
+/// Who ran what around one takeover and handback, on the history's clock
+/// (ms since the cluster was created), for the timeline plot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Every handler start and stop of the run.
+    pub entries: Vec<Entry>,
+    /// When the worker was cut off.
+    pub cut_ms: u64,
+    /// When the server deleted its session's node.
+    pub deleted_ms: u64,
+    /// When it came back.
+    pub returned_ms: u64,
+    /// When the handback was balanced.
+    pub end_ms: u64,
 }
 
 /// What one run measured.
@@ -58,8 +93,17 @@ pub struct Run {
     pub session: Duration,
     /// From the first worker's start until every task runs, balanced.
     pub cold: Phase,
+    /// A stretch of the balanced cluster with nothing changing.
+    pub idle: Phase,
     /// From the cut until every task of the cut worker runs elsewhere.
     pub takeover: Phase,
+    /// From the cut until the server deleted the cut session's ephemeral
+    /// node (the worker's registration), as a watch of the admin saw it.
+    pub server_deleted: Duration,
+    /// What the server itself can do, measured just before.
+    pub baseline: Baseline,
+    /// Who ran what around the takeover and handback.
+    pub timeline: Timeline,
     /// From the cut until the cut worker's last handler stopped.
     pub victim_stopped: Duration,
     /// From the return of the cut worker until balanced again.
@@ -116,6 +160,7 @@ impl Window {
             .count();
         Ok(Phase {
             took,
+            span: self.started.elapsed(),
             moved: self.before.moved_to(&after),
             starts,
             counts,
@@ -136,10 +181,11 @@ fn limit(setup: &Setup) -> Duration {
 /// A phase that did not reach its goal in time, a history that broke (two
 /// runners of one task at once, a token that did not rise), store errors.
 pub async fn run_once(server: &Server, setup: Setup, cluster: &str) -> Result<Run, String> {
+    let baseline = baseline::measure(server, setup, &format!("{cluster}-baseline")).await?;
     let mut c = BenchCluster::create(server, cluster, setup.tasks, setup.session).await?;
     let result = phases(&mut c, server, setup).await;
     c.stop().await;
-    result
+    result.map(|run| Run { baseline, ..run })
 }
 
 async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<Run, String> {
@@ -156,6 +202,13 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
     // Cold start: every worker joins at once.
     let cold = join_until_balanced(c, "cold start", joining, &all, &setup).await?;
 
+    // Idle: what the balanced cluster reads with nothing changing, as long
+    // as a takeover's window lasts.
+    let window = Window::open(c, "idle")?;
+    let quiet = session + setup.settle;
+    tokio::time::sleep(quiet).await;
+    let idle = window.close(c, quiet, Duration::ZERO).await?;
+
     // Takeover: a worker that does not lead is cut off.
     let leader = c.leader().await.ok_or("no leader after the cold start")?;
     let victim = all
@@ -166,8 +219,15 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
         .clone();
     let survivors: Vec<String> = all.iter().filter(|w| **w != victim).cloned().collect();
     let orphans = c.placement()?.tasks_on(&victim);
+    let registration = c.registration_watch(&victim).await?;
     let window = Window::open(c, "takeover")?;
     c.cut(&victim);
+    let cut_at = Instant::now();
+    let cut_ms = c.history_ms(cut_at);
+    let deleted = tokio::spawn(async move {
+        let _ = registration.await;
+        cut_at.elapsed()
+    });
     let took = c
         .wait_for(
             "the cut worker's tasks run elsewhere",
@@ -182,6 +242,10 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
         .await?;
     let victim_stopped = c.last_stop_of(&victim, window.started).unwrap_or_default();
     let takeover = window.close(c, took, setup.settle).await?;
+    let server_deleted = tokio::time::timeout(limit(&setup), deleted)
+        .await
+        .map_err(|_| "the cut worker's registration was never deleted")?
+        .map_err(|e| e.to_string())?;
     c.wait_for("balanced without it", Instant::now(), limit(&setup), |p| {
         p.is_balanced(setup.tasks, &survivors)
     })
@@ -190,12 +254,24 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
     // Handback: the cut worker comes back under its name with a new client.
     c.remove(&victim).await;
     let returning = c.connect(server, &victim).await?;
+    let returned_ms = c.history_ms(Instant::now());
     let handback = join_until_balanced(c, "handback", vec![returning], &all, &setup).await?;
     c.check()?;
+    let timeline = Timeline {
+        entries: c.entries(),
+        cut_ms,
+        deleted_ms: cut_ms + server_deleted.as_millis() as u64,
+        returned_ms,
+        end_ms: returned_ms + handback.took.as_millis() as u64,
+    };
     Ok(Run {
         session,
         cold,
+        idle,
         takeover,
+        server_deleted,
+        baseline: Baseline::default(),
+        timeline,
         victim_stopped,
         handback,
     })

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::counting::Kind;
+use crate::counting::{Counts, Kind};
 use crate::phases::{Phase, Run, Setup};
 use crate::stats::Spread;
 
@@ -30,6 +30,16 @@ const PHASES: [(&str, PhaseOf); 3] = [
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The first cells of a row: `| backend | tasks | workers | session (ms) |`.
+fn sizes(m: &Measured) -> String {
+    let s = &m.setup;
+    let session = s.session.as_millis();
+    format!(
+        "| {} | {} | {} | {session} |",
+        m.backend, s.tasks, s.workers
+    )
 }
 
 /// `median (min–max)` of `f` over the runs, `–` without runs.
@@ -74,8 +84,8 @@ pub fn times_table(all: &[Measured]) -> String {
 /// reads per moved task.
 pub fn requests_table(all: &[Measured]) -> String {
     let mut out = String::from(
-        "| backend | tasks | workers | session (ms) | phase | tasks started | requests | reads | writes + multis | leader rounds | leader: owner records read | leader: owner listings | reads per moved task |\n\
-         |---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| backend | tasks | workers | session (ms) | phase | tasks started | requests | reads | writes + multis | leader rounds | leader: owner records read | leader: owner listings | reads per moved task | above idle |\n\
+         |---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for m in all {
         for (name, phase) in PHASES {
@@ -83,11 +93,8 @@ pub fn requests_table(all: &[Measured]) -> String {
             let count = |f: fn(&Phase) -> u64| cell(runs, 0, move |r| Some(f(phase(r)) as f64));
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                m.backend,
-                m.setup.tasks,
-                m.setup.workers,
-                m.setup.session.as_millis(),
+                "{} {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                sizes(m),
                 count(|p| p.starts as u64),
                 count(|p| p.counts.total()),
                 count(|p| p.counts.reads()),
@@ -96,8 +103,40 @@ pub fn requests_table(all: &[Measured]) -> String {
                 count(|p| p.leader.of(Kind::Get, "owners")),
                 count(|p| p.leader.of(Kind::List, "owners")),
                 cell(runs, 1, |r| phase(r).reads_per_move()),
+                cell(runs, 1, |r| phase(r)
+                    .reads_per_move_above(&r.idle, Counts::reads)),
             );
         }
+    }
+    out
+}
+
+/// The server's own figures next to tenure's, each cell the median over
+/// the runs: the cold start against creating one ephemeral node per task
+/// from one session per worker, the takeover against the server's deletion
+/// of the cut session's node, and one versioned write.
+pub fn server_table(all: &[Measured]) -> String {
+    let mut out = String::from(
+        "| backend | tasks | workers | session (ms) | server: ephemerals from every session (ms) | cold start ÷ that | server: deleted the cut session's node (ms) | takeover − that (ms) | server: versioned write p50 / p99 (ms) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for m in all {
+        let runs = &m.runs;
+        let _ = writeln!(
+            out,
+            "{} {} | {} | {} | {} | {} / {} |",
+            sizes(m),
+            cell(runs, 0, |r| Some(ms(r.baseline.ephemerals))),
+            cell(runs, 2, |r| Some(
+                r.cold.took.as_secs_f64() / r.baseline.ephemerals.as_secs_f64()
+            )),
+            cell(runs, 0, |r| Some(ms(r.server_deleted))),
+            cell(runs, 0, |r| Some(
+                ms(r.takeover.took) - ms(r.server_deleted)
+            )),
+            cell(runs, 2, |r| Some(ms(r.baseline.write_p50))),
+            cell(runs, 2, |r| Some(ms(r.baseline.write_p99))),
+        );
     }
     out
 }
@@ -107,9 +146,10 @@ const FOLDERS: [&str; 8] = [
     "workers", "targets", "open", "owners", "epochs", "tasks", "leader", "-",
 ];
 
-/// Reads per moved task on takeover and handback, by the folder read (all
-/// workers together, the leader included): what grows when the cluster
-/// grows shows here.
+/// Reads per moved task on takeover and handback above what the idle
+/// cluster reads in the same time, by the folder read (all workers
+/// together, the leader included): what grows when the cluster grows shows
+/// here.
 pub fn folders_table(all: &[Measured]) -> String {
     let mut out = String::from("| phase | backend | tasks | workers | session (ms) |");
     for f in FOLDERS {
@@ -130,9 +170,8 @@ pub fn folders_table(all: &[Measured]) -> String {
             );
             for f in FOLDERS {
                 let per_move = |r: &Run| {
-                    let p = phase(r);
-                    let reads = p.counts.of(Kind::Get, f) + p.counts.of(Kind::List, f);
-                    (p.moved > 0).then(|| reads as f64 / p.moved as f64)
+                    let reads = |c: &Counts| c.of(Kind::Get, f) + c.of(Kind::List, f);
+                    phase(r).reads_per_move_above(&r.idle, reads)
                 };
                 let _ = write!(out, " {} |", cell(&m.runs, 2, per_move));
             }
@@ -147,19 +186,34 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::baseline::Baseline;
 
     fn run(takeover_ms: u64) -> Run {
         let mut takeover = Phase {
             took: Duration::from_millis(takeover_ms),
+            span: Duration::from_secs(2),
             moved: 4,
             ..Phase::default()
         };
         takeover.counts.add(Kind::Get, "owners", 40);
+        // Idle for 4 s: 16 reads, so 8 in the takeover's 2 s.
+        let mut idle = Phase {
+            span: Duration::from_secs(4),
+            ..Phase::default()
+        };
+        idle.counts.add(Kind::Get, "owners", 16);
         Run {
             session: Duration::from_secs(2),
             cold: Phase::default(),
+            idle,
             takeover,
+            server_deleted: Duration::from_millis(2000),
+            baseline: Baseline {
+                ephemerals: Duration::from_millis(10),
+                ..Baseline::default()
+            },
             victim_stopped: Duration::from_millis(1500),
+            timeline: Default::default(),
             handback: Phase::default(),
         }
     }
@@ -184,15 +238,22 @@ mod tests {
         let requests = requests_table(std::slice::from_ref(&m));
         assert!(
             requests.contains(
-                "| memory | 16 | 4 | 2000 | takeover | 0 | 40 | 40 | 0 | 0 | 0 | 0 | 10.0 |"
+                "| memory | 16 | 4 | 2000 | takeover | 0 | 40 | 40 | 0 | 0 | 0 | 0 | 10.0 | 8.0 |"
             ),
             "{requests}"
         );
         assert!(requests.contains("| cold start |") && requests.ends_with("| – |\n"));
+        let server = server_table(std::slice::from_ref(&m));
+        assert!(
+            server.contains(
+                "| memory | 16 | 4 | 2000 | 10 | 0.00 | 2000 | 100 (50–300) | 0.00 / 0.00 |"
+            ),
+            "{server}"
+        );
         let folders = folders_table(&[m]);
         assert!(
             folders.contains(
-                "| takeover | memory | 16 | 4 | 2000 | 0.00 | 0.00 | 0.00 | 10.00 | 0.00 |"
+                "| takeover | memory | 16 | 4 | 2000 | 0.00 | 0.00 | 0.00 | 8.00 | 0.00 |"
             ),
             "{folders}"
         );
