@@ -6,7 +6,9 @@
 //! returning worker gets its share back by graceful handoff.
 //!
 //! Pick a backend with a cargo feature: `memory` (default, in-process),
-//! `zookeeper` or `etcd`. See the README and ARCHITECTURE.md for the model.
+//! `zookeeper` or `etcd`; `metrics` records the runtime's metrics through
+//! the `metrics` facade (names in [`metrics`]). See the README and
+//! ARCHITECTURE.md for the model.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -11,6 +11,7 @@
 pub mod backoff;
 pub mod error;
 pub mod ids;
+pub mod metrics;
 pub mod store;
 pub mod strategy;
 #[cfg(feature = "tls-probe")]
@@ -31,6 +32,7 @@ pub use runtime::events::{
     OwnershipChange, OwnershipEvent, StopReason, WorkerEvent, WorkerEventKind,
 };
 pub use runtime::handler::{HandlerResult, TaskContext, TaskHandler};
+pub use runtime::health::Health;
 pub use runtime::layout::Layout;
 pub use runtime::timing::Timing;
 pub use runtime::worker::{Worker, WorkerBuilder};

@@ -15,6 +15,7 @@ pub mod live;
 pub mod memory;
 pub mod observed;
 pub mod proxy;
+pub mod recorder;
 pub mod runs;
 pub mod runtime;
 pub mod server_util;

@@ -1,17 +1,12 @@
-//! A store that tells an observer about every request the server answered:
+//! A store (core's [`Observed`] layer) that tells an observer about every request the server answered:
 //! its kind, the path it touched, the session it was sent under, when it
 //! was sent and when its answer came. The answer log of the runtime tests
 //! and the request counts of the scale benchmark are two such observers.
 
-use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use tenure_core::{
-    CoordinationStore, CreateMode, DynStore, Error, Name, Node, Op, OpResult, Path, Result,
-    SessionId, SessionState, StoreInfo, Version, Watch,
-};
+use tenure_core::store::{Completed, Observed, Operation, StoreObserver};
+use tenure_core::{DynStore, Path, SessionId};
 use tokio::time::Instant;
 
 /// What kind of request.
@@ -51,117 +46,31 @@ pub trait Observer: Send + Sync + 'static {
 
 /// `store`, with every answered request told to `observer`.
 pub fn observe(store: DynStore, observer: Arc<dyn Observer>) -> DynStore {
-    Arc::new(Observed { store, observer })
+    Arc::new(Observed::new(store, Answers(observer)))
 }
 
-/// Whether the server answered: anything but a request that never got
-/// through, whose answer never came, or that met a closed store.
-fn answered<T>(result: &Result<T>) -> bool {
-    !matches!(
-        result,
-        Err(Error::ConnectionLost { .. } | Error::Timeout { .. } | Error::Closed)
-    )
-}
+/// Adapts an [`Observer`] to core's store layer: the answered requests
+/// of the kinds above, nothing else.
+struct Answers(Arc<dyn Observer>);
 
-struct Observed {
-    store: DynStore,
-    observer: Arc<dyn Observer>,
-}
-
-impl Observed {
-    async fn tell<T>(
-        &self,
-        kind: Kind,
-        path: Option<&Path>,
-        request: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
-        let session = self.store.session_state().session();
-        let sent = Instant::now();
-        let result = request.await;
-        if answered(&result) {
-            self.observer.answered(&Request {
+impl StoreObserver for Answers {
+    fn after(&self, completed: &Completed<'_>) {
+        let request = completed.request;
+        let kind = match request.operation {
+            Operation::Get | Operation::GetAndWatch => Kind::Get,
+            Operation::Children | Operation::ChildrenAndWatch => Kind::List,
+            Operation::Create | Operation::Set | Operation::Delete => Kind::Write,
+            Operation::Multi => Kind::Multi,
+            _ => return,
+        };
+        if completed.answered() {
+            self.0.answered(&Request {
                 kind,
-                path,
-                session,
-                sent,
-                answered: Instant::now(),
+                path: request.path,
+                session: request.session,
+                sent: request.sent,
+                answered: completed.returned,
             });
         }
-        result
-    }
-}
-
-#[async_trait]
-impl CoordinationStore for Observed {
-    fn info(&self) -> StoreInfo {
-        self.store.info()
-    }
-    fn session_state(&self) -> SessionState {
-        self.store.session_state()
-    }
-    fn session_events(&self) -> tokio::sync::watch::Receiver<SessionState> {
-        self.store.session_events()
-    }
-    fn session_deadline(&self) -> Option<Instant> {
-        self.store.session_deadline()
-    }
-    fn fit_renewal(&self, at_most: std::time::Duration) -> std::time::Duration {
-        self.store.fit_renewal(at_most)
-    }
-    async fn restart_session(&self) -> Result<()> {
-        self.store.restart_session().await
-    }
-    async fn create(&self, path: &Path, data: &[u8], mode: CreateMode) -> Result<Version> {
-        let request = self.store.create(path, data, mode);
-        self.tell(Kind::Write, Some(path), request).await
-    }
-    async fn get(&self, path: &Path) -> Result<Option<Node>> {
-        self.tell(Kind::Get, Some(path), self.store.get(path)).await
-    }
-    async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
-        let request = self.store.get_and_watch(path);
-        self.tell(Kind::Get, Some(path), request).await
-    }
-    async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
-        let request = self.store.set(path, data, expected);
-        self.tell(Kind::Write, Some(path), request).await
-    }
-    async fn delete(&self, path: &Path, expected: Option<Version>) -> Result<()> {
-        let request = self.store.delete(path, expected);
-        self.tell(Kind::Write, Some(path), request).await
-    }
-    async fn children(&self, path: &Path) -> Result<Vec<Name>> {
-        let request = self.store.children(path);
-        self.tell(Kind::List, Some(path), request).await
-    }
-    async fn children_and_watch(&self, path: &Path) -> Result<(Vec<Name>, Watch)> {
-        let request = self.store.children_and_watch(path);
-        self.tell(Kind::List, Some(path), request).await
-    }
-    async fn multi(&self, ops: &[Op]) -> Result<Vec<OpResult>> {
-        let first = ops
-            .iter()
-            .find(|op| !matches!(op, Op::Check { .. }))
-            .or(ops.first());
-        let request = self.store.multi(ops);
-        self.tell(Kind::Multi, first.map(Op::path), request).await
-    }
-    async fn close(&self) -> Result<()> {
-        self.store.close().await
-    }
-}
-
-impl fmt::Debug for Observed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Observed")
-            .field("store", &self.store)
-            .finish()
-    }
-}
-
-impl fmt::Display for Observed {
-    /// As the wrapped store: observing changes nothing it does.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.store, f)
     }
 }

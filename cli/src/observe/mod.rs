@@ -1,6 +1,5 @@
-//! Observability: log lines, metrics, and the store wrapper that counts
-//! conflicts.
+//! Observability: log lines, metrics, and the health probes.
 
 pub mod logging;
-pub mod metered;
 pub mod metrics;
+pub mod probes;

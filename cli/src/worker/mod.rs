@@ -33,8 +33,8 @@ use crate::args::{ConnectArgs, WorkerArgs};
 use crate::connect;
 use crate::duration::human;
 use crate::error::{CliError, CliResult};
-use crate::observe::metered::Metered;
 use crate::observe::metrics;
+use crate::observe::probes::{self, Probes};
 use restart::RestartPolicy;
 use supervise::Supervisor;
 
@@ -112,15 +112,19 @@ pub async fn run(options: &ConnectArgs, args: WorkerArgs) -> CliResult {
     let strategy = strategy(&args, &options.cluster);
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
-    if let Some(addr) = args.metrics_addr {
-        metrics::serve(addr)?;
-        info!(%addr, "serving Prometheus metrics");
-    }
-    let raw = connect::connect(options).await?;
-    let store: DynStore = Arc::new(Metered::new(raw));
+    let probes = match args.metrics_addr {
+        Some(addr) => {
+            let probes = probes::serve(addr, metrics::install(addr)?).await?;
+            info!(%addr, "serving Prometheus metrics, /healthz and /readyz");
+            Some(probes)
+        }
+        None => None,
+    };
+    let store = connect::connect(options).await?;
     let result = serve(
         options,
         args,
+        probes,
         restart,
         strategy,
         &store,
@@ -138,6 +142,7 @@ pub async fn run(options: &ConnectArgs, args: WorkerArgs) -> CliResult {
 async fn serve(
     options: &ConnectArgs,
     args: WorkerArgs,
+    probes: Option<Probes>,
     restart: RestartPolicy,
     strategy: Arc<dyn Strategy>,
     store: &DynStore,
@@ -182,6 +187,9 @@ async fn serve(
     }
     let worker = builder.build()?;
     report::follow(&worker, store, &admin);
+    if let Some(probes) = &probes {
+        probes.watch(&worker);
+    }
     info!(
         worker = %worker.id(),
         cluster = %options.cluster,

@@ -136,6 +136,7 @@ pub async fn claim(
                         ))));
                     }
                 };
+                crate::metrics::claimed();
                 return Ok(Claim {
                     token,
                     record_version,
@@ -286,7 +287,11 @@ pub async fn release(
         None => store.delete(&layout.owner(task), Some(held)).await,
     };
     match released {
-        Ok(()) | Err(Error::NotFound { .. } | Error::VersionConflict { .. }) => Ok(()),
+        Ok(()) => {
+            crate::metrics::released();
+            Ok(())
+        }
+        Err(Error::NotFound { .. } | Error::VersionConflict { .. }) => Ok(()),
         Err(e) => Err(e),
     }
 }

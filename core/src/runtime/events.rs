@@ -24,6 +24,7 @@ pub enum StopReason {
 
 /// Something a worker did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WorkerEventKind {
     /// A handler started with this fencing token.
     Started {
@@ -44,6 +45,13 @@ pub enum WorkerEventKind {
     /// This worker became the leader.
     Leading {
         /// The leader term.
+        term: u64,
+    },
+    /// This worker stopped leading the cluster: its session was lost, a
+    /// newer leader deposed it, or it stopped. Told once per
+    /// [`Leading`](WorkerEventKind::Leading).
+    LeadershipLost {
+        /// The term that ended.
         term: u64,
     },
     /// A record this worker read does not decode: what depends on it

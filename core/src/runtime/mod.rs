@@ -7,6 +7,7 @@ pub(crate) mod admin;
 pub mod claim;
 pub(crate) mod events;
 pub(crate) mod handler;
+pub(crate) mod health;
 pub(crate) mod layout;
 mod leader;
 mod malformed;

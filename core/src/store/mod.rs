@@ -1,10 +1,12 @@
 //! The coordination store contract: what the runtime needs from a backend.
 //!
 //! A backend implements [`CoordinationStore`]; the convenience methods of
-//! [`StoreExt`] come for free. The conformance suite in `tenure-tests` is the
+//! [`StoreExt`] come for free. [`Observed`] layers a [`StoreObserver`]
+//! over any store (metrics, request logs). The conformance suite in `tenure-tests` is the
 //! executable form of this contract: every backend runs it unchanged.
 
 mod ext;
+mod layer;
 mod path;
 mod types;
 mod watch;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use ext::StoreExt;
+pub use layer::{Completed, Observed, Operation, Request, StoreObserver};
 pub use path::{MAX_NAME_LEN, MAX_PATH_LEN, Name, Path};
 pub use types::{
     CreateMode, Incarnation, Node, Op, OpResult, SessionId, SessionState, StoreInfo, Version,

@@ -181,6 +181,7 @@ async fn lead(
     let _ = member
         .events
         .send(WorkerEvent::now(WorkerEventKind::Leading { term }));
+    let _lost = LeadershipEnds { member, term };
     let mut state = LeaderState::new(
         term,
         term_version,
@@ -192,7 +193,10 @@ async fn lead(
         if stop.is_cancelled() || member.store.session_state() != SessionState::Connected(session) {
             return Ok(());
         }
-        match state.round(member).await {
+        let began = tokio::time::Instant::now();
+        let round = state.round(member).await;
+        crate::metrics::leader_round(round.is_ok(), began.elapsed());
+        match round {
             Ok(()) => backoff.reset(),
             Err(Error::VersionConflict { path }) if path == term_path.as_str() => {
                 info!(term, "deposed: a newer leader exists");
@@ -216,5 +220,23 @@ async fn lead(
             _ = state.changed() => {}
         }
         tokio::time::sleep(member.timing.debounce).await;
+    }
+}
+
+/// Tells [`WorkerEventKind::LeadershipLost`] when a term this worker led
+/// ends, however `lead` returns (or is dropped).
+struct LeadershipEnds<'a> {
+    member: &'a Member,
+    term: u64,
+}
+
+impl Drop for LeadershipEnds<'_> {
+    fn drop(&mut self) {
+        let term = self.term;
+        info!(term, "no longer leading");
+        let _ = self
+            .member
+            .events
+            .send(WorkerEvent::now(WorkerEventKind::LeadershipLost { term }));
     }
 }

@@ -168,7 +168,7 @@ impl WorkerBuilder {
         timing.fit_to_store(&*self.store);
         timing.validate()?;
         Ok(Worker::new(
-            self.store,
+            crate::metrics::store(self.store),
             layout,
             id,
             self.capacity,

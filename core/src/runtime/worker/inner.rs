@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::runtime::health::{Health, Marks};
 use crate::runtime::member::Member;
 use crate::runtime::worker::clock::SessionClock;
 use crate::runtime::worker::runner::{Exited, Runner};
@@ -29,6 +30,10 @@ pub(crate) struct Inner {
     /// Whether the run has not begun, is under way, or is over.
     pub run_state: watch::Sender<RunState>,
     pub exits: Mutex<Option<mpsc::UnboundedReceiver<Exited>>>,
+    /// The health as last published.
+    pub health: watch::Sender<Health>,
+    /// What the health needs that only events tell.
+    pub health_marks: Mutex<Marks>,
 }
 
 /// Where a worker is in its life.

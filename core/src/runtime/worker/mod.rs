@@ -7,6 +7,7 @@ mod clock;
 mod converge;
 mod guard;
 mod handoff;
+mod health;
 mod inner;
 mod reconcile;
 mod registration;
@@ -30,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::events::WorkerEvent;
 use crate::runtime::handler::TaskHandler;
+use crate::runtime::health::{Health, Marks};
 use crate::runtime::layout::Layout;
 use crate::runtime::member::Member;
 use crate::runtime::timing::Timing;
@@ -107,6 +109,8 @@ impl Worker {
                 kill: CancellationToken::new(),
                 run_state,
                 exits: Mutex::new(Some(exits)),
+                health: watch::Sender::new(Health::initial()),
+                health_marks: Mutex::new(Marks::default()),
             }),
         }
     }
@@ -124,6 +128,18 @@ impl Worker {
     /// The tasks whose handlers run here now, with their fencing tokens.
     pub fn running(&self) -> BTreeMap<TaskId, u64> {
         self.inner.runner.running()
+    }
+
+    /// The worker's health now: session state, registration, leadership,
+    /// handlers held, fence. For probes; see [`Health::is_ready`].
+    pub fn health(&self) -> Health {
+        self.inner.health_now()
+    }
+
+    /// The worker's health as it changes while the worker runs (each
+    /// session change and worker event, and at least once a heartbeat).
+    pub fn health_watch(&self) -> watch::Receiver<Health> {
+        health::watch(&self.inner)
     }
 
     /// What this worker does, as it happens (handlers started and stopped,
@@ -187,6 +203,7 @@ impl Worker {
             let stop_background = CancellationToken::new();
             let guard =
                 tokio::spawn(guard::run(inner.clone(), stop_background.clone()).in_current_span());
+            tokio::spawn(health::follow(inner.clone(), stop_background.clone()).in_current_span());
             let leader = tokio::spawn(
                 crate::runtime::leader::campaign(
                     inner.member.clone(),

@@ -77,6 +77,7 @@ impl Reconciler {
         inner.clock.set_session(Some(session));
         self.heartbeat(session).await?;
         inner.runner.unfence();
+        inner.mark_health(|m| m.registered_under = Some(session));
         Ok(true)
     }
 

@@ -23,6 +23,8 @@ struct Running {
     token: u64,
     cancel: CancellationToken,
     join: JoinHandle<()>,
+    /// When it started, for its run time.
+    started: tokio::time::Instant,
 }
 
 /// A handler being stopped: out of the running set, but its tokio task may
@@ -148,6 +150,7 @@ impl Runner {
                 token,
                 cancel,
                 join,
+                started: tokio::time::Instant::now(),
             },
         );
         true
@@ -253,6 +256,7 @@ impl Runner {
             let mut fenced = lock(&self.fenced);
             if fenced.is_none() {
                 *fenced = Some(tokio::time::Instant::now());
+                crate::metrics::fenced(reason);
             }
         }
         let all = std::mem::take(&mut *lock(&self.running));
@@ -309,6 +313,7 @@ impl Runner {
         lock(&self.fenced).get_or_insert_with(tokio::time::Instant::now);
         for (task, r) in std::mem::take(&mut *lock(&self.running)) {
             r.join.abort();
+            crate::metrics::handler_stopped(StopReason::SessionLost, r.started.elapsed());
             let _ = self
                 .events
                 .send(WorkerEvent::stopped(task, r.token, StopReason::SessionLost));

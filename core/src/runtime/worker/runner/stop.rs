@@ -60,6 +60,7 @@ impl Runner {
             let _ = join.await;
         }
         info!(worker = %self.worker, task = %task, token = r.token, ?reason, forced, "handler stopped");
+        crate::metrics::handler_stopped(reason, r.started.elapsed());
         let _ = self
             .events
             .send(WorkerEvent::stopped(task.clone(), r.token, reason));
