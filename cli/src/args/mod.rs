@@ -98,7 +98,7 @@ pub enum LogFormat {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Add, pause, resume, remove and list tasks
+    /// Add, change, show, pause, resume, re-arm, remove and list tasks
     #[command(subcommand)]
     Tasks(TasksCommand),
 
