@@ -157,6 +157,47 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// Runs one worker on `store` at a fresh root under `prefix`, adds task
+/// `T1`, and checks that its handler starts within `patience` with a token
+/// (the worker's requests then went through whatever `store` connects
+/// over); shuts the worker down and closes the store.
+pub async fn a_worker_runs_a_task(
+    store: tenure_core::DynStore,
+    prefix: &str,
+    patience: std::time::Duration,
+) {
+    use tenure_core::{Admin, Layout, TaskContext, TaskSpec, Worker};
+    let root = crate::backend::unique_root(prefix);
+    let admin = Admin::at(store.clone(), Layout::at(root.clone()).unwrap())
+        .await
+        .unwrap();
+    let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::builder(store.clone(), "tls")
+        .root(root)
+        .id("W1")
+        .handler(move |ctx: TaskContext| {
+            let ran = ran.clone();
+            async move {
+                let _ = ran.send((ctx.task().to_string(), ctx.token()));
+                ctx.cancelled().await;
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap();
+    let running = worker.spawn();
+    admin.add_task(TaskSpec::new("T1").unwrap()).await.unwrap();
+    let (task, token) = tokio::time::timeout(patience, runs.recv())
+        .await
+        .expect("the task starts over TLS")
+        .unwrap();
+    assert_eq!(task, "T1");
+    assert!(token >= 1, "token {token}");
+    worker.shutdown().await;
+    running.await.unwrap().unwrap();
+    store.close().await.unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

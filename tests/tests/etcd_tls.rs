@@ -9,10 +9,9 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tenure_core::{Admin, CoordinationStore, DynStore, Error, Layout, TaskSpec, Worker};
+use tenure_core::{DynStore, Error};
 // Through the facade (feature `etcd-tls`), as users reach it.
 use tenure::etcd::{EtcdConfig, TlsConfig};
-use tenure_tests::backend::unique_root;
 use tenure_tests::etcd::{EtcdServer, NAMESPACE};
 use tenure_tests::tls::{CertFiles, TestPki};
 
@@ -58,35 +57,7 @@ async fn a_worker_runs_a_task_over_tls() {
         .await
         .unwrap();
     let store: DynStore = Arc::new(store);
-    let root = unique_root("etcdtls");
-    let admin = Admin::at(store.clone(), Layout::at(root.clone()).unwrap())
-        .await
-        .unwrap();
-    let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::builder(store.clone(), "tls")
-        .root(root.clone())
-        .id("W1")
-        .handler(move |ctx: tenure_core::TaskContext| {
-            let ran = ran.clone();
-            async move {
-                let _ = ran.send((ctx.task().to_string(), ctx.token()));
-                ctx.cancelled().await;
-                Ok(())
-            }
-        })
-        .build()
-        .unwrap();
-    let running = worker.spawn();
-    admin.add_task(TaskSpec::new("T1").unwrap()).await.unwrap();
-    let (task, token) = tokio::time::timeout(PATIENCE, runs.recv())
-        .await
-        .expect("the task starts over TLS")
-        .unwrap();
-    assert_eq!(task, "T1");
-    assert!(token >= 1, "token {token}");
-    worker.shutdown().await;
-    running.await.unwrap().unwrap();
-    store.close().await.unwrap();
+    tenure_tests::tls::a_worker_runs_a_task(store, "etcdtls", PATIENCE).await;
 }
 
 async fn assert_tls_error(config: EtcdConfig, what: &str) {

@@ -10,7 +10,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tenure_core::{Admin, CoordinationStore, CreateMode, Error, Layout, Path, TaskSpec, Worker};
+use tenure_core::{CoordinationStore, CreateMode, Error, Path};
 use tenure_tests::backend::unique_root;
 use tenure_tests::tls::{CertFiles, TestPki};
 use tenure_tests::zookeeper::ZkServer;
@@ -65,35 +65,7 @@ async fn client_store(user_password: Option<&str>, chroot: Option<Path>) -> ZkSt
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_runs_a_task_over_tls() {
     let store: tenure_core::DynStore = Arc::new(client_store(None, None).await);
-    let root = unique_root("zktls");
-    let admin = Admin::at(store.clone(), Layout::at(root.clone()).unwrap())
-        .await
-        .unwrap();
-    let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel();
-    let worker = Worker::builder(store.clone(), "tls")
-        .root(root.clone())
-        .id("W1")
-        .handler(move |ctx: tenure_core::TaskContext| {
-            let ran = ran.clone();
-            async move {
-                let _ = ran.send((ctx.task().to_string(), ctx.token()));
-                ctx.cancelled().await;
-                Ok(())
-            }
-        })
-        .build()
-        .unwrap();
-    let running = worker.spawn();
-    admin.add_task(TaskSpec::new("T1").unwrap()).await.unwrap();
-    let (task, token) = tokio::time::timeout(PATIENCE, runs.recv())
-        .await
-        .expect("the task starts over TLS")
-        .unwrap();
-    assert_eq!(task, "T1");
-    assert!(token >= 1, "token {token}");
-    worker.shutdown().await;
-    running.await.unwrap().unwrap();
-    store.close().await.unwrap();
+    tenure_tests::tls::a_worker_runs_a_task(store, "zktls", PATIENCE).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
