@@ -224,12 +224,7 @@ impl LeaderState {
                 pinned: rec.pinned.clone(),
             })
             .collect();
-        let current: Assignment = owners
-            .records
-            .iter()
-            .filter(|(t, _)| !frozen.contains(*t))
-            .map(|(t, (rec, _))| (t.clone(), rec.worker.clone()))
-            .collect();
+        let current = current_placement(owners, self.published.as_ref(), &live_ids, &frozen);
         let input = StrategyInput {
             workers: &live,
             tasks: &task_infos,
@@ -244,4 +239,39 @@ impl LeaderState {
         self.publish(member, &live_ids, &target, &task_infos, &revisions, &frozen)
             .await
     }
+}
+
+/// Where each task is now, as the strategy sees it: where this leader
+/// last placed it, if that worker is still live, else who holds it.
+///
+/// The published target wins over the ownership record because the record
+/// lags the target: a claim or a handoff the leader asked for may still be
+/// on its way when the next round reads the records (another task was
+/// added meanwhile). Read from the records alone, the round would see the
+/// task unplaced, or still on the worker it is leaving, place it afresh
+/// and undo the move it has just asked for; a worker following both
+/// targets in turn would start and stop the task again and again. A task
+/// on no live worker's target (open tasks, tasks of departed workers) is
+/// where its record says.
+fn current_placement(
+    owners: &OwnerView,
+    published: Option<&Published>,
+    live: &[WorkerId],
+    frozen: &BTreeSet<TaskId>,
+) -> Assignment {
+    let mut current: Assignment = owners
+        .records
+        .iter()
+        .filter(|(t, _)| !frozen.contains(*t))
+        .map(|(t, (rec, _))| (t.clone(), rec.worker.clone()))
+        .collect();
+    for (worker, target) in published.into_iter().flatten() {
+        let Some(target) = target.as_ref().filter(|_| live.contains(worker)) else {
+            continue;
+        };
+        for task in target.tasks.keys().filter(|t| !frozen.contains(*t)) {
+            current.insert(task.clone(), worker.clone());
+        }
+    }
+    current
 }
