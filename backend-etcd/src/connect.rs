@@ -114,7 +114,7 @@ fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
     }
     #[cfg(feature = "tls")]
     if let Some(tls) = &config.tls {
-        options = options.with_tls(tls.options());
+        options = options.with_tls(crate::tls::options(tls));
     }
     Ok(options)
 }

@@ -5,10 +5,9 @@
 use etcd_client::{Certificate, Identity, TlsOptions};
 use tenure_core::Error;
 
-/// What to trust and how to identify, all PEM-encoded: the same builder
-/// as ZooKeeper's `TlsConfig` (`new(ca_pem)`, `with_identity(cert_pem,
-/// key_pem)`), plus [`with_domain`](TlsConfig::with_domain), which only
-/// etcd's client offers. The key never appears in `Debug` output.
+/// What to trust and how to identify: tenure's one TLS configuration
+/// ([`tenure_core::TlsConfig`]), the same for ZooKeeper;
+/// [`with_domain`](TlsConfig::with_domain) works here.
 ///
 /// ```no_run
 /// # async fn demo() -> tenure_core::Result<()> {
@@ -19,58 +18,18 @@ use tenure_core::Error;
 /// let store = EtcdConfig::new(["https://10.0.0.1:2379"]).with_tls(tls).connect().await?;
 /// # drop(store); Ok(()) }
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct TlsConfig {
-    ca_pem: String,
-    identity: Option<(String, String)>,
-    domain: Option<String>,
-}
+pub use tenure_core::TlsConfig;
 
-impl TlsConfig {
-    /// Trusts the CA certificate(s) in `ca_pem` (the system's roots are
-    /// not used); no client certificate.
-    pub fn new(ca_pem: impl Into<String>) -> Self {
-        TlsConfig {
-            ca_pem: ca_pem.into(),
-            identity: None,
-            domain: None,
-        }
+/// The options etcd-client takes (it parses the PEM when connecting).
+pub(crate) fn options(tls: &TlsConfig) -> TlsOptions {
+    let mut options = TlsOptions::new().ca_certificate(Certificate::from_pem(tls.ca_pem()));
+    if let Some((cert, key)) = tls.identity() {
+        options = options.identity(Identity::from_pem(cert, key));
     }
-
-    /// Presents this client certificate (PEM, chain allowed) and private
-    /// key (PEM).
-    pub fn with_identity(
-        mut self,
-        cert_pem: impl Into<String>,
-        key_pem: impl Into<String>,
-    ) -> Self {
-        self.identity = Some((cert_pem.into(), key_pem.into()));
-        self
+    if let Some(domain) = tls.domain() {
+        options = options.domain_name(domain);
     }
-
-    /// Checks the server certificate against this name instead of the
-    /// endpoint's host (etcd only: ZooKeeper's client has no such option).
-    pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
-        self
-    }
-
-    /// Whether a client certificate is configured.
-    pub fn has_identity(&self) -> bool {
-        self.identity.is_some()
-    }
-
-    /// The options etcd-client takes.
-    pub(crate) fn options(&self) -> TlsOptions {
-        let mut options = TlsOptions::new().ca_certificate(Certificate::from_pem(&self.ca_pem));
-        if let Some((cert, key)) = &self.identity {
-            options = options.identity(Identity::from_pem(cert, key));
-        }
-        if let Some(domain) = &self.domain {
-            options = options.domain_name(domain.clone());
-        }
-        options
-    }
+    options
 }
 
 /// The certificate problem with the first endpoint, if a handshake of our
@@ -78,43 +37,15 @@ impl TlsConfig {
 /// client certificate the server refused as a cancelled request.
 pub(crate) async fn certificate_problem(config: &crate::EtcdConfig) -> Option<Error> {
     let tls = config.tls.as_ref()?;
-    let identity = tls.identity.as_ref().map(|(c, k)| (c.as_str(), k.as_str()));
-    let ca = tls.ca_pem.as_str();
     let provider = rustls::crypto::ring::default_provider();
-    let probe = tenure_core::tls_probe::Probe::new(ca, identity, provider)?;
+    let probe = tenure_core::tls_probe::Probe::new(tls.ca_pem(), tls.identity(), provider)?;
     let first = config.endpoints.first()?;
     let server = first
         .strip_prefix("https://")
         .or_else(|| first.strip_prefix("http://"))
         .unwrap_or(first);
-    let reason = probe.problem(server, tls.domain.as_deref()).await?;
+    let reason = probe.problem(server, tls.domain()).await?;
     Some(Error::Tls {
         detail: format!("the TLS handshake with etcd at {first} failed: {reason}"),
     })
-}
-
-impl std::fmt::Debug for TlsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsConfig")
-            .field("ca_pem_bytes", &self.ca_pem.len())
-            .field("client_certificate", &self.identity.is_some())
-            .field("client_key", &self.identity.as_ref().map(|_| "<hidden>"))
-            .field("domain", &self.domain)
-            .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_hides_the_key() {
-        let tls = TlsConfig::new("CA").with_identity("CERT", "SECRET-KEY");
-        let shown = format!("{tls:?}");
-        assert!(!shown.contains("SECRET-KEY"), "{shown}");
-        assert!(shown.contains("<hidden>"), "{shown}");
-        assert!(tls.has_identity());
-        assert!(!TlsConfig::new("CA").has_identity());
-    }
 }
