@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, Txn, TxnOp};
+use etcd_client::{Client, Compare, CompareOp, ConnectOptions, GetOptions, Txn, TxnOp};
 use tenure_core::backoff::Backoff;
 use tenure_core::{Error, Path, Result};
 use tokio::time::Instant;
@@ -120,8 +120,19 @@ fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
 }
 
 /// Creates the store's root node (empty, persistent) unless it exists.
+/// Reads first, so that a user with read-only rights on the namespace
+/// can connect to a namespace that exists (a transaction holding a put
+/// needs write rights even when its comparison fails).
 async fn ensure_root(client: &Client, keys: &Keys) -> Result<()> {
     let root = keys.node(&Path::root());
+    let found = client
+        .kv_client()
+        .get(root.clone(), Some(GetOptions::new().with_count_only()))
+        .await
+        .map_err(|e| errors::map(e, None))?;
+    if found.count() > 0 {
+        return Ok(());
+    }
     let txn = Txn::new()
         .when([Compare::create_revision(root.clone(), CompareOp::Equal, 0)])
         .and_then([TxnOp::put(root, Vec::new(), None)]);
