@@ -15,7 +15,7 @@ use std::time::Duration;
 use tenure_core::{Admin, DynStore, Error, TaskSpec};
 use tenure_etcd::etcd_client::{self, ConnectOptions, GetOptions, Permission};
 use tenure_etcd::{Credentials, EtcdConfig};
-use tenure_tests::etcd::{EtcdServer, admin_client};
+use tenure_tests::etcd::{EtcdServer, start_with_users};
 
 const SESSION: Duration = Duration::from_secs(4);
 
@@ -28,42 +28,14 @@ const B: &str = "/tenant-a2";
 /// (read-write on [`A`]) and `bob` (read-write on [`B`]), and `auditor`
 /// (read-only on [`A`]).
 async fn server_with_tenants() -> EtcdServer {
-    let server = tokio::task::spawn_blocking(EtcdServer::start)
-        .await
-        .unwrap();
-    let mut admin = admin_client(server.addr()).await.unwrap();
-    admin.user_add("root", "rootpw", None).await.unwrap();
-    admin.user_grant_role("root", "root").await.unwrap();
-    for (user, password, role, rights) in [
-        (
-            "alice",
-            "alice-pw",
-            "tenant-a",
-            Permission::read_write(format!("{A}/")),
-        ),
-        (
-            "bob",
-            "bob-pw",
-            "tenant-b",
-            Permission::read_write(format!("{B}/")),
-        ),
-        (
-            "auditor",
-            "audit-pw",
-            "reader-a",
-            Permission::read(format!("{A}/")),
-        ),
-    ] {
-        admin.role_add(role).await.unwrap();
-        admin
-            .role_grant_permission(role, rights.with_prefix())
-            .await
-            .unwrap();
-        admin.user_add(user, password, None).await.unwrap();
-        admin.user_grant_role(user, role).await.unwrap();
-    }
-    admin.auth_enable().await.unwrap();
-    server
+    let rw = |ns: &str| Permission::read_write(format!("{ns}/")).with_prefix();
+    let read = Permission::read(format!("{A}/")).with_prefix();
+    start_with_users(&[
+        ("alice", "alice-pw", Some(("tenant-a", rw(A)))),
+        ("bob", "bob-pw", Some(("tenant-b", rw(B)))),
+        ("auditor", "audit-pw", Some(("reader-a", read))),
+    ])
+    .await
 }
 
 fn config(server: &EtcdServer, namespace: &str, user: &str, password: &str) -> EtcdConfig {
