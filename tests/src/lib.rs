@@ -21,5 +21,6 @@ pub mod runtime;
 pub mod server_util;
 pub mod sim;
 pub mod soak;
+pub mod strategy_cluster;
 pub mod tls;
 pub mod zookeeper;
