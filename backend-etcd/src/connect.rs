@@ -12,8 +12,7 @@ use crate::config::EtcdConfig;
 use crate::endpoints::{self, Endpoint, Rotation};
 use crate::errors;
 use crate::keys::Keys;
-use crate::session;
-use crate::store::LiveLease;
+use crate::shared::{self, LiveLease};
 
 /// The seed of this process's retry jitter towards these endpoints: two
 /// processes retrying the same cluster pause differently.
@@ -101,7 +100,7 @@ fn uses_tls(config: &EtcdConfig) -> bool {
 
 fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
     let ttl = Duration::from_secs(config.lease_ttl().unsigned_abs());
-    let probe = session::period(ttl, config.keep_alive_interval, None);
+    let probe = shared::period(ttl, config.keep_alive_interval, None);
     let mut options = ConnectOptions::new()
         .with_connect_timeout(config.connect_timeout)
         .with_keep_alive(probe, probe)
