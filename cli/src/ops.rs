@@ -1,8 +1,8 @@
-//! The operating subcommands: `tasks …`, `workers ls`, `status`.
+//! The operating subcommands: `tasks …`, `workers …`, `status`.
 
-use tenure_core::{Admin, Error, TaskId, TaskSpec};
+use tenure_core::{Admin, Error, TaskId, TaskSpec, WorkerId};
 
-use crate::args::{AddArgs, ListArgs, ShowArgs, TasksCommand, WorkersCommand};
+use crate::args::{AddArgs, ListArgs, ShowArgs, TasksCommand, WorkerName, WorkersCommand};
 use crate::edit::{Update, read_payload};
 use crate::error::{CliError, CliResult};
 use crate::output::schema::{StatusDoc, TasksDoc, WorkersDoc};
@@ -124,9 +124,19 @@ pub async fn change_task(admin: &Admin, cluster: &str, op: TaskOp) -> CliResult<
 /// Runs `tenure workers …`.
 ///
 /// # Errors
-/// Store errors.
+/// [`CliError::Invalid`] for a bad worker id; store errors.
 pub async fn workers(admin: &Admin, cluster: &str, command: WorkersCommand) -> CliResult {
-    let WorkersCommand::Ls(ListArgs { json }) = command;
+    let json = match command {
+        WorkersCommand::Ls(ListArgs { json }) => json,
+        WorkersCommand::Drain(WorkerName { id }) => {
+            admin.drain_worker(&WorkerId::new(&id)?).await?;
+            return emit(&format!("drained worker {id} in cluster {cluster}\n"));
+        }
+        WorkersCommand::Undrain(WorkerName { id }) => {
+            admin.undrain_worker(&WorkerId::new(&id)?).await?;
+            return emit(&format!("undrained worker {id} in cluster {cluster}\n"));
+        }
+    };
     let status = admin.status().await?;
     if json {
         emit_json(&WorkersDoc::new(cluster, &status))

@@ -7,6 +7,7 @@
 //! reads only the tasks that changed.
 
 mod done;
+mod drain;
 mod events;
 mod spec;
 mod status;
