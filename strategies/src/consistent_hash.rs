@@ -1,10 +1,9 @@
 //! `ConsistentHash`: weighted rendezvous (highest random weight) hashing.
 
 use tenure_core::TaskId;
-use tenure_core::strategy::{Strategy, StrategyInput, Target, WorkerInfo};
+use tenure_core::strategy::{Strategy, StrategyInput, Target, View, WorkerInfo};
 
 use crate::hash::{ln, pair_hash, unit_interval};
-use crate::view::{View, capacity};
 
 /// Weighted rendezvous hashing: every task goes to the eligible worker with
 /// the lowest score `−ln(u) / capacity`, where `u ∈ (0, 1)` is a hash of
@@ -49,7 +48,7 @@ impl ConsistentHash {
     pub fn score(&self, task: &TaskId, worker: &WorkerInfo) -> f64 {
         let u = unit_interval(pair_hash(self.seed, task.as_str(), worker.id.as_str()));
         // Capacities are at most 2^32, exact in f64.
-        -ln(u) / capacity(worker) as f64
+        -ln(u) / f64::from(worker.capacity.max(1))
     }
 }
 

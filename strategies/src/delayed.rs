@@ -4,10 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tenure_core::strategy::{Strategy, StrategyInput, Target};
+use tenure_core::strategy::{Strategy, StrategyInput, Target, View};
 use tracing::debug;
-
-use crate::view::{View, capacity, weight};
 
 /// Wraps a strategy so that workers younger than a window receive no task
 /// that is running elsewhere (Helix's `DELAY_REBALANCE_TIME`).
@@ -74,7 +72,7 @@ impl<S: Strategy> Strategy for Delayed<S> {
         let mut load = vec![0u64; view.workers.len()];
         for (task, worker) in &target.placements {
             if let (Some(t), Some(w)) = (view.task_index(task), view.worker_index(worker)) {
-                load[w] += weight(view.tasks[t]);
+                load[w] += view.weight(t);
             }
         }
         let mut refused: BTreeMap<usize, Duration> = BTreeMap::new();
@@ -90,20 +88,20 @@ impl<S: Strategy> Strategy for Delayed<S> {
                 continue;
             }
             let to = view.current[t].or_else(|| {
-                let w = weight(task);
+                let w = view.weight(t);
                 view.eligible[t]
                     .iter()
                     .copied()
                     .filter(|&s| !young[s])
                     .min_by(|&a, &b| {
-                        let (ca, cb) = (capacity(view.workers[a]), capacity(view.workers[b]));
+                        let (ca, cb) = (view.capacity(a), view.capacity(b));
                         let la = u128::from(load[a] + w) * u128::from(cb);
                         let lb = u128::from(load[b] + w) * u128::from(ca);
                         la.cmp(&lb).then(a.cmp(&b))
                     })
             });
             let Some(to) = to else { continue };
-            let w = weight(task);
+            let w = view.weight(t);
             load[y] -= w;
             load[to] += w;
             target

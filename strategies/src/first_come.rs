@@ -1,9 +1,7 @@
 //! `FirstCome`: no target; unowned tasks go to whichever worker claims them
 //! first.
 
-use tenure_core::strategy::{Strategy, StrategyInput, Target};
-
-use crate::view::View;
+use tenure_core::strategy::{Strategy, StrategyInput, Target, View};
 
 /// Keeps every task where it runs and lets the workers race for the rest.
 ///

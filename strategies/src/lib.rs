@@ -29,7 +29,6 @@ pub mod elastic_job;
 mod first_come;
 mod hash;
 mod throttled;
-mod view;
 
 pub use by_name::{StrategyKind, StrategyOptions, by_name};
 pub use consistent_hash::ConsistentHash;

@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use tenure_core::strategy::{Strategy, StrategyInput, Target};
+use tenure_core::strategy::{Strategy, StrategyInput, Target, View};
 use tracing::debug;
-
-use crate::view::View;
 
 /// How long [`Throttled`] asks to wait before the next round by default
 /// when it has held moves back.

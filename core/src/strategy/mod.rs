@@ -6,8 +6,10 @@
 //! randomness and no clock (time enters only as [`WorkerInfo::age`]).
 //! The built-ins live in `tenure-strategies`; [`Sticky`] is the runtime's
 //! default and lives here so the runtime has one without extra crates.
+//! [`View`] indexes the input once for every strategy.
 
 mod sticky;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -16,6 +18,7 @@ use std::time::Duration;
 use crate::ids::{TaskId, WorkerId};
 
 pub use sticky::Sticky;
+pub use view::View;
 
 /// Who runs what: task → worker.
 pub type Assignment = BTreeMap<TaskId, WorkerId>;

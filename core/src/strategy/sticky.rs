@@ -4,7 +4,8 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use super::{Strategy, StrategyInput, Target, TaskInfo, WorkerInfo};
+use super::view::by_name;
+use super::{Strategy, StrategyInput, Target, View, WorkerInfo};
 use crate::ids::WorkerId;
 
 /// Keeps every valid placement and moves the fewest tasks needed to reach
@@ -16,7 +17,7 @@ use crate::ids::WorkerId;
 ///   least 1. A worker's *load* is the total weight of the tasks placed on
 ///   it.
 /// * A task is *placeable* if at least one live worker is eligible for it
-///   ([`TaskInfo::eligible`]: tags and pinning). Tasks that are not are left
+///   ([`TaskInfo::eligible`](super::TaskInfo::eligible): tags and pinning). Tasks that are not are left
 ///   unplaced. `S` is the total weight of the placeable tasks and `C` the
 ///   total capacity of the live workers.
 /// * A worker's *share* is `S × capacity / C`. Its *quota* `Q` is the share
@@ -109,8 +110,11 @@ impl Sticky {
         total: u64,
         loads: &BTreeMap<WorkerId, u64>,
     ) -> BTreeMap<WorkerId, u64> {
-        let workers = sorted_workers(workers);
-        let caps: Vec<u64> = workers.iter().map(|w| capacity(w)).collect();
+        let workers = by_name(workers);
+        let caps: Vec<u64> = workers
+            .iter()
+            .map(|w| u64::from(w.capacity.max(1)))
+            .collect();
         let load: Vec<u64> = workers
             .iter()
             .map(|w| loads.get(&w.id).copied().unwrap_or(0))
@@ -127,8 +131,8 @@ impl Strategy for Sticky {
 
     fn assign(&self, input: &StrategyInput<'_>) -> Target {
         let mut plan = Plan::new(input);
-        let placeable: u64 = (0..plan.tasks.len())
-            .filter(|&t| !plan.eligible[t].is_empty())
+        let placeable: u64 = (0..plan.view.tasks.len())
+            .filter(|&t| !plan.view.eligible[t].is_empty())
             .map(|t| plan.weight[t])
             .sum();
         let mut q = quotas(&plan.caps, placeable, &plan.load);
@@ -143,17 +147,6 @@ impl Strategy for Sticky {
         }
         plan.into_target()
     }
-}
-
-fn capacity(w: &WorkerInfo) -> u64 {
-    u64::from(w.capacity.max(1))
-}
-
-fn sorted_workers(workers: &[WorkerInfo]) -> Vec<&WorkerInfo> {
-    let mut v: Vec<&WorkerInfo> = workers.iter().collect();
-    v.sort_by(|a, b| a.id.cmp(&b.id));
-    v.dedup_by(|a, b| a.id == b.id);
-    v
 }
 
 /// Quotas by index (workers in name order); see [`Sticky`].
@@ -189,12 +182,9 @@ fn quotas(caps: &[u64], total: u64, load: &[u64]) -> Vec<u64> {
 
 /// The working state: workers and tasks by index, in name order.
 struct Plan<'a> {
-    workers: Vec<&'a WorkerInfo>,
-    tasks: Vec<&'a TaskInfo>,
+    view: View<'a>,
     caps: Vec<u64>,
     weight: Vec<u64>,
-    /// Per task, the eligible workers (ascending index = name order).
-    eligible: Vec<Vec<usize>>,
     owner: Vec<Option<usize>>,
     /// Per worker, the tasks placed on it (ascending index).
     on: Vec<Vec<usize>>,
@@ -204,37 +194,17 @@ struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// Step 1: index the input and keep the valid placements.
     fn new(input: &StrategyInput<'a>) -> Self {
-        let workers = sorted_workers(input.workers);
-        let mut tasks: Vec<&TaskInfo> = input.tasks.iter().collect();
-        tasks.sort_by(|a, b| a.id.cmp(&b.id));
-        tasks.dedup_by(|a, b| a.id == b.id);
-        let index: BTreeMap<&WorkerId, usize> = workers
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (&w.id, i))
-            .collect();
+        let view = View::new(input);
         let mut plan = Plan {
-            caps: workers.iter().map(|w| capacity(w)).collect(),
-            weight: tasks.iter().map(|t| u64::from(t.weight.max(1))).collect(),
-            eligible: tasks
-                .iter()
-                .map(|t| {
-                    (0..workers.len())
-                        .filter(|&w| t.eligible(workers[w]))
-                        .collect()
-                })
-                .collect(),
-            owner: vec![None; tasks.len()],
-            on: vec![Vec::new(); workers.len()],
-            load: vec![0; workers.len()],
-            workers,
-            tasks,
+            caps: (0..view.workers.len()).map(|w| view.capacity(w)).collect(),
+            weight: (0..view.tasks.len()).map(|t| view.weight(t)).collect(),
+            owner: vec![None; view.tasks.len()],
+            on: vec![Vec::new(); view.workers.len()],
+            load: vec![0; view.workers.len()],
+            view,
         };
-        for t in 0..plan.tasks.len() {
-            let current = input.current.get(&plan.tasks[t].id);
-            if let Some(&w) = current.and_then(|w| index.get(w))
-                && plan.eligible[t].binary_search(&w).is_ok()
-            {
+        for t in 0..plan.view.tasks.len() {
+            if let Some(w) = plan.view.current[t] {
                 plan.put(t, w);
             }
         }
@@ -267,13 +237,13 @@ impl<'a> Plan<'a> {
 
     /// Step 3: place every placeable task that has no valid placement.
     fn place_homeless(&mut self, q: &[u64]) {
-        let mut homeless: Vec<usize> = (0..self.tasks.len())
-            .filter(|&t| self.owner[t].is_none() && !self.eligible[t].is_empty())
+        let mut homeless: Vec<usize> = (0..self.view.tasks.len())
+            .filter(|&t| self.owner[t].is_none() && !self.view.eligible[t].is_empty())
             .collect();
-        homeless.sort_by_key(|&t| (self.eligible[t].len(), Reverse(self.weight[t]), t));
+        homeless.sort_by_key(|&t| (self.view.eligible[t].len(), Reverse(self.weight[t]), t));
         for t in homeless {
             let dev = self.deviations(q);
-            if let Some(&w) = self.eligible[t].iter().min_by_key(|&&w| (dev[w], w)) {
+            if let Some(&w) = self.view.eligible[t].iter().min_by_key(|&&w| (dev[w], w)) {
                 self.put(t, w);
             }
         }
@@ -291,7 +261,7 @@ impl<'a> Plan<'a> {
     fn best_move(&self, q: &[u64]) -> Option<(usize, usize, usize)> {
         let dev = self.deviations(q);
         let lowest = dev.iter().copied().min()?;
-        let mut donors: Vec<usize> = (0..self.workers.len()).collect();
+        let mut donors: Vec<usize> = (0..self.view.workers.len()).collect();
         donors.sort_by_key(|&d| (Reverse(dev[d]), d));
         for d in donors {
             // A move needs dev(d) − dev(r) > weight ≥ 1.
@@ -302,7 +272,7 @@ impl<'a> Plan<'a> {
             let mut best: Option<(i128, usize, usize)> = None;
             for &t in &self.on[d] {
                 let w = i128::from(self.weight[t]);
-                let receiver = self.eligible[t]
+                let receiver = self.view.eligible[t]
                     .iter()
                     .copied()
                     .filter(|&r| r != d)
@@ -328,9 +298,10 @@ impl<'a> Plan<'a> {
         let mut target = Target::default();
         for (t, owner) in self.owner.iter().enumerate() {
             if let Some(w) = owner {
-                target
-                    .placements
-                    .insert(self.tasks[t].id.clone(), self.workers[*w].id.clone());
+                target.placements.insert(
+                    self.view.tasks[t].id.clone(),
+                    self.view.workers[*w].id.clone(),
+                );
             }
         }
         target

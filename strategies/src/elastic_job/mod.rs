@@ -40,9 +40,7 @@ pub use average::AverageAllocation;
 pub use odevity::Odevity;
 pub use round_robin::RoundRobin;
 
-use tenure_core::strategy::{StrategyInput, Target};
-
-use crate::view::View;
+use tenure_core::strategy::{StrategyInput, Target, View};
 
 /// The order in which the live workers are handed to the ElasticJob
 /// algorithm as its list of job instances.
