@@ -100,7 +100,7 @@ pub fn json_documents_keep_their_documented_keys(t: &Target) {
         "weight",
     ];
     let worker_keys = [
-        "capacity", "leader", "owned", "session", "since_ms", "tags", "worker",
+        "capacity", "drained", "leader", "owned", "session", "since_ms", "tags", "worker",
     ];
     let status = c.status();
     assert_eq!(
@@ -128,6 +128,7 @@ pub fn json_documents_keep_their_documented_keys(t: &Target) {
     assert!(worker["session"].as_str().unwrap().starts_with("0x"));
     assert_eq!(worker["leader"], true);
     assert_eq!(worker["owned"], 1);
+    assert_eq!(worker["drained"], false);
     assert_eq!(worker["capacity"], 1);
 
     let tasks = c.json(&["tasks", "ls"]);
