@@ -52,6 +52,23 @@ fn scale_bench_runs_on_the_memory_backend_with_tiny_sizes() {
             assert!(requests > 0, "{phase}: {row:?}");
         }
     }
+    // Costs: memory per worker, the leader's rounds in the cold start, and
+    // the status time, measured for each size.
+    let costs = text
+        .split_once("| memory per worker (MiB) |")
+        .map(|(_, rest)| rest)
+        .expect("the costs table");
+    for tasks in [6, 9] {
+        let row = row(costs, &format!("| memory | {tasks} | 3 | 1000 |"));
+        let per_worker: f64 = row[4].split(' ').next().unwrap().parse().unwrap();
+        assert!(per_worker >= 0.0, "{row:?}");
+        assert!(
+            row[5].ends_with(')') && !row[5].ends_with("(0)"),
+            "cold start rounds: {row:?}"
+        );
+        let status: f64 = row[9].split(' ').next().unwrap().parse().unwrap();
+        assert!(status > 0.0, "{row:?}");
+    }
     // Plots: the times against the task count and one timeline.
     for name in ["cold-start.svg", "takeover.svg", "timeline-memory.svg"] {
         let svg = std::fs::read_to_string(plots.join(name)).unwrap();

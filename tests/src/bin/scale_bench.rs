@@ -41,6 +41,8 @@
 mod baseline;
 #[path = "scale_bench/cluster.rs"]
 mod cluster;
+#[path = "scale_bench/costs.rs"]
+mod costs;
 #[path = "scale_bench/counting.rs"]
 mod counting;
 #[path = "scale_bench/options.rs"]
@@ -168,6 +170,10 @@ fn main() -> ExitCode {
         )
         .with(rounds::layer())
         .init();
+    if let Err(e) = costs::install() {
+        eprintln!("scale_bench: {e}");
+        return ExitCode::FAILURE;
+    }
     let Ok(runtime) = tokio::runtime::Runtime::new() else {
         eprintln!("scale_bench: cannot start the async runtime");
         return ExitCode::FAILURE;
@@ -194,6 +200,7 @@ fn main() -> ExitCode {
     println!("{}", report::requests_table(&measured));
     println!("{}", report::server_table(&measured));
     println!("{}", report::folders_table(&measured));
+    println!("{}", report::costs_table(&measured));
     if let Some(dir) = &options.plots {
         match plot::write_all(dir, &measured) {
             Ok(files) => {

@@ -87,6 +87,11 @@ impl BenchCluster {
         })
     }
 
+    /// The admin of the cluster.
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+
     /// Connects a worker named `id` (not started yet).
     ///
     /// # Errors

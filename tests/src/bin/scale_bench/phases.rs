@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::baseline::{self, Baseline};
 use crate::cluster::{BenchCluster, Joining};
+use crate::costs::{self, Costs, RoundMark};
 use crate::counting::Counts;
 use crate::options::Setup;
 use crate::placement::Placement;
@@ -15,7 +16,7 @@ use crate::servers::Server;
 use tenure_tests::sim::history::Entry;
 
 /// What one phase took and cost.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Phase {
     /// From the phase's start to its goal.
     pub took: Duration,
@@ -31,6 +32,8 @@ pub struct Phase {
     pub leader: Counts,
     /// Leader rounds meanwhile.
     pub rounds: Rounds,
+    /// How long each of the leader's rounds meanwhile took, in seconds.
+    pub round_seconds: Vec<f64>,
 }
 
 impl Phase {
@@ -73,7 +76,7 @@ pub struct Timeline {
 }
 
 /// What one run measured.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Run {
     /// The session timeout the server granted.
     pub session: Duration,
@@ -94,6 +97,8 @@ pub struct Run {
     pub victim_stopped: Duration,
     /// From the return of the cut worker until balanced again.
     pub handback: Phase,
+    /// Memory and `status` time of the steady cluster.
+    pub costs: Costs,
 }
 
 /// Counters at a phase's start.
@@ -101,6 +106,7 @@ struct Window {
     started: Instant,
     counts: BTreeMap<String, Counts>,
     rounds: Rounds,
+    round_mark: RoundMark,
     before: Placement,
 }
 
@@ -112,6 +118,7 @@ impl Window {
         Ok(Window {
             counts: cluster.counts(),
             rounds: Rounds::now(),
+            round_mark: RoundMark::now(),
             before: cluster.placement()?,
             started: Instant::now(),
         })
@@ -152,6 +159,7 @@ impl Window {
             counts,
             leader: by_leader,
             rounds: Rounds::now().since(self.rounds),
+            round_seconds: self.round_mark.since(),
         })
     }
 }
@@ -176,6 +184,7 @@ pub async fn run_once(server: &Server, setup: Setup, cluster: &str) -> Result<Ru
 
 async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<Run, String> {
     let all: Vec<String> = (0..setup.workers).map(|i| format!("W{i}")).collect();
+    let rss_before_kib = costs::rss_kib();
     let mut joining = Vec::new();
     for id in &all {
         joining.push(c.connect(server, id).await?);
@@ -187,6 +196,7 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
 
     // Cold start: every worker joins at once.
     let cold = join_until_balanced(c, "cold start", joining, &all, &setup).await?;
+    let rss_after_kib = costs::rss_kib();
 
     // Idle: what the balanced cluster reads with nothing changing, as long
     // as a takeover's window lasts.
@@ -194,6 +204,13 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
     let quiet = session + setup.settle;
     tokio::time::sleep(quiet).await;
     let idle = window.close(c, quiet, Duration::ZERO).await?;
+    let (status, status_tasks) = costs::time_status(c.admin(), limit(&setup)).await?;
+    let costs = Costs {
+        rss_before_kib,
+        rss_after_kib,
+        status,
+        status_tasks,
+    };
 
     // Takeover: a worker that does not lead is cut off.
     let leader = c.leader().await.ok_or("no leader after the cold start")?;
@@ -260,6 +277,7 @@ async fn phases(c: &mut BenchCluster, server: &Server, setup: Setup) -> Result<R
         timeline,
         victim_stopped,
         handback,
+        costs,
     })
 }
 

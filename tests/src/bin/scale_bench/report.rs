@@ -182,6 +182,49 @@ pub fn folders_table(all: &[Measured]) -> String {
     out
 }
 
+/// The leader's round times of phase `phase` over every run, in ms:
+/// `median / max (rounds)`.
+fn round_cell(runs: &[Run], phase: PhaseOf) -> String {
+    let mut all: Vec<f64> = runs
+        .iter()
+        .flat_map(|r| phase(r).round_seconds.iter().map(|s| s * 1000.0))
+        .collect();
+    all.sort_by(f64::total_cmp);
+    match (all.get(all.len() / 2), all.last()) {
+        (Some(median), Some(max)) => format!("{median:.1} / {max:.1} ({})", all.len()),
+        _ => "–".to_owned(),
+    }
+}
+
+/// What the steady cluster costs besides time: this process's memory
+/// growth per worker from before the workers connected until the cold
+/// start was balanced, the leader's round times per phase, and
+/// `Admin::status` of the whole cluster.
+pub fn costs_table(all: &[Measured]) -> String {
+    let mut out = String::from(
+        "| backend | tasks | workers | session (ms) | memory per worker (MiB) | leader round, ms: median / max (rounds), cold start | idle | takeover | handback | status (ms) |\n\
+         |---|---:|---:|---:|---:|---|---|---|---|---:|\n",
+    );
+    for m in all {
+        let workers = m.setup.workers;
+        let rss = cell(&m.runs, 2, |r| r.costs.rss_per_worker_mib(workers));
+        let idle: PhaseOf = |r| &r.idle;
+        let rounds = [PHASES[0].1, idle, PHASES[1].1, PHASES[2].1].map(|p| round_cell(&m.runs, p));
+        let status = cell(&m.runs, 1, |r| {
+            let mut took: Vec<f64> = r.costs.status.iter().map(|d| ms(*d)).collect();
+            took.sort_by(f64::total_cmp);
+            took.get(took.len() / 2).copied()
+        });
+        let _ = writeln!(
+            out,
+            "{} {rss} | {} | {status} |",
+            sizes(m),
+            rounds.join(" | ")
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -191,6 +234,7 @@ mod tests {
 
     fn run(takeover_ms: u64) -> Run {
         let mut takeover = Phase {
+            round_seconds: vec![0.002, 0.004, 0.003],
             took: Duration::from_millis(takeover_ms),
             span: Duration::from_secs(2),
             moved: 4,
@@ -216,6 +260,16 @@ mod tests {
             victim_stopped: Duration::from_millis(1500),
             timeline: Default::default(),
             handback: Phase::default(),
+            costs: crate::costs::Costs {
+                rss_before_kib: 1024,
+                rss_after_kib: 1024 + 4 * 2048,
+                status: vec![
+                    Duration::from_millis(30),
+                    Duration::from_millis(10),
+                    Duration::from_millis(20),
+                ],
+                status_tasks: 16,
+            },
         }
     }
 
@@ -250,6 +304,11 @@ mod tests {
                 "| memory | 16 | 4 | 2000 | 10 | 0.00 | 2000 | 100 (50–300) | 0.00 / 0.00 |"
             ),
             "{server}"
+        );
+        let costs = costs_table(std::slice::from_ref(&m));
+        assert!(
+            costs.contains("| memory | 16 | 4 | 2000 | 2.00 | – | – | 3.0 / 4.0 (9) | – | 20.0 |"),
+            "{costs}"
         );
         let folders = folders_table(&[m]);
         assert!(
