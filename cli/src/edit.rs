@@ -1,6 +1,7 @@
 //! `tenure tasks update` and `tenure tasks show`: one task at a time.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 
 use tenure_core::{Admin, Error, TaskId, TaskSpec, WorkerId};
 
@@ -16,7 +17,7 @@ pub struct Update {
     /// The task.
     pub id: TaskId,
     payload: Option<Vec<u8>>,
-    weight: Option<u32>,
+    weight: Option<NonZeroU32>,
     tags: Option<BTreeSet<String>>,
     pin: Option<Option<WorkerId>>,
 }
@@ -52,7 +53,7 @@ impl Update {
         Ok(Update {
             id: probe.id,
             payload,
-            weight: args.weight,
+            weight: args.weight.map(|_| probe.weight),
             tags,
             pin,
         })

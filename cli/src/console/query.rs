@@ -324,7 +324,7 @@ mod tests {
         TaskStatus {
             task: TaskId::new(name).unwrap(),
             state,
-            weight: 1,
+            weight: std::num::NonZeroU32::MIN,
             tags: BTreeSet::from(["blue".to_owned()]),
             pinned: None,
             payload_bytes: 0,

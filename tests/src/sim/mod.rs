@@ -412,7 +412,7 @@ impl Sim {
             .iter()
             .map(|id| WorkerInfo {
                 id: id.clone(),
-                capacity: 1,
+                capacity: std::num::NonZeroU32::MIN,
                 tags: Default::default(),
                 age: Duration::from_secs(3600),
             })
@@ -421,7 +421,7 @@ impl Sim {
             .iter()
             .map(|t| TaskInfo {
                 id: (*t).clone(),
-                weight: 1,
+                weight: std::num::NonZeroU32::MIN,
                 tags: Default::default(),
                 pinned: None,
             })
