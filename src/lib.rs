@@ -1,14 +1,10 @@
-//! # tenure
+#![doc = include_str!("../README.md")]
 //!
-//! Distributed task coordination for Rust services: every task runs on
-//! exactly one live worker of the cluster, survivors take over the tasks of
-//! a worker that dies, a pluggable strategy decides who runs what, and a
-//! returning worker gets its share back by graceful handoff.
+//! ## Features of this crate
 //!
-//! Pick a backend with a cargo feature: `memory` (default, in-process),
-//! `zookeeper` or `etcd`; `metrics` records the runtime's metrics through
-//! the `metrics` facade (names in [`metrics`]). See the README and
-//! ARCHITECTURE.md for the model.
+//! `memory` (default, in-process), `zookeeper`, `etcd`, `zookeeper-tls`,
+//! `etcd-tls` choose the backends; `metrics` records the runtime's metrics
+//! through the `metrics` facade (names in [`metrics`]).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -187,6 +187,12 @@ impl EtcdConfig {
         self
     }
 
+    /// The TLS configuration, if any.
+    #[cfg(feature = "tls")]
+    pub fn tls(&self) -> Option<&crate::tls::TlsConfig> {
+        self.tls.as_ref()
+    }
+
     /// The same configuration for other endpoints.
     pub fn with_endpoints<E: AsRef<str>>(mut self, endpoints: impl IntoIterator<Item = E>) -> Self {
         self.endpoints = endpoints
@@ -342,5 +348,17 @@ mod tests {
         let c = Credentials::new("alice", "s3cret").unwrap();
         assert!(!format!("{c:?}").contains("s3cret"));
         assert!(Credentials::new("", "x").is_err());
+    }
+
+    #[test]
+    fn debug_of_a_whole_configuration_shows_no_secret() {
+        let config = EtcdConfig::new(["a:1"])
+            .with_credentials(Credentials::new("alice", "PASSWORD-s3cret").unwrap());
+        #[cfg(feature = "tls")]
+        let config =
+            config.with_tls(crate::TlsConfig::new("CA").with_identity("CERT", "KEY-s3cret"));
+        let shown = format!("{config:?}");
+        assert!(shown.contains("alice"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }

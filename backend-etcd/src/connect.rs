@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, Txn, TxnOp};
+use etcd_client::{Client, Compare, CompareOp, ConnectOptions, GetOptions, Txn, TxnOp};
 use tenure_core::backoff::Backoff;
 use tenure_core::{Error, Path, Result};
 use tokio::time::Instant;
@@ -12,8 +12,7 @@ use crate::config::EtcdConfig;
 use crate::endpoints::{self, Endpoint, Rotation};
 use crate::errors;
 use crate::keys::Keys;
-use crate::session;
-use crate::store::LiveLease;
+use crate::shared::{self, LiveLease};
 
 /// The seed of this process's retry jitter towards these endpoints: two
 /// processes retrying the same cluster pause differently.
@@ -101,7 +100,7 @@ fn uses_tls(config: &EtcdConfig) -> bool {
 
 fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
     let ttl = Duration::from_secs(config.lease_ttl().unsigned_abs());
-    let probe = session::period(ttl, config.keep_alive_interval, None);
+    let probe = shared::period(ttl, config.keep_alive_interval, None);
     let mut options = ConnectOptions::new()
         .with_connect_timeout(config.connect_timeout)
         .with_keep_alive(probe, probe)
@@ -114,14 +113,25 @@ fn options(config: &EtcdConfig) -> Result<ConnectOptions> {
     }
     #[cfg(feature = "tls")]
     if let Some(tls) = &config.tls {
-        options = options.with_tls(tls.options()?);
+        options = options.with_tls(crate::tls::options(tls));
     }
     Ok(options)
 }
 
 /// Creates the store's root node (empty, persistent) unless it exists.
+/// Reads first, so that a user with read-only rights on the namespace
+/// can connect to a namespace that exists (a transaction holding a put
+/// needs write rights even when its comparison fails).
 async fn ensure_root(client: &Client, keys: &Keys) -> Result<()> {
     let root = keys.node(&Path::root());
+    let found = client
+        .kv_client()
+        .get(root.clone(), Some(GetOptions::new().with_count_only()))
+        .await
+        .map_err(|e| errors::map(e, None))?;
+    if found.count() > 0 {
+        return Ok(());
+    }
     let txn = Txn::new()
         .when([Compare::create_revision(root.clone(), CompareOp::Equal, 0)])
         .and_then([TxnOp::put(root, Vec::new(), None)]);

@@ -83,7 +83,9 @@
 //!   ([`EtcdConfig`]); `tls` (feature `tls`): CA and client certificates.
 //! - [`EtcdStore`] (`store`): the store contract; `read`, `write`: reads
 //!   with their revision, writes as transactions; `plan`: ZooKeeper's rules
-//!   as comparisons; `keys`: the key layout.
+//!   as comparisons; `keys`: the key layout; `shared`: what the clones
+//!   and the background tasks share (client, lease, state, keep-alive
+//!   period) and the plumbing every request goes through.
 //! - `session`, `connect`: the lease, its keep-alive and renewal; opening a
 //!   store within a bound. `endpoints`: the rotation of reachable members.
 //!   `watch`: the shared watch stream.
@@ -105,6 +107,7 @@ pub mod limits;
 mod plan;
 mod read;
 mod session;
+mod shared;
 mod store;
 #[cfg(feature = "tls")]
 mod tls;

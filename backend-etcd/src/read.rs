@@ -6,7 +6,7 @@ use tenure_core::{Error, Incarnation, Name, Node, Path, Result, Version, Watch};
 
 use crate::errors;
 use crate::keys::{Keys, key_after, range_end};
-use crate::store::{Retry, Shared, session_of};
+use crate::shared::{Retry, Shared, session_of};
 use crate::watch::{Filter, Spec};
 
 /// Children listed per range request; longer lists are read in pages at

@@ -34,11 +34,8 @@ use tenure_core::SessionState;
 use tenure_core::backoff::Backoff;
 use tokio::time::{Instant, sleep_until};
 
-use crate::store::{LiveLease, Shared};
+use crate::shared::{LiveLease, MIN_PERIOD, Shared};
 use crate::{connect, errors};
-
-/// The shortest pause between keep-alives, whatever the configuration.
-const MIN_PERIOD: Duration = Duration::from_millis(100);
 
 /// How many times in a row opening the keep-alive stream may fail to
 /// connect (a member down) before the session counts as suspended: each
@@ -47,38 +44,6 @@ const QUICK_REOPENS: u32 = 3;
 
 /// The pause before such a quick re-open.
 const REOPEN_PAUSE: Duration = Duration::from_millis(50);
-
-/// The longest default pause between keep-alives.
-const MAX_DEFAULT_PERIOD: Duration = Duration::from_secs(1);
-
-/// The pause between keep-alives for a lease of `ttl`, which is also how
-/// long an answer may take before the connection counts as suspended:
-/// `configured`, or a third of the TTL but at most 1 s; shortened to
-/// `within` (what a caller asked for with `fit_renewal`) but never below
-/// the floor, a tenth of the TTL or 100 ms.
-pub(crate) fn period(
-    ttl: Duration,
-    configured: Option<Duration>,
-    within: Option<Duration>,
-) -> Duration {
-    let floor = (ttl / 10).max(MIN_PERIOD);
-    let chosen = configured.unwrap_or_else(|| (ttl / 3).min(MAX_DEFAULT_PERIOD));
-    within.map_or(chosen, |w| chosen.min(w)).max(floor)
-}
-
-impl Shared {
-    /// The TTL of the live lease, or the one asked for.
-    pub(crate) fn ttl(&self) -> Duration {
-        self.current_lease()
-            .map_or(self.config.session_timeout, |l| l.ttl)
-    }
-
-    /// The keep-alive period now in effect.
-    pub(crate) fn renewal_period(&self) -> Duration {
-        let within = *self.renew_within.lock().unwrap_or_else(|p| p.into_inner());
-        period(self.ttl(), self.config.keep_alive_interval, within)
-    }
-}
 
 enum End {
     Closed,

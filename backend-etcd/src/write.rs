@@ -17,7 +17,7 @@ use tenure_core::{CreateMode, Error, Op, OpResult, Result, SessionId, Version};
 use crate::errors::BACKEND;
 use crate::limits;
 use crate::plan::{self, Assume, Fact, Lease, Oracle, Outcome, Write};
-use crate::store::{Retry, Shared};
+use crate::shared::{Retry, Shared};
 
 /// Bytes counted per comparison or operation on top of its keys and value
 /// when estimating a request's size (tags, lengths, revisions).

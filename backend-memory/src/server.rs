@@ -4,15 +4,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
-use tenure_core::{Error, Result, SessionId};
-use tokio::runtime::Handle;
+use tenure_core::{Result, SessionId};
 
 use crate::client::{ClientEntry, ClientId, Delivery};
 use crate::config::MemoryConfig;
 use crate::counts::{OpCounts, OpKind};
-use crate::store::MemoryStore;
 use crate::tree::Tree;
 use crate::watches::{Fired, WatchTable};
 
@@ -125,53 +122,6 @@ impl MemoryServer {
     /// The server's limits.
     pub fn config(&self) -> MemoryConfig {
         self.lock().config.clone()
-    }
-
-    /// Connects a new client with a session of (about) `session_timeout`,
-    /// clamped to the configured range. The client is connected at once.
-    ///
-    /// Timers of the client (session expiry while suspended, delayed watch
-    /// events) run on the tokio runtime this is called from.
-    ///
-    /// # Errors
-    /// [`Error::ConnectionLost`] when [`MemoryConfig::max_sessions`] sessions
-    /// are already open; [`Error::Backend`] when called outside a tokio
-    /// runtime.
-    pub async fn connect(&self, session_timeout: Duration) -> Result<MemoryStore> {
-        let handle = Handle::try_current().map_err(|e| {
-            Error::backend(
-                "memory",
-                "the in-memory server needs a tokio runtime for its timers",
-                e,
-            )
-        })?;
-        let (id, timeout, state, reachable) = self.apply(|st| {
-            if st.sessions.len() >= st.config.max_sessions {
-                return Err(Error::ConnectionLost {
-                    detail: format!(
-                        "the in-memory server refuses new sessions: the limit of {} open sessions is reached",
-                        st.config.max_sessions
-                    ),
-                });
-            }
-            st.next_client += 1;
-            let id = ClientId(st.next_client);
-            let timeout = st.config.negotiate(session_timeout);
-            let entry = ClientEntry::new(timeout, handle);
-            let state = entry.state.clone();
-            let reachable = entry.reachable.subscribe();
-            st.clients.insert(id, entry);
-            let session = st.open_session(id);
-            tracing::debug!(client = %id, %session, ?timeout, "memory client connected");
-            Ok((id, timeout, state, reachable))
-        })?;
-        Ok(MemoryStore::new(
-            self.clone(),
-            id,
-            timeout,
-            state,
-            reachable,
-        ))
     }
 
     /// The requests every client sent to this server so far.

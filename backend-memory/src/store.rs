@@ -1,4 +1,5 @@
-//! A client of the in-memory server: the [`CoordinationStore`] it offers.
+//! A client of the in-memory server: how it connects, and the
+//! [`CoordinationStore`] it offers.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,10 +10,11 @@ use tenure_core::{
     CoordinationStore, CreateMode, Error, Name, Node, Op, OpResult, Path, Result, SessionState,
     StoreInfo, Version, Watch,
 };
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use crate::answers::{AnswerFaults, from_server};
-use crate::client::ClientId;
+use crate::client::{ClientEntry, ClientId};
 use crate::server::MemoryServer;
 
 /// A client of a [`MemoryServer`], with one session at a time: the
@@ -48,6 +50,55 @@ struct ClientHandle {
 impl Drop for ClientHandle {
     fn drop(&mut self) {
         self.server.detach(self.id);
+    }
+}
+
+impl MemoryServer {
+    /// Connects a new client with a session of (about) `session_timeout`,
+    /// clamped to the configured range. The client is connected at once.
+    ///
+    /// Timers of the client (session expiry while suspended, delayed watch
+    /// events) run on the tokio runtime this is called from.
+    ///
+    /// # Errors
+    /// [`Error::ConnectionLost`] when [`MemoryConfig::max_sessions`](crate::MemoryConfig::max_sessions) sessions
+    /// are already open; [`Error::Backend`] when called outside a tokio
+    /// runtime.
+    pub async fn connect(&self, session_timeout: Duration) -> Result<MemoryStore> {
+        let handle = Handle::try_current().map_err(|e| {
+            Error::backend(
+                "memory",
+                "the in-memory server needs a tokio runtime for its timers",
+                e,
+            )
+        })?;
+        let (id, timeout, state, reachable) = self.apply(|st| {
+            if st.sessions.len() >= st.config.max_sessions {
+                return Err(Error::ConnectionLost {
+                    detail: format!(
+                        "the in-memory server refuses new sessions: the limit of {} open sessions is reached",
+                        st.config.max_sessions
+                    ),
+                });
+            }
+            st.next_client += 1;
+            let id = ClientId(st.next_client);
+            let timeout = st.config.negotiate(session_timeout);
+            let entry = ClientEntry::new(timeout, handle);
+            let state = entry.state.clone();
+            let reachable = entry.reachable.subscribe();
+            st.clients.insert(id, entry);
+            let session = st.open_session(id);
+            tracing::debug!(client = %id, %session, ?timeout, "memory client connected");
+            Ok((id, timeout, state, reachable))
+        })?;
+        Ok(MemoryStore::new(
+            self.clone(),
+            id,
+            timeout,
+            state,
+            reachable,
+        ))
     }
 }
 

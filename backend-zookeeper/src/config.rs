@@ -300,6 +300,18 @@ mod tests {
     }
 
     #[test]
+    fn debug_of_a_whole_configuration_shows_no_secret() {
+        let config = ZkConfig::new("a:1")
+            .with_credentials(Credentials::parse("alice:PASSWORD-s3cret").unwrap());
+        #[cfg(feature = "tls")]
+        let config =
+            config.with_tls(crate::TlsConfig::new("CA").with_identity("CERT", "KEY-s3cret"));
+        let shown = format!("{config:?}");
+        assert!(shown.contains("alice"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
     fn root_chroot_is_no_chroot() {
         let c = ZkConfig::new("a:1").with_chroot(Path::root());
         assert!(c.chroot.is_none());

@@ -43,7 +43,7 @@ pub(crate) async fn open(config: &ZkConfig) -> Result<Opened> {
     }
     #[cfg(feature = "tls")]
     if let Some(tls) = &config.tls {
-        connector = connector.with_tls(tls.options()?);
+        connector = connector.with_tls(crate::tls::options(tls)?);
     }
     let timed_out = |last: &str| Error::Timeout {
         operation: format!(

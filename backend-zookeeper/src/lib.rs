@@ -11,7 +11,9 @@
 //! - [`config`]: servers, chroot, timeouts, digest credentials;
 //!   [`TlsConfig`] (feature `tls`): CA and client certificate.
 //! - [`ZkStore`] (`store`, `ops`, `multi`): the store contract on ZooKeeper
-//!   requests; `session`: session states and a new session after expiry;
+//!   requests; `shared`: what every clone and the session supervisor
+//!   share, and the plumbing every request goes through; `session`:
+//!   session states and a new session after expiry;
 //!   `connect`: opening one session, bounded in time.
 //! - `proof`: which answers prove the session alive at the leader;
 //!   `renewal`: the session deadline from that proof, and the store's own
@@ -39,6 +41,7 @@ mod ops;
 mod proof;
 mod renewal;
 mod session;
+mod shared;
 mod store;
 #[cfg(feature = "tls")]
 mod tls;

@@ -5,7 +5,8 @@ use zookeeper_client as zk;
 
 use crate::errors::Kind;
 use crate::proof::Reach;
-use crate::store::{Live, ZkStore};
+use crate::shared::Live;
+use crate::store::ZkStore;
 use crate::versions::{expected, version};
 
 /// The kind of request an operation is, for error mapping.

@@ -10,7 +10,8 @@ use zookeeper_client as zk;
 use crate::errors::{BACKEND, Kind};
 use crate::limits::{self, MAX_PAYLOAD};
 use crate::proof::Reach;
-use crate::store::{Live, ZkStore};
+use crate::shared::Live;
+use crate::store::ZkStore;
 use crate::versions::{expected, incarnation, owner, version};
 use crate::watch::bridge;
 

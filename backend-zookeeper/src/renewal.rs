@@ -43,7 +43,7 @@ use tenure_core::{Path, SessionId, SessionState};
 use tokio::time::Instant;
 
 use crate::proof::{Proof, Reach, TOUCH_GRAIN};
-use crate::store::{Shared, ZkStore};
+use crate::shared::Shared;
 
 /// The renewal the store runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,7 +166,7 @@ pub(crate) async fn run(shared: Weak<Shared>) {
             () = changed.notified() => continue,
             () = closed.cancelled() => return,
         }
-        let Some(store) = shared.upgrade().map(|shared| ZkStore { shared }) else {
+        let Some(store) = shared.upgrade() else {
             return;
         };
         // A session not connected now skips this round.
@@ -184,7 +184,7 @@ pub(crate) async fn run(shared: Weak<Shared>) {
 async fn round(shared: Weak<Shared>, session: SessionId) {
     let root = Path::root();
     let step = async |what: &str, reach: Reach| -> bool {
-        let Some(store) = shared.upgrade().map(|shared| ZkStore { shared }) else {
+        let Some(store) = shared.upgrade() else {
             return false;
         };
         let Ok(live) = store

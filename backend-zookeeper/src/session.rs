@@ -17,7 +17,7 @@ use tenure_core::{SessionId, SessionState};
 use zookeeper_client as zk;
 
 use crate::connect;
-use crate::store::{Live, Shared};
+use crate::shared::{Live, Shared};
 
 /// Follows the session of `watcher` (id `session`) and its successors until
 /// the store is closed or dropped.

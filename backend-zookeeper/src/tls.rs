@@ -12,12 +12,13 @@
 //! the `acl` module), so sharing one client certificate between
 //! tenants does not share their trees.
 
-use std::fmt;
-
 use tenure_core::{Error, Result};
 use zookeeper_client as zk;
 
-/// What to trust and how to identify, all PEM-encoded.
+/// What to trust and how to identify: tenure's one TLS configuration
+/// ([`tenure_core::TlsConfig`]), the same for etcd. A
+/// [`with_domain`](TlsConfig::with_domain) is refused here: ZooKeeper's
+/// client always checks the host as written in the connect string.
 ///
 /// ```no_run
 /// # async fn demo() -> tenure_core::Result<()> {
@@ -28,76 +29,35 @@ use zookeeper_client as zk;
 /// let store = ZkConfig::new("10.0.0.1:2281").with_tls(tls).connect().await?;
 /// # drop(store); Ok(()) }
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct TlsConfig {
-    ca_pem: String,
-    identity: Option<(String, String)>,
-}
+pub use tenure_core::TlsConfig;
 
-impl TlsConfig {
-    /// Trusts the CA certificate(s) in `ca_pem` (the system's roots are
-    /// not used); no client certificate.
-    pub fn new(ca_pem: impl Into<String>) -> Self {
-        TlsConfig {
-            ca_pem: ca_pem.into(),
-            identity: None,
-        }
+/// The options zookeeper-client takes.
+///
+/// # Errors
+/// [`Error::Tls`] naming the PEM that does not parse, or a domain (which
+/// this client cannot check).
+pub(crate) fn options(tls: &TlsConfig) -> Result<zk::TlsOptions> {
+    install_crypto_provider();
+    if let Some(domain) = tls.domain() {
+        return Err(Error::Tls {
+            detail: format!(
+                "ZooKeeper's client checks the server's host as written in the connect string; \
+                 it cannot check the name {domain:?} (TlsConfig::with_domain is for etcd only)"
+            ),
+        });
     }
-
-    /// Presents this client certificate (PEM, chain allowed) and private
-    /// key (PEM, PKCS#8, PKCS#1 or SEC1).
-    pub fn with_identity(
-        mut self,
-        cert_pem: impl Into<String>,
-        key_pem: impl Into<String>,
-    ) -> Self {
-        self.identity = Some((cert_pem.into(), key_pem.into()));
-        self
+    let bad = |what: &str, e: zk::Error| Error::Tls {
+        detail: format!("the {what} is not usable PEM ({e})"),
+    };
+    let mut options = zk::TlsOptions::new()
+        .with_pem_ca(tls.ca_pem())
+        .map_err(|e| bad("CA certificate", e))?;
+    if let Some((cert, key)) = tls.identity() {
+        options = options
+            .with_pem_identity(cert, key)
+            .map_err(|e| bad("client certificate or key", e))?;
     }
-
-    /// The CA and the client certificate and key, as PEM.
-    pub(crate) fn pem(&self) -> (&str, Option<(&str, &str)>) {
-        let identity = self
-            .identity
-            .as_ref()
-            .map(|(c, k)| (c.as_str(), k.as_str()));
-        (&self.ca_pem, identity)
-    }
-
-    /// Whether a client certificate is configured.
-    pub fn has_identity(&self) -> bool {
-        self.identity.is_some()
-    }
-
-    /// The options zookeeper-client takes.
-    ///
-    /// # Errors
-    /// [`Error::Tls`] naming the PEM that does not parse.
-    pub(crate) fn options(&self) -> Result<zk::TlsOptions> {
-        install_crypto_provider();
-        let bad = |what: &str, e: zk::Error| Error::Tls {
-            detail: format!("the {what} is not usable PEM ({e})"),
-        };
-        let mut options = zk::TlsOptions::new()
-            .with_pem_ca(&self.ca_pem)
-            .map_err(|e| bad("CA certificate", e))?;
-        if let Some((cert, key)) = &self.identity {
-            options = options
-                .with_pem_identity(cert, key)
-                .map_err(|e| bad("client certificate or key", e))?;
-        }
-        Ok(options)
-    }
-}
-
-impl fmt::Debug for TlsConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsConfig")
-            .field("ca_pem_bytes", &self.ca_pem.len())
-            .field("client_certificate", &self.identity.is_some())
-            .field("client_key", &self.identity.as_ref().map(|_| "<hidden>"))
-            .finish()
-    }
+    Ok(options)
 }
 
 /// Makes aws-lc-rs (which zookeeper-client's TLS always brings) rustls'
@@ -115,9 +75,8 @@ fn install_crypto_provider() {
 /// own shows one (see `tenure_core::tls_probe`).
 pub(crate) async fn certificate_problem(config: &crate::ZkConfig) -> Option<Error> {
     let tls = config.tls.as_ref()?;
-    let (ca, identity) = tls.pem();
     let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let probe = tenure_core::tls_probe::Probe::new(ca, identity, provider)?;
+    let probe = tenure_core::tls_probe::Probe::new(tls.ca_pem(), tls.identity(), provider)?;
     let first = config.servers.split(',').next()?.trim();
     let reason = probe.problem(first, None).await?;
     Some(Error::Tls {
@@ -130,12 +89,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_hides_the_key_and_bad_pem_is_a_tls_error() {
+    fn bad_pem_and_a_domain_are_tls_errors() {
         let tls = TlsConfig::new("not pem").with_identity("cert", "SECRET-KEY");
-        let shown = format!("{tls:?}");
-        assert!(!shown.contains("SECRET-KEY"), "{shown}");
-        let e = tls.options().unwrap_err();
+        let e = options(&tls).unwrap_err();
         assert!(matches!(e, Error::Tls { .. }), "{e:?}");
         assert!(e.to_string().contains("CA certificate"), "{e}");
+        let e = options(&TlsConfig::new("CA").with_domain("zk.local")).unwrap_err();
+        assert!(matches!(e, Error::Tls { .. }), "{e:?}");
+        assert!(e.to_string().contains("zk.local"), "{e}");
     }
 }

@@ -1,13 +1,14 @@
-//! `tenure tasks update` and `tenure tasks show`: one task at a time.
+//! `tenure tasks update` and `tenure tasks show`: one task at a time, and
+//! the payload argument they and `tenure tasks add` read.
 
 use std::collections::BTreeSet;
 use std::num::NonZeroU32;
+use std::io::Read;
 
 use tenure_core::{Admin, Error, TaskId, TaskSpec, WorkerId};
 
 use crate::args::{ShowArgs, UpdateArgs};
 use crate::error::{CliError, CliResult};
-use crate::ops::read_payload;
 use crate::output::schema::TasksDoc;
 use crate::output::{emit, emit_json, table};
 
@@ -107,4 +108,38 @@ pub async fn show(admin: &Admin, cluster: &str, args: &ShowArgs) -> CliResult {
         Err(_) => format!("payload: {} bytes, not text\n", spec.payload.len()),
     };
     emit(&format!("{}{payload}", table::tasks(&[status])))
+}
+
+/// `TEXT`, `@FILE`, `@-` (standard input) or `@@TEXT` (the text `@TEXT`).
+pub fn read_payload(arg: &str) -> CliResult<Vec<u8>> {
+    match arg.strip_prefix('@') {
+        None => Ok(arg.as_bytes().to_vec()),
+        Some(rest) if rest.starts_with('@') => Ok(rest.as_bytes().to_vec()),
+        Some("-") => {
+            let mut data = Vec::new();
+            std::io::stdin().read_to_end(&mut data).map_err(|e| {
+                CliError::Invalid(format!("cannot read the payload from standard input: {e}"))
+            })?;
+            Ok(data)
+        }
+        Some(path) => std::fs::read(path)
+            .map_err(|e| CliError::Invalid(format!("cannot read the payload file {path:?}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_forms() {
+        assert_eq!(read_payload("plain").unwrap(), b"plain");
+        assert_eq!(read_payload("@@at").unwrap(), b"@at");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"from file").unwrap();
+        let arg = format!("@{}", file.path().display());
+        assert_eq!(read_payload(&arg).unwrap(), b"from file");
+        let err = read_payload("@/nonexistent/payload").unwrap_err();
+        assert!(matches!(err, CliError::Invalid(m) if m.contains("/nonexistent/payload")));
+    }
 }

@@ -1,11 +1,9 @@
-//! The operating subcommands: `tasks …`, `workers ls`, `status`.
+//! The operating subcommands: `tasks …`, `workers …`, `status`.
 
-use std::io::Read;
+use tenure_core::{Admin, Error, TaskId, TaskSpec, WorkerId};
 
-use tenure_core::{Admin, Error, TaskId, TaskSpec};
-
-use crate::args::{AddArgs, ListArgs, ShowArgs, TasksCommand, WorkersCommand};
-use crate::edit::Update;
+use crate::args::{AddArgs, ListArgs, ShowArgs, TasksCommand, WorkerName, WorkersCommand};
+use crate::edit::{Update, read_payload};
 use crate::error::{CliError, CliResult};
 use crate::output::schema::{StatusDoc, TasksDoc, WorkersDoc};
 use crate::output::{emit, emit_json, table};
@@ -126,9 +124,19 @@ pub async fn change_task(admin: &Admin, cluster: &str, op: TaskOp) -> CliResult<
 /// Runs `tenure workers …`.
 ///
 /// # Errors
-/// Store errors.
+/// [`CliError::Invalid`] for a bad worker id; store errors.
 pub async fn workers(admin: &Admin, cluster: &str, command: WorkersCommand) -> CliResult {
-    let WorkersCommand::Ls(ListArgs { json }) = command;
+    let json = match command {
+        WorkersCommand::Ls(ListArgs { json }) => json,
+        WorkersCommand::Drain(WorkerName { id }) => {
+            admin.drain_worker(&WorkerId::new(&id)?).await?;
+            return emit(&format!("drained worker {id} in cluster {cluster}\n"));
+        }
+        WorkersCommand::Undrain(WorkerName { id }) => {
+            admin.undrain_worker(&WorkerId::new(&id)?).await?;
+            return emit(&format!("undrained worker {id} in cluster {cluster}\n"));
+        }
+    };
     let status = admin.status().await?;
     if json {
         emit_json(&WorkersDoc::new(cluster, &status))
@@ -168,38 +176,4 @@ pub fn spec(args: &AddArgs) -> CliResult<TaskSpec> {
         spec = spec.payload(read_payload(payload)?);
     }
     Ok(spec)
-}
-
-/// `TEXT`, `@FILE`, `@-` (standard input) or `@@TEXT` (the text `@TEXT`).
-pub fn read_payload(arg: &str) -> CliResult<Vec<u8>> {
-    match arg.strip_prefix('@') {
-        None => Ok(arg.as_bytes().to_vec()),
-        Some(rest) if rest.starts_with('@') => Ok(rest.as_bytes().to_vec()),
-        Some("-") => {
-            let mut data = Vec::new();
-            std::io::stdin().read_to_end(&mut data).map_err(|e| {
-                CliError::Invalid(format!("cannot read the payload from standard input: {e}"))
-            })?;
-            Ok(data)
-        }
-        Some(path) => std::fs::read(path)
-            .map_err(|e| CliError::Invalid(format!("cannot read the payload file {path:?}: {e}"))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payload_forms() {
-        assert_eq!(read_payload("plain").unwrap(), b"plain");
-        assert_eq!(read_payload("@@at").unwrap(), b"@at");
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), b"from file").unwrap();
-        let arg = format!("@{}", file.path().display());
-        assert_eq!(read_payload(&arg).unwrap(), b"from file");
-        let err = read_payload("@/nonexistent/payload").unwrap_err();
-        assert!(matches!(err, CliError::Invalid(m) if m.contains("/nonexistent/payload")));
-    }
 }

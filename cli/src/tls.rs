@@ -101,9 +101,9 @@ impl TlsArgs {
     #[cfg(feature = "etcd")]
     pub fn etcd(&self) -> Result<Option<tenure_etcd::TlsConfig>> {
         Ok(self.pem()?.map(|pem| {
-            let tls = tenure_etcd::TlsConfig::new().with_ca_pem(pem.ca);
+            let tls = tenure_etcd::TlsConfig::new(pem.ca);
             match pem.identity {
-                Some((cert, key)) => tls.with_identity_pem(cert, key),
+                Some((cert, key)) => tls.with_identity(cert, key),
                 None => tls,
             }
         }))

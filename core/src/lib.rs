@@ -14,6 +14,7 @@ pub mod ids;
 pub mod metrics;
 pub mod store;
 pub mod strategy;
+pub mod tls;
 #[cfg(feature = "tls-probe")]
 pub mod tls_probe;
 
@@ -23,6 +24,7 @@ pub use store::{
     CoordinationStore, CreateMode, DynStore, Incarnation, Name, Node, Op, OpResult, Path,
     SessionId, SessionState, StoreExt, StoreInfo, Version, Watch, WatchEvent,
 };
+pub use tls::TlsConfig;
 mod runtime;
 
 pub use runtime::admin::{

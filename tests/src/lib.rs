@@ -1,4 +1,5 @@
-//! Shared test support for tenure: the backend conformance suite, the
+//! Shared test support for tenure: the conformance backends (the suite is
+//! the `tenure-conformance` crate), the
 //! harnesses that start real servers, and checkers of run histories.
 
 #![deny(missing_docs)]
@@ -7,7 +8,6 @@
 pub mod answers;
 pub mod backend;
 pub mod cold_start;
-pub mod conformance;
 pub mod etcd;
 pub mod failover;
 pub mod fuzz;
@@ -21,5 +21,6 @@ pub mod runtime;
 pub mod server_util;
 pub mod sim;
 pub mod soak;
+pub mod strategy_cluster;
 pub mod tls;
 pub mod zookeeper;

@@ -45,11 +45,7 @@ impl Backend for MemoryBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            suspend: true,
-            virtual_time: false,
-            min_session_timeout: self.server.config().min_session_timeout,
-        }
+        Capabilities::all(self.server.config().min_session_timeout)
     }
 
     async fn connect(&self, session_timeout: Duration) -> Result<TestClient> {

@@ -22,10 +22,8 @@ async fn make_backend() -> Arc<dyn Backend> {
     .await
     .expect("starting the TLS etcd server");
     let client = pki.client("conformance");
-    let tls = TlsConfig::new()
-        .with_ca_pem(pki.ca_pem())
-        .with_identity_pem(client.cert_pem(), client.key_pem());
+    let tls = TlsConfig::new(pki.ca_pem()).with_identity(client.cert_pem(), client.key_pem());
     Arc::new(EtcdBackend::over_tls(server, tls))
 }
 
-tenure_tests::conformance_suite!(make_backend);
+tenure_conformance::conformance_suite!(make_backend);

@@ -10,4 +10,4 @@ async fn make_backend() -> Arc<dyn Backend> {
     Arc::new(MemoryBackend::new())
 }
 
-tenure_tests::conformance_suite!(make_backend);
+tenure_conformance::conformance_suite!(make_backend);

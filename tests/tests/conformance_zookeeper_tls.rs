@@ -25,4 +25,4 @@ async fn make_backend() -> Arc<dyn Backend> {
     Arc::new(ZkBackend::over_tls(server, tls))
 }
 
-tenure_tests::conformance_suite!(make_backend);
+tenure_conformance::conformance_suite!(make_backend);

@@ -11,7 +11,7 @@ use tenure_core::{CoordinationStore, CreateMode, Error, Op, Path, StoreExt, Watc
 use tenure_etcd::etcd_client::{GetOptions, Permission};
 use tenure_etcd::{Credentials, EtcdConfig, EtcdStore, MAX_PAYLOAD};
 use tenure_tests::backend::unique_root;
-use tenure_tests::etcd::{EtcdBackend, EtcdServer, NAMESPACE, admin_client};
+use tenure_tests::etcd::{EtcdBackend, EtcdServer, NAMESPACE, start_with_users};
 use tenure_tests::server_util::{free_port, tcp_request};
 
 const LONG: Duration = Duration::from_secs(10);
@@ -86,20 +86,12 @@ async fn root_exists_and_cannot_be_deleted() {
 /// A private server with authentication on: `root`/`rootpw`, and `tenure`
 /// (password `good`) with read-write rights on the test namespace only.
 async fn server_with_auth() -> EtcdServer {
-    let server = tokio::task::spawn_blocking(EtcdServer::start)
-        .await
-        .unwrap();
-    let mut admin = admin_client(server.addr()).await.unwrap();
-    admin.user_add("root", "rootpw", None).await.unwrap();
-    admin.user_grant_role("root", "root").await.unwrap();
-    admin.role_add("tenure").await.unwrap();
     let rights = Permission::read_write(NAMESPACE).with_prefix();
-    admin.role_grant_permission("tenure", rights).await.unwrap();
-    admin.user_add("tenure", "good", None).await.unwrap();
-    admin.user_grant_role("tenure", "tenure").await.unwrap();
-    admin.user_add("stranger", "pw", None).await.unwrap();
-    admin.auth_enable().await.unwrap();
-    server
+    start_with_users(&[
+        ("tenure", "good", Some(("tenure", rights))),
+        ("stranger", "pw", None),
+    ])
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,9 +33,9 @@ async fn server() -> &'static (TestPki, EtcdServer) {
 }
 
 fn tls(ca_pem: String, client: Option<&CertFiles>) -> TlsConfig {
-    let config = TlsConfig::new().with_ca_pem(ca_pem);
+    let config = TlsConfig::new(ca_pem);
     match client {
-        Some(c) => config.with_identity_pem(c.cert_pem(), c.key_pem()),
+        Some(c) => config.with_identity(c.cert_pem(), c.key_pem()),
         None => config,
     }
 }

@@ -7,180 +7,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tenure_core::strategy::{Assignment, Strategy, StrategyInput, Target, TaskInfo, WorkerInfo};
-use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Worker, WorkerId};
-use tenure_memory::{MemoryServer, MemoryStore};
+use tenure_core::TaskId;
+use tenure_core::strategy::{Assignment, Strategy, StrategyInput, Target, WorkerInfo};
 use tenure_strategies::{Delayed, Sticky, StrategyKind, StrategyOptions, Throttled, by_name};
-use tenure_tests::sim::{History, SESSION, SETTLE};
-
-const TASKS: usize = 9;
-
-struct Member {
-    store: MemoryStore,
-    worker: Worker,
-    run: tokio::task::JoinHandle<tenure_core::Result<()>>,
-}
-
-/// A cluster whose workers each get a strategy from `make`.
-struct Cluster {
-    server: MemoryServer,
-    admin: Admin,
-    root: Path,
-    history: History,
-    members: BTreeMap<WorkerId, Member>,
-    make: Box<dyn Fn() -> Box<dyn Strategy>>,
-}
-
-impl Cluster {
-    async fn new(make: impl Fn() -> Box<dyn Strategy> + 'static) -> Self {
-        let server = MemoryServer::new();
-        let store = server.connect(SESSION).await.unwrap();
-        let root = Path::new("/strategies").unwrap();
-        let admin = Admin::at(as_dyn(&store), Layout::at(root.clone()).unwrap())
-            .await
-            .unwrap();
-        for i in 0..TASKS {
-            admin
-                .add_task(TaskSpec::new(format!("T{i}")).unwrap())
-                .await
-                .unwrap();
-        }
-        Cluster {
-            server,
-            admin,
-            root,
-            history: History::new(),
-            members: BTreeMap::new(),
-            make: Box::new(make),
-        }
-    }
-
-    async fn join(&mut self, name: &str) {
-        let store = self.server.connect(SESSION).await.unwrap();
-        let worker = Worker::builder(as_dyn(&store), "strategies")
-            .root(self.root.clone())
-            .id(name)
-            .strategy((self.make)())
-            .handler(self.history.handler())
-            .build()
-            .unwrap();
-        let run = worker.spawn();
-        let id = WorkerId::new(name).unwrap();
-        self.members.insert(id, Member { store, worker, run });
-    }
-
-    /// The process dies; its session ends when the server's timeout runs out.
-    async fn crash(&mut self, name: &str) {
-        let m = self.members.remove(&WorkerId::new(name).unwrap()).unwrap();
-        m.store.suspend();
-        m.worker.kill().await;
-        let _ = m.run.await;
-    }
-
-    async fn leader(&self) -> WorkerId {
-        self.admin.leader().await.unwrap().unwrap().worker
-    }
-
-    /// Who runs what, by the handlers' own history; panics on a task that
-    /// runs twice or on a dead worker, or on any violation so far.
-    fn running(&self) -> Assignment {
-        let v = self.history.violations();
-        assert!(v.is_empty(), "{v:?}");
-        self.history
-            .running()
-            .into_iter()
-            .map(|(t, runners)| {
-                assert_eq!(runners.len(), 1, "{t} runs on {runners:?}");
-                let w = runners[0].0.clone();
-                assert!(self.members.contains_key(&w), "{t} runs on dead {w}");
-                (t, w)
-            })
-            .collect()
-    }
-
-    fn on(&self, worker: &str) -> usize {
-        self.running()
-            .values()
-            .filter(|w| w.as_str() == worker)
-            .count()
-    }
-
-    /// Every task runs exactly once, and where `strategy` (with every
-    /// worker settled) puts it given who runs what now; the published
-    /// targets say the same.
-    async fn check_settled(&self, strategy: &dyn Strategy) {
-        let running = self.running();
-        assert_eq!(running.len(), TASKS, "{} runs {running:?}", strategy.name());
-        // The workers as registered, every one settled.
-        let workers: Vec<WorkerInfo> = self
-            .admin
-            .workers()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|w| {
-                assert!(
-                    self.members.contains_key(&w.worker),
-                    "{} registered",
-                    w.worker
-                );
-                let (id, capacity, tags) = (w.worker, w.capacity, w.tags);
-                let age = Duration::from_secs(3600);
-                WorkerInfo {
-                    id,
-                    capacity,
-                    tags,
-                    age,
-                }
-            })
-            .collect();
-        assert_eq!(workers.len(), self.members.len());
-        let tasks = tasks();
-        let target = strategy.assign(&StrategyInput {
-            workers: &workers,
-            tasks: &tasks,
-            current: &running,
-        });
-        assert_eq!(target.placements, running, "{}", strategy.name());
-        assert!(target.open.is_empty(), "{}", strategy.name());
-        assert_eq!(
-            self.admin.targets().await.unwrap(),
-            running,
-            "{}",
-            strategy.name()
-        );
-    }
-
-    async fn shutdown(mut self) {
-        let names: Vec<WorkerId> = self.members.keys().cloned().collect();
-        for name in names {
-            self.crash(name.as_str()).await;
-        }
-    }
-}
-
-fn as_dyn(store: &MemoryStore) -> DynStore {
-    Arc::new(store.clone())
-}
-
-fn tasks() -> Vec<TaskInfo> {
-    (0..TASKS)
-        .map(|i| TaskInfo {
-            id: TaskId::new(format!("T{i}")).unwrap(),
-            weight: std::num::NonZeroU32::MIN,
-            tags: Default::default(),
-            pinned: None,
-        })
-        .collect()
-}
-
-async fn settle() {
-    tokio::time::sleep(SETTLE).await;
-}
+use tenure_tests::sim::SESSION;
+use tenure_tests::strategy_cluster::{Cluster, TASKS, settle};
 
 /// Three workers start, one crashes, it comes back: after each change every
 /// task runs once, placed as the strategy computes.
@@ -368,9 +202,9 @@ async fn delayed_ages_survive_a_leader_change() {
     let leader = c.leader().await;
     assert_ne!(leader, old_leader);
     let other = c
-        .members
-        .keys()
-        .find(|w| **w != leader)
+        .workers()
+        .into_iter()
+        .find(|w| *w != leader)
         .unwrap()
         .to_string();
     assert_eq!(c.running().len(), TASKS);

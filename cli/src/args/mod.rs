@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use connect::{Backend, ConnectArgs};
 pub use console::ConsoleArgs;
 pub use tasks::{AddArgs, ShowArgs, TasksCommand, UpdateArgs};
-pub use views::{ListArgs, WatchArgs, WorkersCommand};
+pub use views::{ListArgs, WatchArgs, WorkerName, WorkersCommand};
 pub use worker::{ChildArgs, OnCrashLoop, OnSuccess, WorkerArgs};
 
 const ABOUT: &str = "Operate a tenure cluster, and run any command as a failover-safe task";
@@ -102,7 +102,7 @@ pub enum Command {
     #[command(subcommand)]
     Tasks(TasksCommand),
 
-    /// List the live workers
+    /// List, drain and undrain the workers
     #[command(subcommand)]
     Workers(WorkersCommand),
 

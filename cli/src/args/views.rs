@@ -1,4 +1,4 @@
-//! The read-only views: `status`, `workers ls` and `watch`.
+//! The views: `status`, `workers …` and `watch`.
 
 use std::time::Duration;
 
@@ -9,9 +9,38 @@ use crate::duration;
 /// `tenure workers …`.
 #[derive(Debug, Subcommand)]
 pub enum WorkersCommand {
-    /// List the live workers
+    /// List the live workers (DRAINED: takes no tasks)
     #[command(visible_alias = "list")]
     Ls(ListArgs),
+
+    /// Drain a worker: it takes no tasks and hands over those it runs, but
+    /// keeps running
+    #[command(long_about = DRAIN_ABOUT)]
+    Drain(WorkerName),
+
+    /// Undrain a worker: it may take tasks again
+    Undrain(WorkerName),
+}
+
+const DRAIN_ABOUT: &str = "\
+Drain a worker: it takes no tasks and hands over those it runs, but keeps
+running.
+
+The leader moves the worker's tasks to the other workers, each stopped on
+the drained worker before it starts elsewhere. The mark is kept in the
+cluster (the `drained` node under its root): it survives a leader change
+and the worker's restart, until `tenure workers undrain ID`. A worker not
+registered now may be drained ahead of its start. A task that no other
+worker may run (pinned to it, or needing tags only it has) stops and waits
+until the worker is undrained or an eligible worker joins. `workers ls` and
+`status` show drained workers. Draining twice changes nothing.";
+
+/// The worker a command names.
+#[derive(Debug, Args)]
+pub struct WorkerName {
+    /// The worker's id (as given to `tenure worker --id`)
+    #[arg(value_name = "ID")]
+    pub id: String,
 }
 
 /// A listing.

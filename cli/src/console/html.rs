@@ -1,11 +1,17 @@
-//! HTML building blocks: escaping, and the frame every page shares
+//! HTML building blocks: escaping, the time of day, and the frame every page shares
 //! (navigation, connection state, read-only or token field).
 
 use std::fmt::Write;
 
 use super::snapshot::Problem;
 use super::state::Console;
-use super::svg::clock;
+
+/// Hours, minutes and seconds (UTC) of an instant in milliseconds since the
+/// Unix epoch.
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{:02}:{:02}:{:02}", s / 3600 % 24, s / 60 % 60, s % 60)
+}
 
 /// Escapes text for HTML and XML (content and quoted attributes).
 pub fn escape(text: &str) -> String {
@@ -139,5 +145,11 @@ mod tests {
             escape(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn clock_is_utc_time_of_day() {
+        assert_eq!(clock(3_723_000), "01:02:03");
+        assert_eq!(clock(86_400_000 + 5_000), "00:00:05");
     }
 }

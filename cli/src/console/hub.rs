@@ -6,16 +6,11 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use futures::StreamExt;
 use serde::Serialize;
-use tenure_core::SessionState;
 use tokio::sync::broadcast;
-use tracing::{debug, info};
 
-use super::reasons;
-use super::state::Console;
 use crate::output::schema::{EventDoc, SCHEMA, millis};
 
 /// An ownership event with its place in the history and why it happened.
@@ -169,44 +164,6 @@ impl Hub {
     /// The number of the newest entry (0 when there is none).
     pub fn last_seq(&self) -> u64 {
         self.lock().next - 1
-    }
-}
-
-/// Follows the cluster's ownership events into the hub until the task is
-/// aborted; every event also makes the next status read fresh.
-pub async fn follow(console: Arc<Console>) {
-    loop {
-        let mut events = Box::pin(console.admin.ownership_events());
-        while let Some(event) = events.next().await {
-            let reason = reasons::explain(&console.admin, &event).await;
-            console.hub.push_event(EventDoc::from(&event), reason);
-            console.snapshots.invalidate();
-        }
-        let ended_ms = millis(SystemTime::now());
-        info!("the ownership event stream ended; following again once connected");
-        let mut states = console.admin.store().session_events();
-        loop {
-            let state = *states.borrow_and_update();
-            match state {
-                SessionState::Connected(_) => break,
-                SessionState::Closed => {
-                    debug!("the store is closed: no more events");
-                    return;
-                }
-                _ => {}
-            }
-            // The state may change without the watch firing when a
-            // backend coalesces; look again every second.
-            let _ = tokio::time::timeout(Duration::from_secs(1), states.changed()).await;
-        }
-        console.hub.push_gap(
-            ended_ms,
-            millis(SystemTime::now()),
-            "the event stream ended (the session ended or the servers were away) and started \
-             again: changes in between are not shown"
-                .into(),
-        );
-        console.snapshots.invalidate();
     }
 }
 

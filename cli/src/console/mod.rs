@@ -95,7 +95,7 @@ pub async fn run(options: &ConnectArgs, args: ConsoleArgs) -> CliResult {
         auth,
         shutdown: shutdown.clone(),
     });
-    let follower = tokio::spawn(hub::follow(console.clone()));
+    let follower = tokio::spawn(state::follow(console.clone()));
     let loopback = local.ip().is_loopback();
     if !loopback {
         warn!(%local, "the console listens beyond this machine: whoever reaches it can read the cluster");

@@ -5,20 +5,13 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::html::escape;
+use super::html::{clock, escape};
 use super::timeline::{Gap, Row, Window, colours};
 
 const LABEL: f64 = 190.0;
 const CHART: f64 = 880.0;
 const ROW: f64 = 20.0;
 const TOP: f64 = 28.0;
-
-/// Hours, minutes and seconds (UTC) of an instant in milliseconds since the
-/// Unix epoch.
-pub fn clock(ms: u64) -> String {
-    let s = ms / 1000;
-    format!("{:02}:{:02}:{:02}", s / 3600 % 24, s / 60 % 60, s % 60)
-}
 
 /// The SVG of `rows` over `window`.
 pub fn render(rows: &[Row], gaps: &[Gap], window: Window) -> String {
@@ -191,11 +184,5 @@ mod tests {
         assert!(svg.contains(r#"data-change="taken-over""#), "{svg}");
         assert!(svg.contains("00:00:30"), "a tick every 5 or 10 s: {svg}");
         assert!(!svg.contains("w&1"), "nothing unescaped: {svg}");
-    }
-
-    #[test]
-    fn clock_is_utc_time_of_day() {
-        assert_eq!(clock(3_723_000), "01:02:03");
-        assert_eq!(clock(86_400_000 + 5_000), "00:00:05");
     }
 }

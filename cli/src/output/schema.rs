@@ -81,6 +81,8 @@ pub struct WorkerJson {
     pub owned: usize,
     /// Whether it is the elected leader.
     pub leader: bool,
+    /// Whether it is drained (takes no tasks).
+    pub drained: bool,
 }
 
 impl WorkerJson {
@@ -93,6 +95,7 @@ impl WorkerJson {
             since_ms: w.since_ms,
             owned: w.owned,
             leader: leader == Some(w.worker.as_str()),
+            drained: w.drained,
         }
     }
 }

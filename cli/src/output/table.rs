@@ -94,6 +94,7 @@ pub fn workers(status: &ClusterStatus) -> String {
                     "-"
                 }
                 .to_owned(),
+                if w.drained { "yes" } else { "-" }.to_owned(),
                 format!("{:#x}", w.session),
                 ago(w.since_ms),
             ]
@@ -101,7 +102,7 @@ pub fn workers(status: &ClusterStatus) -> String {
         .collect();
     render(
         &[
-            "WORKER", "CAPACITY", "TAGS", "OWNED", "LEADER", "SESSION", "UP",
+            "WORKER", "CAPACITY", "TAGS", "OWNED", "LEADER", "DRAINED", "SESSION", "UP",
         ],
         rows,
     )
@@ -113,8 +114,19 @@ pub fn status(cluster: &str, status: &ClusterStatus) -> String {
         Some(l) => format!("leader {} (term {})", l.worker, l.term),
         None => "no leader".to_owned(),
     };
+    let drained: Vec<&str> = status
+        .workers
+        .iter()
+        .filter(|w| w.drained)
+        .map(|w| w.worker.as_str())
+        .collect();
+    let drained = if drained.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} drained: {})", drained.len(), drained.join(", "))
+    };
     let mut out = format!(
-        "cluster {cluster}: {leader}, {} worker{}, {} task{}\n",
+        "cluster {cluster}: {leader}, {} worker{}{drained}, {} task{}\n",
         status.workers.len(),
         plural(status.workers.len()),
         status.tasks.len(),

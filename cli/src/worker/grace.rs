@@ -61,7 +61,8 @@ pub fn resolve(base: Timing, given: Option<Duration>) -> CliResult<Duration> {
             CliError::Invalid(format!(
                 "the session timeout of {} the server granted leaves no time to stop a command \
                  (it needs {} after SIGKILL on top of --grace, before the session could expire); \
-                 raise --session-timeout (1s is enough)",
+                 raise --session-timeout (1s is enough on etcd or with --zk-tick-time; \
+                 on ZooKeeper without --zk-tick-time, 1.25s is the least that fits)",
                 human(session),
                 human(KILL_ALLOWANCE)
             ))
@@ -171,7 +172,7 @@ mod tests {
 
     #[test]
     fn tiny_sessions_get_what_fits_or_a_clear_refusal() {
-        // The smallest session etcd grants, and "1s is enough" in the message.
+        // The smallest session etcd grants, "1s is enough" in the message.
         assert_eq!(default_for(session(1000)), Some(ms(130)));
         // Just above the edge (0.68333·s > 500ms from s ≈ 732ms): a grace of zero.
         assert_eq!(largest(session(740)), Some(ms(5)));

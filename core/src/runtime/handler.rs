@@ -38,6 +38,42 @@ pub type HandlerResult = Result<(), BoxError>;
 /// worker has claimed since: guard every side effect outside tenure with the
 /// token (for example store it with each write and refuse writes carrying a
 /// smaller one).
+///
+/// A handler is any `Fn(TaskContext) -> impl Future<Output =
+/// HandlerResult>`; the runtime builds the context, and a test can build
+/// one with [`TaskContext::new`]:
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure_core::{HandlerResult, TaskContext, TaskId, WorkerId};
+/// use tokio_util::sync::CancellationToken;
+///
+/// async fn handler(ctx: TaskContext) -> HandlerResult {
+///     let payload = String::from_utf8_lossy(ctx.payload()).into_owned();
+///     if payload == "once" {
+///         // ... do the work once, writing with ctx.token() ...
+///         ctx.mark_done(); // not restarted until re-armed
+///         return Ok(());
+///     }
+///     ctx.cancelled().await; // keep running until ownership ends
+///     Ok(())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), tenure_core::error::BoxError> {
+/// let cancel = CancellationToken::new();
+/// let ctx = TaskContext::new(
+///     TaskId::new("report")?,
+///     WorkerId::new("host-a")?,
+///     Arc::from(&b"once"[..]),
+///     7,
+///     cancel.clone(),
+/// );
+/// handler(ctx.clone()).await?;
+/// assert!(ctx.is_marked_done());
+/// assert_eq!(ctx.token(), 7);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct TaskContext {
     task: TaskId,

@@ -6,14 +6,15 @@
 //! stops checked after every step, and every handler run checked against
 //! its stop instant ([`stop_instants`]) by the answers its worker got.
 
+mod check;
 pub mod history;
+mod members;
 mod step;
 pub mod stop_instants;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tenure_core::strategy::{Assignment, Sticky, Strategy, StrategyInput, TaskInfo, WorkerInfo};
 use tenure_core::{Admin, DynStore, Layout, Path, TaskId, TaskSpec, Worker, WorkerId};
 use tenure_memory::{MemoryServer, MemoryStore};
 
@@ -147,103 +148,6 @@ impl Sim {
         &self.log
     }
 
-    async fn join(&mut self, i: usize) {
-        let slot = &mut self.slots[i];
-        if slot.running.is_some() {
-            return;
-        }
-        let timing = self.timing.timing();
-        let store = self
-            .server
-            .connect(timing.session_timeout)
-            .await
-            .expect("worker connects");
-        let delays = self.stop_delays.clone();
-        let handler = self.history.slow_handler_by(move |task| {
-            let n: usize = task.as_str()[1..].parse().unwrap_or(0);
-            delays[n % delays.len()]
-        });
-        let worker = Worker::builder(slot.answers.wrap(as_dyn(&store)), "sim")
-            .root(self.root.clone())
-            .id(slot.id.as_str())
-            .handler(handler)
-            .stop_timeout(timing.stop_timeout)
-            .suspend_grace(timing.suspend_grace)
-            .leader_resync(timing.session_timeout * 2)
-            .build()
-            .expect("valid worker");
-        let run = worker.spawn();
-        slot.running = Some(Live {
-            store,
-            worker,
-            run,
-            cut: None,
-        });
-    }
-
-    /// A crash: the process dies (handlers gone at once) and its session
-    /// ends when the server's timeout runs out.
-    async fn crash(&mut self, i: usize) {
-        if let Some(live) = self.slots[i].running.take() {
-            live.store.suspend();
-            live.worker.kill().await;
-            let _ = live.run.await;
-        }
-    }
-
-    /// A graceful shutdown. A suspended worker is resumed first; a silently
-    /// partitioned one is not (its shutdown must return in bounded time
-    /// anyway, its handlers stopped).
-    async fn leave(&mut self, i: usize) {
-        if let Some(live) = self.slots[i].running.take() {
-            if live.cut == Some(Cut::Suspended) {
-                live.store.resume();
-            }
-            live.worker.shutdown().await;
-            let _ = live.run.await;
-            let _ = tenure_core::CoordinationStore::close(&live.store).await;
-        }
-    }
-
-    /// The server ends the worker's session as early as the runtime's
-    /// safety argument allows. A real server ends a session only after it
-    /// has not heard from the client for the session timeout, and the
-    /// runtime stops its handlers before that (ARCHITECTURE.md, "Why two
-    /// runners are impossible", 3); an instant expiry of a session whose
-    /// handlers still run is outside that model. So: cut the connection
-    /// (the worker is told and fences), wait until its handlers are gone
-    /// (by the history, at most the suspend grace and a stop timeout), end the session, restore the
-    /// connection as it was. A silently partitioned worker cannot be told,
-    /// so its session ends only by timing out.
-    async fn expire(&mut self, i: usize) {
-        let id = self.slots[i].id.clone();
-        let Some(live) = &self.slots[i].running else {
-            return;
-        };
-        let cut = live.cut;
-        match cut {
-            Some(Cut::Partitioned) => return,
-            Some(Cut::Suspended) => {}
-            None => live.store.suspend(),
-        }
-        // A suspended worker's handlers are cancelled at most the suspend
-        // grace after the cut, and gone a stop timeout later.
-        let timing = self.timing.timing();
-        let polls = (timing.suspend_grace + timing.stop_timeout).as_millis() / 10 + 50;
-        for _ in 0..polls {
-            if !self.history.runs_on(&id) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        if let Some(live) = &self.slots[i].running {
-            live.store.expire_session();
-            if cut.is_none() {
-                live.store.resume();
-            }
-        }
-    }
-
     /// Applies one step.
     pub async fn apply(&mut self, step: &Step) {
         self.log.push(format!("{step:?}"));
@@ -370,97 +274,6 @@ impl Sim {
             }
         }
         tokio::time::sleep(self.settle()).await;
-    }
-
-    /// After [`Sim::heal`]: every unpaused task runs exactly once on a live
-    /// worker, and the assignment is what the strategy wants.
-    pub async fn check_settled(&self) -> Result<(), String> {
-        let live: Vec<WorkerId> = self
-            .slots
-            .iter()
-            .filter(|s| s.running.is_some())
-            .map(|s| s.id.clone())
-            .collect();
-        let running = self.history.running();
-        let wanted: Vec<&TaskId> = self
-            .tasks
-            .iter()
-            .filter(|(_, p)| !**p)
-            .map(|(t, _)| t)
-            .collect();
-        if live.is_empty() {
-            if !running.is_empty() {
-                return Err(format!("no live worker, yet running: {running:?}"));
-            }
-            return Ok(());
-        }
-        let mut current = Assignment::new();
-        for t in &wanted {
-            match running.get(*t).map(Vec::as_slice) {
-                Some([(w, _)]) if live.contains(w) => {
-                    current.insert((*t).clone(), w.clone());
-                }
-                other => return Err(format!("task {t} runs on {other:?}, live workers {live:?}")),
-            }
-        }
-        for t in running.keys() {
-            if !wanted.contains(&t) {
-                return Err(format!("task {t} runs but is paused or removed"));
-            }
-        }
-        let workers: Vec<WorkerInfo> = live
-            .iter()
-            .map(|id| WorkerInfo {
-                id: id.clone(),
-                capacity: std::num::NonZeroU32::MIN,
-                tags: Default::default(),
-                age: Duration::from_secs(3600),
-            })
-            .collect();
-        let tasks: Vec<TaskInfo> = wanted
-            .iter()
-            .map(|t| TaskInfo {
-                id: (*t).clone(),
-                weight: std::num::NonZeroU32::MIN,
-                tags: Default::default(),
-                pinned: None,
-            })
-            .collect();
-        let target = Sticky.assign(&StrategyInput {
-            workers: &workers,
-            tasks: &tasks,
-            current: &current,
-        });
-        if target.placements != current {
-            return Err(format!(
-                "assignment {current:?} is not the strategy's fixed point {:?}",
-                target.placements
-            ));
-        }
-        Ok(())
-    }
-
-    /// The handler runs that went on at or past their stop instant, as
-    /// the answers each worker got allow (a handler may take its stop delay
-    /// once cancelled, up to the stop timeout).
-    pub fn late_runs(&self) -> Vec<String> {
-        let timing = self.timing.timing();
-        let longest = self.stop_delays.iter().max().copied().unwrap_or_default();
-        let reach = stop_instants::reach(&timing, longest.min(timing.stop_timeout));
-        self.slots
-            .iter()
-            .flat_map(|slot| {
-                stop_instants::runs_of(&self.history, &slot.id, &slot.answers.answers(), reach)
-                    .into_iter()
-                    .filter_map(|run| {
-                        let late = run.late?;
-                        Some(format!(
-                            "{} {} token {}: {late}",
-                            slot.id, run.task, run.token
-                        ))
-                    })
-            })
-            .collect()
     }
 
     /// Stops every worker.

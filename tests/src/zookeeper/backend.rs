@@ -120,11 +120,7 @@ impl Backend for ZkBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            suspend: true,
-            virtual_time: false,
-            min_session_timeout: MIN_SESSION_TIMEOUT,
-        }
+        Capabilities::all(MIN_SESSION_TIMEOUT)
     }
 
     async fn connect(&self, session_timeout: Duration) -> Result<TestClient> {

@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::ok;
+use crate::console::html::clock;
 use crate::console::html::{Nav, escape, page, problem_text};
 use crate::console::hub::Entry;
 use crate::console::state::Shared;
-use crate::console::svg::clock;
 
 /// Events shown when the page opens.
 const SHOWN: usize = 200;

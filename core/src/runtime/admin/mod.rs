@@ -7,6 +7,7 @@
 //! reads only the tasks that changed.
 
 mod done;
+mod drain;
 mod events;
 mod spec;
 mod status;
@@ -23,6 +24,26 @@ pub use spec::TaskSpec;
 pub use status::{ClusterStatus, LeaderStatus, Ownership, TaskState, TaskStatus, WorkerStatus};
 
 /// Operates a cluster. Cheap to clone.
+///
+/// ```
+/// use tenure_core::{Admin, DynStore, Result, TaskId, TaskSpec, TaskState};
+///
+/// async fn operate(store: DynStore) -> Result<()> {
+///     let admin = Admin::new(store, "ecas").await?;
+///     admin.add_task(TaskSpec::new("TASK_1")?.payload("daily report")).await?;
+///     let task = TaskId::new("TASK_1")?;
+///     admin.pause_task(&task).await?; // its handler stops wherever it runs
+///     admin.resume_task(&task).await?;
+///     for status in admin.tasks().await? {
+///         if status.state == TaskState::Running {
+///             let owner = status.owner.expect("a running task has an owner");
+///             println!("{} on {}, token {}", status.task, owner.worker, owner.token);
+///         }
+///     }
+///     admin.remove_task(&task).await
+/// }
+/// # let _ = operate;
+/// ```
 #[derive(Clone, Debug)]
 pub struct Admin {
     store: DynStore,

@@ -8,6 +8,19 @@ use crate::ids::{TaskId, WorkerId};
 use crate::runtime::records::TaskRecord;
 
 /// A task to add or update.
+///
+/// ```
+/// use tenure_core::TaskSpec;
+///
+/// let spec = TaskSpec::new("billing-eu")?
+///     .payload(r#"{"region":"eu"}"#)
+///     .weight(3)? // counts three times in a worker's load
+///     .tag("eu")? // runs only on workers tagged `eu`
+///     .pinned("host-a")?; // and only on the worker `host-a`
+/// assert_eq!(spec.weight, 3);
+/// assert!(TaskSpec::new("").is_err(), "names are checked at the edge");
+/// # Ok::<(), tenure_core::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskSpec {
     /// The task's name.

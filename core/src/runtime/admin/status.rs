@@ -74,6 +74,8 @@ pub struct WorkerStatus {
     pub since_ms: u64,
     /// How many tasks it owns.
     pub owned: usize,
+    /// Whether it is drained ([`Admin::drain_worker`]): it takes no tasks.
+    pub drained: bool,
 }
 
 /// The elected leader.
@@ -188,6 +190,7 @@ impl Admin {
         let owners = self.owners().await?;
         let targets = self.targets().await?;
         let leader = self.leader().await?;
+        let drained = self.drained().await?;
         let mut owned: BTreeMap<&WorkerId, usize> = BTreeMap::new();
         for o in owners.values() {
             *owned.entry(&o.worker).or_default() += 1;
@@ -201,6 +204,7 @@ impl Admin {
                 session: rec.session,
                 since_ms: rec.since_ms,
                 owned: owned.get(id).copied().unwrap_or(0),
+                drained: drained.contains(id),
             })
             .collect();
         let tasks = tasks

@@ -12,6 +12,7 @@
 //! it is repaired.
 
 mod ages;
+pub(crate) mod drained;
 mod plan;
 mod publish;
 mod settle;

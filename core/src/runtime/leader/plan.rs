@@ -21,6 +21,7 @@ use tracing::debug;
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
+use crate::runtime::leader::drained::Drained;
 use crate::runtime::leader::settle::JoinSettle;
 use crate::runtime::leader::tasks::TaskView;
 use crate::runtime::malformed::Malformed;
@@ -45,6 +46,8 @@ pub(super) struct LeaderState {
     tasks: Option<TaskView>,
     /// The ownership records; refreshed by what changed when a watch fired.
     owners: Option<OwnerView>,
+    /// The drained workers, which take no tasks.
+    drained: Drained,
     pub ages: Ages,
     /// Holds the first placement of a cold start until the joins settle.
     settle: JoinSettle,
@@ -80,6 +83,7 @@ impl LeaderState {
             workers: None,
             tasks: None,
             owners: None,
+            drained: Drained::default(),
             ages: Ages::default(),
             settle: JoinSettle::new(),
             published: None,
@@ -98,6 +102,7 @@ impl LeaderState {
         self.workers = None;
         self.tasks = None;
         self.owners = None;
+        self.drained.invalidate();
         self.published = None;
         self.published_open = None;
     }
@@ -128,6 +133,7 @@ impl LeaderState {
             if let Some(owners) = &mut self.owners {
                 fired |= owners.poll_fired(cx).is_ready();
             }
+            fired |= self.drained.poll_fired(cx).is_ready();
             if fired {
                 Poll::Ready(())
             } else {
@@ -163,6 +169,9 @@ impl LeaderState {
                 debug!(read, "ownership records refreshed");
             }
         }
+        if self.drained.stale() {
+            self.drained.read(store, layout).await?;
+        }
         self.load_published(member).await?;
         let (Some(workers), Some(task_view), Some(owners)) =
             (&self.workers, &self.tasks, &self.owners)
@@ -192,8 +201,11 @@ impl LeaderState {
             workers.iter().map(|(id, (rec, _))| (id, rec)),
             self.published.as_ref(),
         );
+        // A drained worker is live (it keeps its empty target) but the
+        // strategy does not see it, so its tasks move to the others.
         let live: Vec<WorkerInfo> = workers
             .iter()
+            .filter(|(id, _)| !self.drained.workers.contains(*id))
             .map(|(id, (rec, _))| WorkerInfo {
                 id: id.clone(),
                 capacity: rec.capacity,
@@ -201,7 +213,7 @@ impl LeaderState {
                 age: ages.get(id).copied().unwrap_or_default(),
             })
             .collect();
-        let live_ids: Vec<WorkerId> = live.iter().map(|w| w.id.clone()).collect();
+        let live_ids: Vec<WorkerId> = workers.keys().cloned().collect();
         if let Some(at) = self.settle.hold(
             &live_ids,
             !owners.records.is_empty() || !owners.malformed.is_empty(),

@@ -15,6 +15,31 @@ use crate::store::{DynStore, Path};
 use crate::strategy::{Sticky, Strategy};
 
 /// Configures a [`Worker`]. Obtained from [`Worker::builder`].
+///
+/// Only [`id`](WorkerBuilder::id) and [`handler`](WorkerBuilder::handler)
+/// are required; the timings follow from the session timeout the server
+/// granted the store ([`Timing::for_session`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use tenure_core::strategy::Sticky;
+/// use tenure_core::{DynStore, Result, TaskContext, Worker};
+///
+/// fn build(store: DynStore) -> Result<Worker> {
+///     Worker::builder(store, "reports")
+///         .id("host-a")
+///         .capacity(2) // twice the load of a capacity-1 worker
+///         .tag("eu") // runs tasks that require the tag `eu`
+///         .strategy(Sticky) // the default; the same on every worker
+///         .stop_timeout(Duration::from_millis(500))
+///         .handler(|ctx: TaskContext| async move {
+///             ctx.cancelled().await;
+///             Ok(())
+///         })
+///         .build()
+/// }
+/// # let _ = build;
+/// ```
 pub struct WorkerBuilder {
     store: DynStore,
     cluster: String,

@@ -54,6 +54,30 @@ use startup::create_layout;
 /// Cheap to clone: clones are handles to the same worker. Start it with
 /// [`Worker::run`] (or [`Worker::spawn`]); stop it with
 /// [`Worker::shutdown`], which hands every task off first.
+///
+/// The store comes from a backend crate (`tenure_memory::MemoryServer`,
+/// `tenure_zookeeper::ZkConfig`, `tenure_etcd::EtcdConfig`, or through the
+/// `tenure` facade); every worker of a cluster uses the same cluster name:
+///
+/// ```
+/// use tenure_core::{DynStore, Result, TaskContext, Worker};
+///
+/// async fn serve(store: DynStore) -> Result<()> {
+///     let worker = Worker::builder(store, "ecas")
+///         .id("ECAS_1")
+///         .handler(|ctx: TaskContext| async move {
+///             println!("{} runs {} (token {})", ctx.worker(), ctx.task(), ctx.token());
+///             ctx.cancelled().await; // ownership ended: stop
+///             Ok(())
+///         })
+///         .build()?;
+///     let running = worker.spawn();
+///     // ... until the service is asked to stop:
+///     worker.shutdown().await; // hands every task off first
+///     running.await.expect("the worker's task panicked")
+/// }
+/// # let _ = serve;
+/// ```
 #[derive(Clone)]
 pub struct Worker {
     inner: Arc<Inner>,

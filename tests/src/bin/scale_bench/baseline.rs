@@ -11,7 +11,7 @@ use futures::StreamExt;
 use tenure_core::{CreateMode, DynStore, Path, StoreExt};
 
 use crate::cluster::text;
-use crate::phases::Setup;
+use crate::options::Setup;
 use crate::servers::{Connection, Server};
 use crate::stats::Spread;
 

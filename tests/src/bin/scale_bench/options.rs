@@ -1,11 +1,25 @@
-//! The scale benchmark's command line.
+//! The scale benchmark's command line and the sizes it asks for.
 
 use std::time::Duration;
 
 use clap::Parser;
 
-use crate::phases::Setup;
 use crate::servers::BackendKind;
+
+/// Sizes and timing of a benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setup {
+    /// Tasks in the cluster.
+    pub tasks: usize,
+    /// Workers in the cluster.
+    pub workers: usize,
+    /// The session timeout asked for.
+    pub session: Duration,
+    /// How long after a phase reached its goal its requests are still
+    /// counted (the leader's last round, the releases' answers, …) before
+    /// the next phase starts.
+    pub settle: Duration,
+}
 
 /// How tenure behaves with many tasks on real servers: cold start, takeover
 /// after a worker is cut off, handback when it returns; each phase repeated

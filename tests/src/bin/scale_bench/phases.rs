@@ -8,25 +8,11 @@ use std::time::{Duration, Instant};
 use crate::baseline::{self, Baseline};
 use crate::cluster::{BenchCluster, Joining};
 use crate::counting::Counts;
+use crate::options::Setup;
 use crate::placement::Placement;
 use crate::rounds::Rounds;
 use crate::servers::Server;
 use tenure_tests::sim::history::Entry;
-
-/// Sizes and timing of a benchmark.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Setup {
-    /// Tasks in the cluster.
-    pub tasks: usize,
-    /// Workers in the cluster.
-    pub workers: usize,
-    /// The session timeout asked for.
-    pub session: Duration,
-    /// How long after a phase reached its goal its requests are still
-    /// counted (the leader's last round, the releases' answers, …) before
-    /// the next phase starts.
-    pub settle: Duration,
-}
 
 /// What one phase took and cost.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::counting::{Counts, Kind};
-use crate::phases::{Phase, Run, Setup};
+use crate::options::Setup;
+use crate::phases::{Phase, Run};
 use crate::stats::Spread;
 
 /// Every run of one backend at one size.

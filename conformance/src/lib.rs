@@ -1,22 +1,13 @@
-//! The backend conformance suite: the executable form of the store contract.
+#![doc = include_str!("../README.md")]
 //!
-//! Every `pub async fn <behaviour>(backend: &dyn Backend)` here proves one
-//! clause of the contract of [`CoordinationStore`](tenure_core::CoordinationStore)
-//! against a fresh `unique_root("conf")`. Files group them by clause; the
-//! [`conformance_suite!`](crate::conformance_suite) macro runs all of them
-//! as tests, so every backend's test binary is a few lines:
-//!
-//! ```ignore
-//! async fn make_backend() -> std::sync::Arc<dyn tenure_tests::backend::Backend> { ... }
-//! tenure_tests::conformance_suite!(make_backend);
-//! ```
-//!
-//! Assertions keep to what ZooKeeper, etcd and the memory server can all
-//! honour; what only some can do is gated by [`Capabilities`], never by
-//! backend name.
-//!
-//! [`Capabilities`]: crate::backend::Capabilities
+//! [`Backend`]: crate::Backend
+//! [`ClientControl`]: crate::ClientControl
+//! [`Capabilities`]: crate::Capabilities
 
+#![deny(missing_docs)]
+#![allow(clippy::unwrap_used)]
+
+pub mod backend;
 pub mod bad_input;
 pub mod cas;
 pub mod crud;
@@ -27,12 +18,12 @@ pub mod watch;
 
 mod macros;
 
+pub use backend::{Backend, Capabilities, ClientControl, TestClient, WatchDelivery, unique_root};
+
 use std::future::Future;
 use std::time::Duration;
 
 use tenure_core::{Path, SessionId, SessionState, StoreExt, Watch, WatchEvent};
-
-use crate::backend::{Backend, TestClient, unique_root};
 
 /// A session timeout no test outlives, for clients that must not expire.
 pub const LONG_SESSION: Duration = Duration::from_secs(10);

@@ -13,7 +13,7 @@ use tenure_core::{CreateMode, Error, Op, SessionState, StoreExt};
 use super::{
     LONG_SESSION, PATIENCE, at, connect, eventually, session_of, setup, teardown, wait_state,
 };
-use crate::backend::Backend;
+use crate::backend::{Backend, skipped};
 
 /// The shortest session timeout the suite asks for.
 fn short_session(backend: &dyn Backend) -> Duration {
@@ -110,6 +110,13 @@ pub async fn close_makes_state_closed_and_requests_fail_with_closed(backend: &dy
 /// client reports a new connected session with a different id, under which
 /// it works normally.
 pub async fn expiry_ends_ephemerals_then_a_new_session_connects(backend: &dyn Backend) {
+    if !backend.capabilities().expire {
+        return skipped(
+            backend,
+            "expiry_ends_ephemerals_then_a_new_session_connects",
+            "cannot expire a session on demand",
+        );
+    }
     let (keeper, root) = setup(backend).await;
     let c = connect(backend, LONG_SESSION).await;
     let s = session_of(&c);
@@ -149,8 +156,11 @@ pub async fn expiry_ends_ephemerals_then_a_new_session_connects(backend: &dyn Ba
 /// same session is back and its ephemeral nodes were never gone.
 pub async fn resume_within_timeout_keeps_session_and_ephemerals(backend: &dyn Backend) {
     if !backend.capabilities().suspend {
-        tracing::info!(backend = backend.name(), "cannot suspend: test skipped");
-        return;
+        return skipped(
+            backend,
+            "resume_within_timeout_keeps_session_and_ephemerals",
+            "cannot cut a connection on demand",
+        );
     }
     let (keeper, root) = setup(backend).await;
     let c = connect(backend, LONG_SESSION).await;
@@ -193,8 +203,11 @@ pub async fn resume_within_timeout_keeps_session_and_ephemerals(backend: &dyn Ba
 /// reports a new session.
 pub async fn suspension_past_timeout_expires_the_session(backend: &dyn Backend) {
     if !backend.capabilities().suspend {
-        tracing::info!(backend = backend.name(), "cannot suspend: test skipped");
-        return;
+        return skipped(
+            backend,
+            "suspension_past_timeout_expires_the_session",
+            "cannot cut a connection on demand",
+        );
     }
     let (keeper, root) = setup(backend).await;
     let timeout = short_session(backend);
@@ -323,12 +336,12 @@ pub async fn an_idle_store_keeps_its_deadline_within_its_renewal_period(backend:
     let connecting = start - asked;
     let info = c.store.info();
     if info.renewal_period.is_zero() || c.store.session_deadline().is_none() {
-        tracing::info!(
-            backend = backend.name(),
-            "renews with every request: test skipped"
-        );
         let _ = c.store.close().await;
-        return;
+        return skipped(
+            backend,
+            "an_idle_store_keeps_its_deadline_within_its_renewal_period",
+            "renews with every request",
+        );
     }
     let timeout = info.session_timeout;
     let slack = timeout / 10 + Duration::from_millis(100);

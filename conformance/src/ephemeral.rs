@@ -6,7 +6,7 @@ use tenure_core::{CreateMode, Error, SessionState};
 use super::{
     LONG_SESSION, PATIENCE, at, connect, eventually, session_of, setup, teardown, wait_state,
 };
-use crate::backend::Backend;
+use crate::backend::{Backend, skipped};
 
 /// Another client sees an ephemeral node with its owning session; a
 /// persistent node has no owner.
@@ -67,6 +67,13 @@ pub async fn ephemeral_vanishes_when_its_client_closes(backend: &dyn Backend) {
 /// When the server ends a session, its ephemeral nodes are deleted and its
 /// persistent nodes stay.
 pub async fn ephemeral_vanishes_when_its_session_expires(backend: &dyn Backend) {
+    if !backend.capabilities().expire {
+        return skipped(
+            backend,
+            "ephemeral_vanishes_when_its_session_expires",
+            "cannot expire a session on demand",
+        );
+    }
     let (observer, root) = setup(backend).await;
     let owner = connect(backend, LONG_SESSION).await;
     let s = session_of(&owner);
@@ -96,6 +103,13 @@ pub async fn ephemeral_vanishes_when_its_session_expires(backend: &dyn Backend) 
 /// an ended session or another client's session is refused with
 /// `SessionExpired`, and nothing is created.
 pub async fn ephemeral_under_a_stale_session_is_refused(backend: &dyn Backend) {
+    if !backend.capabilities().expire {
+        return skipped(
+            backend,
+            "ephemeral_under_a_stale_session_is_refused",
+            "cannot expire a session on demand",
+        );
+    }
     let (a, root) = setup(backend).await;
     let b = connect(backend, LONG_SESSION).await;
     let old = session_of(&a);

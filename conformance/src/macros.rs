@@ -10,12 +10,7 @@
 /// (its harness holds it, e.g. in a `static OnceLock`), the memory backend
 /// may hand out a fresh server each time.
 ///
-/// ```ignore
-/// async fn make_backend() -> std::sync::Arc<dyn tenure_tests::backend::Backend> {
-///     std::sync::Arc::new(tenure_tests::memory::MemoryBackend::new())
-/// }
-/// tenure_tests::conformance_suite!(make_backend);
-/// ```
+/// The crate's documentation has a whole test file that uses it.
 #[macro_export]
 macro_rules! conformance_suite {
     ($make:path) => {
@@ -95,10 +90,10 @@ macro_rules! conformance_suite {
             $(
                 #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    let backend: ::std::sync::Arc<dyn $crate::backend::Backend> = $make().await;
-                    $crate::conformance::with_deadline(
+                    let backend: ::std::sync::Arc<dyn $crate::Backend> = $make().await;
+                    $crate::with_deadline(
                         ::core::concat!(::core::stringify!($clause), "::", ::core::stringify!($test)),
-                        $crate::conformance::$clause::$test(&*backend),
+                        $crate::$clause::$test(&*backend),
                     )
                     .await;
                 }
