@@ -42,7 +42,7 @@ struct Scenario {
 fn worker(i: usize, capacity: u32, tag: Option<&str>) -> WorkerInfo {
     WorkerInfo {
         id: format!("w{i:02}").parse().expect("valid name"),
-        capacity,
+        capacity: std::num::NonZeroU32::new(capacity).expect("at least 1"),
         tags: tag.map(str::to_owned).into_iter().collect(),
         age: Duration::from_secs(3600),
     }
@@ -52,7 +52,7 @@ fn tasks(n: usize, tag: impl Fn(usize) -> Option<&'static str>) -> Vec<TaskInfo>
     (0..n)
         .map(|i| TaskInfo {
             id: format!("t{i:03}").parse().expect("valid name"),
-            weight: 1,
+            weight: std::num::NonZeroU32::MIN,
             tags: tag(i).map(str::to_owned).into_iter().collect(),
             pinned: None,
         })
@@ -190,7 +190,7 @@ fn unit_bound(workers: &[WorkerInfo], tasks: &[TaskInfo], current: &Assignment) 
         return 0;
     }
     let total = tasks.len() as u64;
-    let caps: u64 = workers.iter().map(|w| u64::from(w.capacity)).sum();
+    let caps: u64 = workers.iter().map(|w| u64::from(w.capacity.get())).sum();
     let mut excess = 0u64;
     let mut reducible = 0u64;
     let mut floors = 0u64;
@@ -200,7 +200,7 @@ fn unit_bound(workers: &[WorkerInfo], tasks: &[TaskInfo], current: &Assignment) 
             .iter()
             .filter(|t| current.get(&t.id) == Some(&w.id))
             .count() as u64;
-        let share = total * u64::from(w.capacity);
+        let share = total * u64::from(w.capacity.get());
         let floor = share / caps;
         floors += floor;
         kept_total += kept;

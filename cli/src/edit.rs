@@ -2,6 +2,7 @@
 //! the payload argument they and `tenure tasks add` read.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 use std::io::Read;
 
 use tenure_core::{Admin, Error, TaskId, TaskSpec, WorkerId};
@@ -17,7 +18,7 @@ pub struct Update {
     /// The task.
     pub id: TaskId,
     payload: Option<Vec<u8>>,
-    weight: Option<u32>,
+    weight: Option<NonZeroU32>,
     tags: Option<BTreeSet<String>>,
     pin: Option<Option<WorkerId>>,
 }
@@ -53,7 +54,7 @@ impl Update {
         Ok(Update {
             id: probe.id,
             payload,
-            weight: args.weight,
+            weight: args.weight.map(|_| probe.weight),
             tags,
             pin,
         })

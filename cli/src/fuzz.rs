@@ -174,7 +174,7 @@ fn tasks_command_is_checked(command: TasksCommand) -> Result<(), TestCaseError> 
         Ok(TaskOp::Add(spec)) => {
             let (name, weight, tags, pin, payload) = asked.unwrap_or_default();
             prop_assert_eq!(spec.id.as_str(), name.as_str());
-            prop_assert_eq!(spec.weight, weight);
+            prop_assert_eq!(spec.weight.get(), weight);
             prop_assert!(tags.iter().all(|t| spec.tags.contains(t)));
             prop_assert_eq!(spec.pinned.map(|w| w.to_string()), pin);
             let expected = match payload {

@@ -48,7 +48,7 @@ impl ConsistentHash {
     pub fn score(&self, task: &TaskId, worker: &WorkerInfo) -> f64 {
         let u = unit_interval(pair_hash(self.seed, task.as_str(), worker.id.as_str()));
         // Capacities are at most 2^32, exact in f64.
-        -ln(u) / f64::from(worker.capacity.max(1))
+        -ln(u) / f64::from(worker.capacity.get())
     }
 }
 

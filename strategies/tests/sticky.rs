@@ -18,7 +18,7 @@ fn placeable_weight(case: &Case) -> u64 {
     case.tasks
         .iter()
         .filter(|t| case.placeable(t))
-        .map(|t| u64::from(t.weight.max(1)))
+        .map(|t| u64::from(t.weight.get()))
         .sum()
 }
 
@@ -118,7 +118,7 @@ proptest! {
         let target = run(&case);
         let load = loads(&case, &target);
         let total = placeable_weight(&case);
-        let max_weight = case.tasks.iter().map(|t| u64::from(t.weight)).max().unwrap_or(1);
+        let max_weight = case.tasks.iter().map(|t| u64::from(t.weight.get())).max().unwrap_or(1);
         let tolerance = max_weight - 1;
         for (w, (floor, fractional)) in case.workers.iter().zip(shares(&case, total)) {
             let l = load[&w.id];
@@ -132,7 +132,7 @@ proptest! {
         for (d, dd) in &dev {
             let lightest = case.tasks.iter()
                 .filter(|t| target.placements.get(&t.id) == Some(d))
-                .map(|t| i128::from(t.weight)).min();
+                .map(|t| i128::from(t.weight.get())).min();
             if let Some(lightest) = lightest {
                 prop_assert!(dd - lo <= lightest, "dev {:?}", dev);
             }
@@ -147,7 +147,7 @@ proptest! {
             let Some(d) = target.placements.get(&t.id) else { continue };
             for r in case.workers.iter().filter(|r| r.id != *d && t.eligible(r)) {
                 // Moving t from d to r lowers Σ dev² iff dev(d) − dev(r) > weight.
-                prop_assert!(dev[d] - dev[&r.id] <= i128::from(t.weight.max(1)),
+                prop_assert!(dev[d] - dev[&r.id] <= i128::from(t.weight.get()),
                     "{} could move from {} to {}: {:?}", &t.id, d, &r.id, dev);
             }
         }

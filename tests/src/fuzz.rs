@@ -3,6 +3,7 @@
 //! near the rules and limits of [`Name`](tenure_core::Name), and valid records to round-trip.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
 
 use proptest::collection::{btree_map, btree_set, vec};
 use proptest::prelude::*;
@@ -166,7 +167,7 @@ pub fn task_record() -> impl Strategy<Value = TaskRecord> {
                 payload: None,
                 payload_base64: None,
                 paused,
-                weight,
+                weight: NonZeroU32::new(weight).expect("drawn from 1.."),
                 tags,
                 pinned,
             };
@@ -180,7 +181,7 @@ pub fn worker_record() -> impl Strategy<Value = WorkerRecord> {
     (any::<u64>(), 1u32.., tags(), any::<u64>()).prop_map(|(session, capacity, tags, since_ms)| {
         WorkerRecord {
             session,
-            capacity,
+            capacity: NonZeroU32::new(capacity).expect("drawn from 1.."),
             tags,
             since_ms,
         }

@@ -181,7 +181,7 @@ pub fn tasks() -> Vec<TaskInfo> {
     (0..TASKS)
         .map(|i| TaskInfo {
             id: TaskId::new(format!("T{i}")).unwrap(),
-            weight: 1,
+            weight: std::num::NonZeroU32::MIN,
             tags: Default::default(),
             pinned: None,
         })

@@ -124,7 +124,7 @@ async fn edit_changes_only_the_fields_it_sets_and_a_failed_edit_writes_nothing()
         .unwrap();
     let record: tenure_core::internals::records::TaskRecord =
         serde_json::from_slice(&node.data).unwrap();
-    assert_eq!(record.weight, 5);
+    assert_eq!(record.weight.get(), 5);
     assert_eq!(record.payload_bytes().unwrap(), b"keep me");
     assert!(record.tags.contains("gpu") && record.paused, "{record:?}");
 

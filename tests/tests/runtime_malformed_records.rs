@@ -57,7 +57,7 @@ fn record(payload: &str, pinned: Option<&str>) -> Vec<u8> {
         payload: Some(payload.into()),
         payload_base64: None,
         paused: false,
-        weight: 1,
+        weight: std::num::NonZeroU32::MIN,
         tags: BTreeSet::new(),
         pinned: pinned.map(|w| WorkerId::new(w).unwrap()),
     }

@@ -14,7 +14,7 @@ fn task(name: &str, owner: Option<(&str, u64)>, target: Option<&str>, paused: bo
     TaskStatus {
         task: TaskId::new(name).unwrap(),
         state,
-        weight: 1,
+        weight: std::num::NonZeroU32::MIN,
         tags: BTreeSet::from(["blue".to_owned()]),
         pinned: None,
         payload_bytes: 0,

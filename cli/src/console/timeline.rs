@@ -233,7 +233,7 @@ mod tests {
             } else {
                 TaskState::Waiting
             },
-            weight: 1,
+            weight: std::num::NonZeroU32::MIN,
             tags: BTreeSet::new(),
             pinned: None,
             payload_bytes: 0,

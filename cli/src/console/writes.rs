@@ -264,7 +264,7 @@ pub async fn update(
 /// A checked update.
 struct Change {
     payload: Option<Vec<u8>>,
-    weight: Option<u32>,
+    weight: Option<std::num::NonZeroU32>,
     tags: Option<std::collections::BTreeSet<String>>,
     pin: Option<Option<WorkerId>>,
 }

@@ -45,7 +45,7 @@ impl From<&TaskStatus> for TaskJson {
             token: t.owner.as_ref().map(|o| o.token),
             since_ms: t.owner.as_ref().map(|o| o.since_ms),
             target: t.target.as_ref().map(ToString::to_string),
-            weight: t.weight,
+            weight: t.weight.get(),
             tags: t.tags.iter().cloned().collect(),
             pinned: t.pinned.as_ref().map(ToString::to_string),
             payload_bytes: t.payload_bytes,
@@ -89,7 +89,7 @@ impl WorkerJson {
     fn new(w: &WorkerStatus, leader: Option<&str>) -> Self {
         WorkerJson {
             worker: w.worker.to_string(),
-            capacity: w.capacity,
+            capacity: w.capacity.get(),
             tags: w.tags.iter().cloned().collect(),
             session: format!("{:#x}", w.session),
             since_ms: w.since_ms,

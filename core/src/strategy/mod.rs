@@ -13,6 +13,7 @@ mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::ids::{TaskId, WorkerId};
@@ -28,9 +29,9 @@ pub type Assignment = BTreeMap<TaskId, WorkerId>;
 pub struct WorkerInfo {
     /// The worker's name.
     pub id: WorkerId,
-    /// Relative capacity (at least 1): a worker of capacity 2 should carry
-    /// twice the task weight of a worker of capacity 1.
-    pub capacity: u32,
+    /// Relative capacity: a worker of capacity 2 should carry twice the
+    /// task weight of a worker of capacity 1.
+    pub capacity: NonZeroU32,
     /// The worker's tags; a task with tags runs only on workers that have
     /// all of them.
     pub tags: BTreeSet<String>,
@@ -44,8 +45,8 @@ pub struct WorkerInfo {
 pub struct TaskInfo {
     /// The task's name.
     pub id: TaskId,
-    /// The task's weight (at least 1).
-    pub weight: u32,
+    /// The task's weight.
+    pub weight: NonZeroU32,
     /// Tags a worker must all have to run this task.
     pub tags: BTreeSet<String>,
     /// If set, the task runs only on this worker (and waits while it is

@@ -13,8 +13,8 @@ use crate::ids::WorkerId;
 ///
 /// # Definitions
 ///
-/// * The *weight* of a task and the *capacity* of a worker are taken as at
-///   least 1. A worker's *load* is the total weight of the tasks placed on
+/// * The *weight* of a task and the *capacity* of a worker are at least 1
+///   by type. A worker's *load* is the total weight of the tasks placed on
 ///   it.
 /// * A task is *placeable* if at least one live worker is eligible for it
 ///   ([`TaskInfo::eligible`](super::TaskInfo::eligible): tags and pinning). Tasks that are not are left
@@ -76,16 +76,17 @@ use crate::ids::WorkerId;
 ///
 /// ```
 /// use std::collections::BTreeSet;
+/// use std::num::NonZeroU32;
 /// use std::time::Duration;
 /// use tenure_core::strategy::{Assignment, Strategy, StrategyInput, Sticky, TaskInfo, WorkerInfo};
 ///
 /// let worker = |n: &str| WorkerInfo {
 ///     id: n.parse().unwrap(),
-///     capacity: 1,
+///     capacity: NonZeroU32::MIN,
 ///     tags: BTreeSet::new(),
 ///     age: Duration::ZERO,
 /// };
-/// let task = |n: &str| TaskInfo { id: n.parse().unwrap(), weight: 1, tags: BTreeSet::new(), pinned: None };
+/// let task = |n: &str| TaskInfo { id: n.parse().unwrap(), weight: NonZeroU32::MIN, tags: BTreeSet::new(), pinned: None };
 /// let workers = [worker("a"), worker("b")];
 /// let tasks: Vec<TaskInfo> = (0..4).map(|i| task(&format!("t{i}"))).collect();
 /// // All four tasks run on `a`; `b` has just joined.
@@ -113,7 +114,7 @@ impl Sticky {
         let workers = by_name(workers);
         let caps: Vec<u64> = workers
             .iter()
-            .map(|w| u64::from(w.capacity.max(1)))
+            .map(|w| u64::from(w.capacity.get()))
             .collect();
         let load: Vec<u64> = workers
             .iter()

@@ -15,18 +15,19 @@ use crate::ids::{TaskId, WorkerId};
 ///
 /// ```
 /// use std::collections::BTreeSet;
+/// use std::num::NonZeroU32;
 /// use std::time::Duration;
 /// use tenure_core::strategy::{Assignment, StrategyInput, TaskInfo, View, WorkerInfo};
 ///
 /// let worker = |n: &str| WorkerInfo {
 ///     id: n.parse().unwrap(),
-///     capacity: 1,
+///     capacity: NonZeroU32::MIN,
 ///     tags: BTreeSet::new(),
 ///     age: Duration::ZERO,
 /// };
 /// let task = |n: &str, pinned: Option<&str>| TaskInfo {
 ///     id: n.parse().unwrap(),
-///     weight: 1,
+///     weight: NonZeroU32::MIN,
 ///     tags: BTreeSet::new(),
 ///     pinned: pinned.map(|p| p.parse().unwrap()),
 /// };
@@ -118,12 +119,12 @@ impl<'a> View<'a> {
 
     /// The weight of task `t`.
     pub fn weight(&self, t: usize) -> u64 {
-        u64::from(self.tasks[t].weight.max(1))
+        u64::from(self.tasks[t].weight.get())
     }
 
     /// The capacity of worker `w`.
     pub fn capacity(&self, w: usize) -> u64 {
-        u64::from(self.workers[w].capacity.max(1))
+        u64::from(self.workers[w].capacity.get())
     }
 }
 

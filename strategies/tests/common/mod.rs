@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ pub fn tid(name: &str) -> TaskId {
 pub fn worker(name: &str, capacity: u32) -> WorkerInfo {
     WorkerInfo {
         id: wid(name),
-        capacity,
+        capacity: NonZeroU32::new(capacity).expect("at least 1"),
         tags: BTreeSet::new(),
         age: Duration::from_secs(3600),
     }
@@ -40,7 +41,7 @@ pub fn worker(name: &str, capacity: u32) -> WorkerInfo {
 pub fn task(name: &str, weight: u32) -> TaskInfo {
     TaskInfo {
         id: tid(name),
-        weight,
+        weight: NonZeroU32::new(weight).expect("at least 1"),
         tags: BTreeSet::new(),
         pinned: None,
     }
@@ -195,7 +196,7 @@ pub fn arb_case(p: Params) -> impl Strategy<Value = Case> {
                 let (capacity, tags, age) = attrs[i].clone();
                 WorkerInfo {
                     id: wid(&pool_name(i)),
-                    capacity,
+                    capacity: NonZeroU32::new(capacity).expect("at least 1"),
                     tags: tag_set(tags),
                     age: Duration::from_secs(age),
                 }
@@ -212,7 +213,7 @@ pub fn arb_case(p: Params) -> impl Strategy<Value = Case> {
                 }
                 TaskInfo {
                     id,
-                    weight,
+                    weight: NonZeroU32::new(weight).expect("at least 1"),
                     tags: tag_set(tags),
                     pinned: pin.map(|p| wid(&pool_name(p))),
                 }
@@ -267,7 +268,7 @@ pub fn loads(case: &Case, target: &Target) -> BTreeMap<WorkerId, u64> {
         case.workers.iter().map(|w| (w.id.clone(), 0)).collect();
     for t in &case.tasks {
         if let Some(w) = target.placements.get(&t.id) {
-            *load.entry(w.clone()).or_default() += u64::from(t.weight.max(1));
+            *load.entry(w.clone()).or_default() += u64::from(t.weight.get());
         }
     }
     load
@@ -299,12 +300,12 @@ pub fn shares(case: &Case, total: u64) -> Vec<(u64, bool)> {
     let c: u64 = case
         .workers
         .iter()
-        .map(|w| u64::from(w.capacity.max(1)))
+        .map(|w| u64::from(w.capacity.get()))
         .sum();
     case.workers
         .iter()
         .map(|w| {
-            let s = total * u64::from(w.capacity.max(1));
+            let s = total * u64::from(w.capacity.get());
             (s / c, !s.is_multiple_of(c))
         })
         .collect()

@@ -50,7 +50,7 @@ impl Sim {
             .iter()
             .map(|id| WorkerInfo {
                 id: id.clone(),
-                capacity: 1,
+                capacity: std::num::NonZeroU32::MIN,
                 tags: Default::default(),
                 age: Duration::from_secs(3600),
             })
@@ -59,7 +59,7 @@ impl Sim {
             .iter()
             .map(|t| TaskInfo {
                 id: (*t).clone(),
-                weight: 1,
+                weight: std::num::NonZeroU32::MIN,
                 tags: Default::default(),
                 pinned: None,
             })

@@ -22,7 +22,7 @@ fn expected_placement(
         .iter()
         .map(|w| WorkerInfo {
             id: WorkerId::new(w).unwrap(),
-            capacity: 1,
+            capacity: std::num::NonZeroU32::MIN,
             tags: BTreeSet::new(),
             age: Duration::from_secs(3600),
         })
@@ -31,7 +31,7 @@ fn expected_placement(
         .iter()
         .map(|t| TaskInfo {
             id: TaskId::new(t).unwrap(),
-            weight: 1,
+            weight: std::num::NonZeroU32::MIN,
             tags: BTreeSet::new(),
             pinned: None,
         })

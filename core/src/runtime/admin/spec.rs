@@ -1,6 +1,7 @@
 //! What a task is, as the admin API takes it.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
@@ -26,8 +27,8 @@ pub struct TaskSpec {
     pub id: TaskId,
     /// The payload handed to the handler.
     pub payload: Vec<u8>,
-    /// The weight (at least 1).
-    pub weight: u32,
+    /// The weight.
+    pub weight: NonZeroU32,
     /// Tags a worker must all have to run it.
     pub tags: BTreeSet<String>,
     /// The only worker allowed to run it.
@@ -43,7 +44,7 @@ impl TaskSpec {
         Ok(TaskSpec {
             id: TaskId::new(id)?,
             payload: Vec::new(),
-            weight: 1,
+            weight: NonZeroU32::MIN,
             tags: BTreeSet::new(),
             pinned: None,
         })
@@ -60,10 +61,8 @@ impl TaskSpec {
     /// # Errors
     /// [`Error::InvalidInput`] for a zero weight.
     pub fn weight(mut self, weight: u32) -> Result<Self> {
-        if weight == 0 {
-            return Err(Error::InvalidInput("task weight must be at least 1".into()));
-        }
-        self.weight = weight;
+        self.weight = NonZeroU32::new(weight)
+            .ok_or_else(|| Error::InvalidInput("task weight must be at least 1".into()))?;
         Ok(self)
     }
 
@@ -97,7 +96,7 @@ impl TaskSpec {
         Ok(TaskSpec {
             id,
             payload: record.payload_bytes()?,
-            weight: record.weight.max(1),
+            weight: record.weight,
             tags: record.tags.clone(),
             pinned: record.pinned.clone(),
         })
@@ -109,7 +108,7 @@ impl TaskSpec {
             payload_base64: None,
             paused,
             done: false,
-            weight: self.weight.max(1),
+            weight: self.weight,
             tags: self.tags.clone(),
             pinned: self.pinned.clone(),
         };

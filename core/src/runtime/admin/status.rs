@@ -1,6 +1,7 @@
 //! Listings: workers, tasks with their owners and targets, the leader.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
 
 use serde::Serialize;
 
@@ -45,7 +46,7 @@ pub struct TaskStatus {
     /// Its state.
     pub state: TaskState,
     /// Its weight.
-    pub weight: u32,
+    pub weight: NonZeroU32,
     /// Its required tags.
     pub tags: BTreeSet<String>,
     /// The worker it is pinned to.
@@ -64,7 +65,7 @@ pub struct WorkerStatus {
     /// The worker.
     pub worker: WorkerId,
     /// Its capacity.
-    pub capacity: u32,
+    pub capacity: NonZeroU32,
     /// Its tags.
     pub tags: BTreeSet<String>,
     /// Its session.

@@ -208,7 +208,7 @@ impl LeaderState {
             .filter(|(id, _)| !self.drained.workers.contains(*id))
             .map(|(id, (rec, _))| WorkerInfo {
                 id: id.clone(),
-                capacity: rec.capacity.max(1),
+                capacity: rec.capacity,
                 tags: rec.tags.clone(),
                 age: ages.get(id).copied().unwrap_or_default(),
             })
@@ -231,7 +231,7 @@ impl LeaderState {
             .filter(|(id, (rec, _))| !rec.paused && !rec.done && !frozen.contains(*id))
             .map(|(id, (rec, _))| TaskInfo {
                 id: id.clone(),
-                weight: rec.weight.max(1),
+                weight: rec.weight,
                 tags: rec.tags.clone(),
                 pinned: rec.pinned.clone(),
             })

@@ -5,9 +5,10 @@
 mod codec;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
 
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
@@ -34,9 +35,9 @@ pub struct TaskRecord {
     /// runs nowhere until re-armed or updated.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub done: bool,
-    /// The task's weight, at least 1.
-    #[serde(default = "one")]
-    pub weight: u32,
+    /// The task's weight (absent: 1; see [`at_least_one`] for a stored 0).
+    #[serde(default = "one", deserialize_with = "at_least_one")]
+    pub weight: NonZeroU32,
     /// Tags a worker must all have to run the task.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub tags: BTreeSet<String>,
@@ -45,8 +46,15 @@ pub struct TaskRecord {
     pub pinned: Option<WorkerId>,
 }
 
-fn one() -> u32 {
-    1
+fn one() -> NonZeroU32 {
+    NonZeroU32::MIN
+}
+
+/// A weight or capacity as stored. Versions before the types said "at
+/// least 1" could store 0, which the runtime always read as 1; this is the
+/// one place where that reading happens.
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<NonZeroU32, D::Error> {
+    Ok(NonZeroU32::new(u32::deserialize(d)?).unwrap_or(NonZeroU32::MIN))
 }
 
 impl TaskRecord {
@@ -99,8 +107,9 @@ impl Record for TaskRecord {
 pub struct WorkerRecord {
     /// The session the worker registered under.
     pub session: u64,
-    /// Relative capacity, at least 1.
-    pub capacity: u32,
+    /// Relative capacity (see [`at_least_one`] for a stored 0).
+    #[serde(deserialize_with = "at_least_one")]
+    pub capacity: NonZeroU32,
     /// The worker's tags.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub tags: BTreeSet<String>,
@@ -322,5 +331,20 @@ mod tests {
         assert_eq!(r.recent.len(), ChangeLog::RECENT);
         assert_eq!(r.changed_since(1), None);
         assert_eq!(r.changed_since(2).map(<[TaskId]>::len), Some(64));
+    }
+
+    #[test]
+    fn a_stored_zero_weight_or_capacity_reads_as_one_and_a_missing_weight_as_one() {
+        let path = crate::store::Path::new("/c/x").unwrap();
+        let task = TaskRecord::decode(&path, br#"{"weight":0}"#).unwrap();
+        assert_eq!(task.weight.get(), 1);
+        let task = TaskRecord::decode(&path, br#"{}"#).unwrap();
+        assert_eq!(task.weight.get(), 1);
+        let task = TaskRecord::decode(&path, br#"{"weight":3}"#).unwrap();
+        assert_eq!(task.weight.get(), 3);
+        let worker =
+            WorkerRecord::decode(&path, br#"{"session":1,"capacity":0,"since_ms":0}"#).unwrap();
+        assert_eq!(worker.capacity.get(), 1);
+        assert!(TaskRecord::decode(&path, br#"{"weight":-1}"#).is_err());
     }
 }

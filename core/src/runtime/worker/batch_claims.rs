@@ -18,14 +18,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use tokio::time::Instant;
 use tracing::info;
 
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::claim::{self, Claim, ClaimError};
 use crate::runtime::records::{OwnerRecord, Record};
-use crate::runtime::worker::reconcile::{Held, Reconciler};
+use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::{Node, SessionId, Watch};
 
 /// A node as read, and the watch armed with the read.
@@ -48,7 +47,7 @@ impl Reconciler {
         }
         // Unsure until answered: a claim may apply and its answer be lost,
         // or this future be dropped by a shutdown.
-        self.unsure.extend(tasks.iter().cloned());
+        self.holds.mark_all_unsure(tasks.iter().cloned());
         let answers = self.send_claims(session, tasks).await;
         let mut failure = None;
         let mut claimed = Vec::new();
@@ -68,13 +67,13 @@ impl Reconciler {
                 _ => false,
             };
             if malformed || !matches!(result, Err(ClaimError::Store(_))) {
-                self.unsure.remove(&task);
+                self.holds.settled(&task);
             }
             match result {
                 Ok(c) => {
                     info!(task = %task, token = c.token, "claimed");
                     self.told.cleared(&self.inner.member.layout.epoch(&task));
-                    self.track(&task, &c);
+                    self.holds.track(&task, &c);
                     claimed.push((task, c));
                 }
                 Err(ClaimError::Owned) => owned.push(task),
@@ -122,23 +121,6 @@ impl Reconciler {
             .await
     }
 
-    /// Tracks a claim just made, before its task is read.
-    fn track(&mut self, task: &TaskId, c: &Claim) {
-        self.held.insert(
-            task.clone(),
-            Held {
-                token: c.token,
-                record_version: c.record_version,
-                epoch_version: Some(c.epoch_version),
-                task_revision: None,
-                target_revision: None,
-                payload: None,
-                paused: false,
-                used: false,
-            },
-        );
-    }
-
     /// Reads the tasks just claimed, [`AT_ONCE`] at a time. A task removed
     /// meanwhile is released; one whose read failed stays held without a
     /// payload, and the next pass reads it.
@@ -160,7 +142,7 @@ impl Reconciler {
         for (task, c, read) in reads {
             match read {
                 Ok(Some(read)) => {
-                    if let Some(h) = self.held.get_mut(&task) {
+                    if let Some(h) = self.holds.get_mut(&task) {
                         h.payload = Some(read.payload);
                         h.task_revision = Some(read.revision);
                         h.paused = read.paused;
@@ -182,7 +164,7 @@ impl Reconciler {
                         .await;
                     match released {
                         Ok(()) => {
-                            self.held.remove(&task);
+                            self.holds.forget(&task);
                         }
                         Err(e) => {
                             failure.get_or_insert(e);
@@ -235,7 +217,7 @@ impl Reconciler {
             };
             let Some(node) = node else {
                 // Released meanwhile: a zero-delay wake-up retries.
-                self.next_heartbeat = self.next_heartbeat.min(Instant::now());
+                self.beat.hurry();
                 continue;
             };
             // A record that does not decode is someone's: waited for.
@@ -251,10 +233,10 @@ impl Reconciler {
                 }
             };
             if mine && node.ephemeral_owner == Some(session) {
-                self.unsure.insert(task);
-                self.next_heartbeat = self.next_heartbeat.min(Instant::now());
+                self.holds.mark_unsure(task);
+                self.beat.hurry();
             } else if !open_only.contains(&task) {
-                self.owner_watches.insert(task, watch);
+                self.holds.watch_owner(task, watch);
             }
         }
         failure.map_or(Ok(()), Err)

@@ -1,6 +1,7 @@
 //! Building a worker.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -172,11 +173,8 @@ impl WorkerBuilder {
         let handler = self.handler.ok_or_else(|| {
             Error::InvalidInput("a worker needs a handler: call .handler(..)".into())
         })?;
-        if self.capacity == 0 {
-            return Err(Error::InvalidInput(
-                "worker capacity must be at least 1".into(),
-            ));
-        }
+        let capacity = NonZeroU32::new(self.capacity)
+            .ok_or_else(|| Error::InvalidInput("worker capacity must be at least 1".into()))?;
         let mut timing = Timing::for_session(self.store.info().session_timeout);
         if let Some(t) = self.stop_timeout {
             timing.stop_timeout = t;
@@ -196,7 +194,7 @@ impl WorkerBuilder {
             crate::metrics::store(self.store),
             layout,
             id,
-            self.capacity,
+            capacity,
             self.tags,
             self.strategy,
             handler,

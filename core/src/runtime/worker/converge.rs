@@ -12,7 +12,7 @@
 //!
 //! [`WorkerEventKind::MalformedRecord`]: crate::WorkerEventKind::MalformedRecord
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use tokio::time::Instant;
@@ -25,71 +25,60 @@ use crate::runtime::events::StopReason;
 use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::SessionId;
-use crate::strategy::may_run;
 
 impl Reconciler {
     /// Re-reads the target and the open list if their watches fired.
     pub(super) async fn refresh_wanted(&mut self, session: SessionId) -> Result<()> {
         let inner = self.inner.clone();
-        if self.target_watch.is_none() {
+        if self.wanted.target_stale() {
             let path = inner.member.layout.target(&inner.member.id);
             let (node, watch) = self
                 .timed(session, inner.member.store.get_and_watch(&path))
                 .await?;
-            match node
+            let desired = match node
                 .map(|n| TargetRecord::decode(&path, &n.data))
                 .transpose()
             {
                 Ok(target) => {
-                    self.desired = target.map(|t| t.tasks).unwrap_or_default();
                     self.told.cleared(&path);
+                    Some(target.map(|t| t.tasks).unwrap_or_default())
                 }
                 Err(e) => {
                     self.malformed(&e);
+                    None
                 }
-            }
-            self.target_watch = Some(watch);
+            };
+            self.wanted.target_read(desired, watch);
         }
-        if self.open_watch.is_none() {
+        if self.wanted.open_stale() {
             let path = inner.member.layout.open();
             let (node, watch) = self
                 .timed(session, inner.member.store.get_and_watch(path))
                 .await?;
-            match node.map(|n| OpenRecord::decode(path, &n.data)).transpose() {
+            let open = match node.map(|n| OpenRecord::decode(path, &n.data)).transpose() {
                 Ok(open) => {
-                    self.open = open.unwrap_or_default();
                     self.told.cleared(path);
+                    Some(open.unwrap_or_default())
                 }
                 Err(e) => {
                     self.malformed(&e);
+                    None
                 }
-            }
-            self.open_watch = Some(watch);
+            };
+            self.wanted.open_read(open, watch);
         }
         Ok(())
     }
 
-    /// Task → the task revision wanted here.
-    pub(super) fn wanted(&self) -> BTreeMap<TaskId, Revision> {
-        let mut wanted = self.desired.clone();
-        for (task, open) in &self.open.tasks {
-            let me = &self.inner;
-            if may_run(open.pinned.as_ref(), &open.tags, &me.member.id, &me.tags) {
-                wanted.entry(task.clone()).or_insert(open.revision);
-            }
-        }
-        wanted
-    }
-
     pub(super) async fn converge(&mut self, session: SessionId) -> Result<()> {
-        let wanted = self.wanted();
+        let wanted = self.wanted.tasks(&self.inner);
         let inner = self.inner.clone();
         // Release what is no longer wanted here.
         let unwanted: Vec<TaskId> = self
-            .held
-            .keys()
-            .filter(|t| !wanted.contains_key(*t))
-            .cloned()
+            .holds
+            .tasks()
+            .into_iter()
+            .filter(|t| !wanted.contains_key(t))
             .collect();
         for task in unwanted {
             // Stops run side by side and in the background: the worker
@@ -99,7 +88,7 @@ impl Reconciler {
             if inner.runner.is_running(&task) {
                 continue;
             }
-            if let Some(h) = self.held.get(&task) {
+            if let Some(h) = self.holds.get(&task) {
                 let (token, version, epoch) = (h.token, h.record_version, h.epoch_version);
                 // Forgotten only once released: a record left behind would
                 // hold the task until the session ends.
@@ -114,7 +103,7 @@ impl Reconciler {
                     ),
                 )
                 .await?;
-                self.held.remove(&task);
+                self.holds.forget(&task);
                 info!(task = %task, token, "released");
             }
             self.restarts.forget(&task);
@@ -126,7 +115,7 @@ impl Reconciler {
         // lag behind it), so the handler restarts only if the node's
         // revision differs from the handler's.
         let changed: Vec<(TaskId, Revision)> = self
-            .held
+            .holds
             .iter()
             .filter_map(|(t, h)| {
                 let r = *wanted.get(t)?;
@@ -140,7 +129,7 @@ impl Reconciler {
                 Err(e) if self.malformed(&e) => {
                     // Acted on: read again once the target changes (or
                     // while no handler ever started).
-                    if let Some(h) = self.held.get_mut(&task) {
+                    if let Some(h) = self.holds.get_mut(&task) {
                         h.target_revision = Some(target_revision);
                     }
                     continue;
@@ -151,7 +140,7 @@ impl Reconciler {
             let Some(read) = read else {
                 continue; // removed: the next target drops it
             };
-            let Some(h) = self.held.get_mut(&task) else {
+            let Some(h) = self.holds.get_mut(&task) else {
                 continue;
             };
             h.target_revision = Some(target_revision);
@@ -166,36 +155,35 @@ impl Reconciler {
         // Claim what is wanted and not held, several at once.
         let open_only: BTreeSet<TaskId> = wanted
             .keys()
-            .filter(|t| !self.desired.contains_key(*t))
+            .filter(|t| !self.wanted.targeted(t))
             .cloned()
             .collect();
         let to_claim: Vec<TaskId> = wanted
             .keys()
-            .filter(|t| !self.held.contains_key(*t) && !self.owner_watches.contains_key(*t))
+            .filter(|t| !self.holds.holds(t) && !self.holds.watches_owner(t))
             .cloned()
             .collect();
         self.claim_all(session, to_claim, &open_only).await?;
-        self.owner_watches.retain(|t, _| wanted.contains_key(t));
+        self.holds.keep_owner_watches(|t| wanted.contains_key(t));
         // Start handlers that are not running.
         let now = Instant::now();
         let idle: Vec<TaskId> = self
-            .held
-            .keys()
-            .filter(|t| wanted.contains_key(*t) && !inner.runner.is_running(t))
-            .filter(|t| self.held.get(*t).is_some_and(|h| !h.paused))
-            .filter(|t| self.restarts.due(t, now))
-            .cloned()
+            .holds
+            .iter()
+            .filter(|(t, h)| wanted.contains_key(*t) && !inner.runner.is_running(t) && !h.paused)
+            .filter(|(t, _)| self.restarts.due(t, now))
+            .map(|(t, _)| t.clone())
             .collect();
         for task in idle {
             if !inner.clock.session_safe() {
                 break;
             }
-            if self.held.get(&task).is_some_and(|h| h.used)
+            if self.holds.get(&task).is_some_and(|h| h.used)
                 && !self.reconfirm_one(session, &task).await?
             {
                 continue;
             }
-            if let Some(h) = self.held.get_mut(&task)
+            if let Some(h) = self.holds.get_mut(&task)
                 && let Some(payload) = h.payload.clone()
                 && inner.runner.start(&task, payload, h.token)
             {

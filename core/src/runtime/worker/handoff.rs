@@ -35,7 +35,7 @@ impl Reconciler {
             }
         }
         inner.runner.stop_all(StopReason::Shutdown).await;
-        if session.is_none() && self.held.is_empty() {
+        if session.is_none() && self.holds.is_empty() {
             return;
         }
         let releases = self.release_all(session);
@@ -60,7 +60,7 @@ impl Reconciler {
             let _ = inner.member.store.delete(&me, Some(node.version)).await;
         }
         let path = inner.member.layout.target(&inner.member.id);
-        while !self.held.is_empty() {
+        while !self.holds.is_empty() {
             let Ok((node, watch)) = inner.member.store.get_and_watch(&path).await else {
                 return;
             };

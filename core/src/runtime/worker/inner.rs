@@ -3,6 +3,7 @@
 //! takes this; it takes no part but the runner and the clock.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
@@ -18,7 +19,7 @@ use crate::strategy::Strategy;
 pub(crate) struct Inner {
     /// What the worker shares with the leader it campaigns for.
     pub member: Arc<Member>,
-    pub capacity: u32,
+    pub capacity: NonZeroU32,
     pub tags: BTreeSet<String>,
     pub strategy: Arc<dyn Strategy>,
     pub runner: Runner,

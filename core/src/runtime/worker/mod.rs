@@ -2,12 +2,15 @@
 //! of workers that die, hands tasks off gracefully.
 
 mod batch_claims;
+mod beat;
 mod builder;
 mod clock;
 mod converge;
+mod fired;
 mod guard;
 mod handoff;
 mod health;
+mod holds;
 mod inner;
 mod reconcile;
 mod registration;
@@ -17,8 +20,10 @@ mod runner;
 mod startup;
 mod unsure;
 mod wait;
+mod wanted;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, watch};
@@ -99,7 +104,7 @@ impl Worker {
         store: DynStore,
         layout: Layout,
         id: WorkerId,
-        capacity: u32,
+        capacity: NonZeroU32,
         tags: BTreeSet<String>,
         strategy: Arc<dyn Strategy>,
         handler: Arc<dyn TaskHandler>,

@@ -6,13 +6,16 @@
 //! list, and the ownership record of each wanted task that another worker
 //! still holds: O(own tasks), never O(all tasks).
 //!
-//! This file holds the loop; its steps live beside it: `registration.rs`
+//! This file holds the loop and composes its state, each part owned by one
+//! file: `wanted.rs` (target, open list and their watches), `holds.rs`
+//! (held and unsure claims, owner watches), `beat.rs` (the heartbeat
+//! schedule and the registration watch) and `restarts.rs`. Its steps live
+//! beside it: `registration.rs`
 //! (register, heartbeat, re-confirm after a fence), `converge.rs` (release,
 //! restart, claim, start), `unsure.rs` (claims whose answer was lost),
 //! `wait.rs` (sleep until something changes; handler exits and restarts)
 //! and `handoff.rs` (graceful shutdown).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
@@ -20,68 +23,28 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use crate::error::{Error, Result};
-use crate::ids::TaskId;
 use crate::runtime::malformed::Malformed;
-use crate::runtime::records::{OpenRecord, Revision};
+use crate::runtime::worker::beat::Beat;
+use crate::runtime::worker::holds::Holds;
 use crate::runtime::worker::inner::Inner;
 use crate::runtime::worker::restarts::Restarts;
 use crate::runtime::worker::runner::Exited;
-use crate::store::{SessionId, SessionState, Version, Watch};
-
-/// A task this worker holds an ownership record for.
-pub(super) struct Held {
-    pub token: u64,
-    pub record_version: Version,
-    /// The version of the fencing counter as this worker's claim (or last
-    /// re-confirmation) left it; `None` when unknown (a re-confirmation
-    /// whose answer was lost).
-    pub epoch_version: Option<Version>,
-    /// The revision of the task node the payload was read from; `None`
-    /// until read.
-    pub task_revision: Option<Revision>,
-    /// The task revision the target last asked for, once acted on: a
-    /// target that lags behind the task node (the leader has not seen the
-    /// change yet) is acted on once, not on every pass.
-    pub target_revision: Option<Revision>,
-    /// `None` until the task has been read after the claim (a claim whose
-    /// follow-up read failed is still tracked, so it is never forgotten
-    /// while its record holds the task).
-    pub payload: Option<Arc<[u8]>>,
-    /// Whether the task was paused when last read: its handler does not
-    /// start, even while the target (not updated yet) still lists it.
-    pub paused: bool,
-    /// Whether a handler already ran with `token`: every handler start gets
-    /// a token of its own, so a restart re-confirms the claim first.
-    pub used: bool,
-}
-
-/// Every this many heartbeats, everything is re-read even without a watch
-/// firing (heals a lost watch event). The leader's period is
-/// [`Timing::leader_resync`](crate::Timing::leader_resync).
-pub(crate) const RESYNC_EVERY: u32 = 12;
+use crate::runtime::worker::wanted::Wanted;
+use crate::store::{SessionId, SessionState};
 
 pub(crate) struct Reconciler {
     pub(super) inner: Arc<Inner>,
     pub(super) exits: mpsc::UnboundedReceiver<Exited>,
-    pub(super) held: BTreeMap<TaskId, Held>,
-    /// Tasks whose ownership record may be ours although not in `held`: a
-    /// claim or reclaim whose answer never came (lost, timed out, or the
-    /// request was abandoned), or a claim forgotten on re-registration.
-    /// Each is read and, if it is a record of this worker's session,
-    /// released (see `unsure.rs`).
-    pub(super) unsure: BTreeSet<TaskId>,
-    pub(super) desired: BTreeMap<TaskId, Revision>,
-    pub(super) open: OpenRecord,
-    pub(super) target_watch: Option<Watch>,
-    pub(super) open_watch: Option<Watch>,
-    pub(super) owner_watches: BTreeMap<TaskId, Watch>,
-    pub(super) register_watch: Option<Watch>,
+    /// What the leader wants here (see `wanted.rs`).
+    pub(super) wanted: Wanted,
+    /// What this worker holds (see `holds.rs`).
+    pub(super) holds: Holds,
+    /// When to beat (see `beat.rs`).
+    pub(super) beat: Beat,
     /// When handlers that ended by themselves may start again.
     pub(super) restarts: Restarts,
-    pub(super) next_heartbeat: Instant,
     /// Changes when a handler's stop ends (see `wait.rs`).
     pub(super) stops_ended: watch::Receiver<u64>,
-    pub(super) heartbeats: u32,
     /// The malformed records told about (see `converge.rs`).
     pub(super) told: Malformed,
 }
@@ -92,18 +55,11 @@ impl Reconciler {
         Reconciler {
             inner,
             exits,
-            held: BTreeMap::new(),
-            unsure: BTreeSet::new(),
-            desired: BTreeMap::new(),
-            open: OpenRecord::default(),
-            target_watch: None,
-            open_watch: None,
-            owner_watches: BTreeMap::new(),
-            register_watch: None,
+            wanted: Wanted::default(),
+            holds: Holds::default(),
+            beat: Beat::new(),
             restarts: Restarts::default(),
-            next_heartbeat: Instant::now(),
             stops_ended,
-            heartbeats: 0,
             told: Malformed::default(),
         }
     }
@@ -142,10 +98,11 @@ impl Reconciler {
         Ok(())
     }
 
+    /// Forgets every watch but the registration's: what they watch is
+    /// read again on the next pass.
     pub(super) fn forget_watches(&mut self) {
-        self.target_watch = None;
-        self.open_watch = None;
-        self.owner_watches.clear();
+        self.wanted.forget_watches();
+        self.holds.forget_owner_watches();
     }
 
     /// One pass: check the session, refresh what changed, converge.
@@ -159,7 +116,7 @@ impl Reconciler {
         if self.inner.clock.session() != Some(session) && !self.register(session).await? {
             return Ok(());
         }
-        if Instant::now() >= self.next_heartbeat {
+        if self.beat.due(Instant::now()) {
             self.heartbeat(session).await?;
         }
         if self.inner.runner.is_fenced() {

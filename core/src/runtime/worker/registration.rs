@@ -8,8 +8,8 @@ use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::claim;
 use crate::runtime::events::StopReason;
-use crate::runtime::records::{OpenRecord, Record, WorkerRecord, now_ms};
-use crate::runtime::worker::reconcile::{RESYNC_EVERY, Reconciler};
+use crate::runtime::records::{Record, WorkerRecord, now_ms};
+use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::{CreateMode, SessionId};
 
 impl Reconciler {
@@ -22,18 +22,16 @@ impl Reconciler {
             .await;
         // Records of this session stay in the store (a registration
         // deleted by hand): released by `settle_unsure` once registered.
-        let forgotten = std::mem::take(&mut self.held);
-        self.unsure.extend(forgotten.into_keys());
-        self.desired.clear();
-        self.open = OpenRecord::default();
+        self.holds.forget_claims();
+        self.wanted.clear();
         self.forget_watches();
-        if self.register_watch.is_some() && Instant::now() < self.next_heartbeat {
+        if self.beat.waiting_for_name(Instant::now()) {
             // The earlier registration has not gone yet (`wait` clears the
             // watch when it fires, and the heartbeat tick tries again in
             // case its event was lost).
             return Ok(false);
         }
-        let waited = self.register_watch.take().is_some();
+        let waited = self.beat.stop_waiting();
         let inner = self.inner.clone();
         let record = WorkerRecord {
             session: session.0,
@@ -61,11 +59,8 @@ impl Reconciler {
                         if !waited {
                             warn!(worker = %inner.member.id, "worker name still registered by an earlier session; waiting for it to end");
                         }
-                        self.register_watch = Some(watch);
-                        // No heartbeat runs until registered: without this
-                        // the overdue tick would wake `wait` at once, in a
-                        // loop that never lets the earlier session end.
-                        self.next_heartbeat = Instant::now() + inner.member.timing.heartbeat;
+                        self.beat
+                            .wait_for_name(watch, inner.member.timing.heartbeat);
                         return Ok(false);
                     }
                     None => return Ok(false), // gone meanwhile: retry at once
@@ -87,9 +82,7 @@ impl Reconciler {
         let node = self
             .timed(session, self.inner.member.store.get(&path))
             .await?;
-        self.next_heartbeat = Instant::now() + self.inner.member.timing.heartbeat;
-        self.heartbeats = self.heartbeats.wrapping_add(1);
-        if self.heartbeats.is_multiple_of(RESYNC_EVERY) {
+        if self.beat.beaten(self.inner.member.timing.heartbeat) {
             self.forget_watches();
         }
         match node {
@@ -109,7 +102,7 @@ impl Reconciler {
     /// After a fence within the same session: every record still ours gets
     /// a new token by compare-and-set; the others are forgotten.
     pub(super) async fn reconfirm(&mut self, session: SessionId) -> Result<()> {
-        let tasks: Vec<TaskId> = self.held.keys().cloned().collect();
+        let tasks = self.holds.tasks();
         for task in tasks {
             self.reconfirm_one(session, &task).await?;
         }
@@ -127,7 +120,7 @@ impl Reconciler {
         session: SessionId,
         task: &TaskId,
     ) -> Result<bool> {
-        let Some(hold) = self.held.get(task).map(|h| claim::Hold {
+        let Some(hold) = self.holds.get(task).map(|h| claim::Hold {
             record_version: h.record_version,
             epoch_version: h.epoch_version,
             task_version: h.task_revision.map(|r| r.version),
@@ -137,7 +130,7 @@ impl Reconciler {
         let inner = self.inner.clone();
         // Unsure until answered: the reclaim may apply and its answer be
         // lost, or this future be dropped by a shutdown.
-        self.unsure.insert(task.clone());
+        self.holds.mark_unsure(task.clone());
         let renewed = self
             .timed(
                 session,
@@ -154,7 +147,7 @@ impl Reconciler {
         let renewed = match renewed {
             Ok(renewed) => renewed,
             Err(e) if self.malformed(&e) => {
-                self.unsure.remove(task); // nothing was written
+                self.holds.settled(task); // nothing was written
                 return Ok(false);
             }
             Err(Error::VersionConflict { path })
@@ -162,8 +155,8 @@ impl Reconciler {
             {
                 // The task changed (paused, updated, removed) since it was
                 // read: nothing was written; read it before any start.
-                self.unsure.remove(task);
-                if let Some(h) = self.held.get_mut(task) {
+                self.holds.settled(task);
+                if let Some(h) = self.holds.get_mut(task) {
                     h.payload = None;
                 }
                 return Ok(false);
@@ -173,8 +166,8 @@ impl Reconciler {
         self.told.cleared(&inner.member.layout.epoch(task));
         match renewed {
             Some(c) => {
-                self.unsure.remove(task);
-                if let Some(h) = self.held.get_mut(task) {
+                self.holds.settled(task);
+                if let Some(h) = self.holds.get_mut(task) {
                     h.token = c.token;
                     h.record_version = c.record_version;
                     h.epoch_version = Some(c.epoch_version);
@@ -183,7 +176,7 @@ impl Reconciler {
                 Ok(true)
             }
             None => {
-                self.held.remove(task);
+                self.holds.forget(task);
                 Ok(false)
             }
         }

@@ -27,9 +27,9 @@ impl Reconciler {
     /// Releases every record of this worker's session that it does not
     /// hold; forgets the unsure tasks whose record is not such a record.
     pub(super) async fn settle_unsure(&mut self, session: SessionId) -> Result<()> {
-        let tasks: Vec<TaskId> = self.unsure.iter().cloned().collect();
+        let tasks = self.holds.unsure();
         for task in tasks {
-            if self.held.contains_key(&task) {
+            if self.holds.holds(&task) {
                 // A re-confirmation whose answer was lost: it may have been
                 // applied, moving the record to a version this worker does
                 // not know (a release by the old version would then leave
@@ -44,7 +44,7 @@ impl Reconciler {
                 };
                 match stray {
                     Some(version) => {
-                        if let Some(h) = self.held.get_mut(&task) {
+                        if let Some(h) = self.holds.get_mut(&task) {
                             h.record_version = version;
                             h.epoch_version = None;
                             h.used = true;
@@ -52,11 +52,11 @@ impl Reconciler {
                     }
                     None => {
                         self.inner.runner.stop(&task, StopReason::Unassigned).await;
-                        self.held.remove(&task);
+                        self.holds.forget(&task);
                         info!(task = %task, "a claim whose re-confirmation was lost is not ours any more");
                     }
                 }
-                self.unsure.remove(&task);
+                self.holds.settled(&task);
                 continue;
             }
             let stray = match self.stray_record(session, &task).await {
@@ -84,7 +84,7 @@ impl Reconciler {
                 .await?;
                 info!(task = %task, "released a claim whose answer was lost");
             }
-            self.unsure.remove(&task);
+            self.holds.settled(&task);
         }
         Ok(())
     }
@@ -113,11 +113,7 @@ impl Reconciler {
     /// and every stray one of `session`, all at once. The caller bounds it.
     pub(super) async fn release_all(&mut self, session: Option<SessionId>) {
         let inner = self.inner.clone();
-        let held = std::mem::take(&mut self.held);
-        let unsure: Vec<TaskId> = std::mem::take(&mut self.unsure)
-            .into_iter()
-            .filter(|t| !held.contains_key(t))
-            .collect();
+        let (held, unsure) = self.holds.take_all();
         let this = &*self;
         let releases = held.into_iter().map(|(task, h)| {
             let inner = inner.clone();

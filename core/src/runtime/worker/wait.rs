@@ -1,10 +1,6 @@
 //! Waiting for something to do, and handlers that ended by themselves
 //! (restarted with backoff).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
-
 use tokio::time::Instant;
 use tracing::{info, warn};
 
@@ -13,7 +9,6 @@ use crate::runtime::admin::Admin;
 use crate::runtime::events::StopReason;
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::runtime::worker::runner::Exited;
-use crate::store::{Watch, WatchEvent};
 
 impl Reconciler {
     pub(super) async fn reap_exits(&mut self) {
@@ -55,7 +50,7 @@ impl Reconciler {
     /// its handler is not started again here. Returns whether it was
     /// marked; if not, the exit counts as a plain return.
     async fn mark_done(&mut self, task: &TaskId) -> bool {
-        let Some(held) = self.held.get(task) else {
+        let Some(held) = self.holds.get(task) else {
             return false;
         };
         let member = &self.inner.member;
@@ -63,7 +58,7 @@ impl Reconciler {
         match admin.mark_done(task, held.record_version).await {
             Ok(true) => {
                 info!(task = %task, "handler done; the task runs nowhere until re-armed");
-                if let Some(h) = self.held.get_mut(task) {
+                if let Some(h) = self.holds.get_mut(task) {
                     h.paused = true;
                 }
                 self.restarts.forget(task);
@@ -84,7 +79,7 @@ impl Reconciler {
         // to change (or a heartbeat period) instead of spinning on an
         // overdue heartbeat.
         let mut wake = if self.inner.member.store.session_state().is_connected() {
-            self.next_heartbeat
+            self.beat.next()
         } else {
             now + self.inner.member.timing.heartbeat
         };
@@ -93,57 +88,23 @@ impl Reconciler {
         }
         let mut session = self.inner.member.store.session_events();
         session.borrow_and_update();
-        let woke = {
-            let owner_watches = &mut self.owner_watches;
-            let fired_owner = futures::future::poll_fn(|cx| {
-                for (task, w) in owner_watches.iter_mut() {
-                    if Pin::new(w).poll(cx).is_ready() {
-                        return Poll::Ready(task.clone());
-                    }
-                }
-                Poll::Pending
-            });
-            tokio::select! {
-                _ = self.inner.shutdown.cancelled() => Woke::Other,
-                _ = self.inner.kill.cancelled() => Woke::Other,
-                _ = session.changed() => Woke::Other,
-                _ = tokio::time::sleep_until(wake) => Woke::Other,
-                // A handler still stopping keeps its task from being
-                // released or started again: wake when a stop ends.
-                _ = self.stops_ended.changed() => Woke::Other,
-                _ = opt_watch(&mut self.target_watch) => Woke::Target,
-                _ = opt_watch(&mut self.open_watch) => Woke::Open,
-                _ = opt_watch(&mut self.register_watch) => Woke::Register,
-                task = fired_owner => Woke::Owner(task),
-                Some(exit) = self.exits.recv() => Woke::Exit(exit),
-            }
+        // A fired watch is forgotten by its owner (`wanted.rs`,
+        // `beat.rs`, `holds.rs`): what it watched is read on the next pass.
+        let exit = tokio::select! {
+            _ = self.inner.shutdown.cancelled() => None,
+            _ = self.inner.kill.cancelled() => None,
+            _ = session.changed() => None,
+            _ = tokio::time::sleep_until(wake) => None,
+            // A handler still stopping keeps its task from being
+            // released or started again: wake when a stop ends.
+            _ = self.stops_ended.changed() => None,
+            () = self.wanted.changed() => None,
+            () = self.beat.name_changed() => None,
+            () = self.holds.owner_changed() => None,
+            Some(exit) = self.exits.recv() => Some(exit),
         };
-        match woke {
-            Woke::Target => self.target_watch = None,
-            Woke::Open => self.open_watch = None,
-            Woke::Register => self.register_watch = None,
-            Woke::Owner(task) => {
-                self.owner_watches.remove(&task);
-            }
-            Woke::Exit(exit) => self.note_exit(exit).await,
-            Woke::Other => {}
+        if let Some(exit) = exit {
+            self.note_exit(exit).await;
         }
-    }
-}
-
-enum Woke {
-    Target,
-    Open,
-    Register,
-    Owner(TaskId),
-    Exit(Exited),
-    Other,
-}
-
-/// Resolves when the watch fires, or never if there is none.
-async fn opt_watch(w: &mut Option<Watch>) -> WatchEvent {
-    match w {
-        Some(w) => Pin::new(w).await,
-        None => std::future::pending().await,
     }
 }
