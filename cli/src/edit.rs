@@ -2,8 +2,8 @@
 //! the payload argument they and `tenure tasks add` read.
 
 use std::collections::BTreeSet;
-use std::num::NonZeroU32;
 use std::io::Read;
+use std::num::NonZeroU32;
 
 use tenure_core::{Admin, Error, TaskId, TaskSpec, WorkerId};
 
