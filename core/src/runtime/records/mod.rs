@@ -35,7 +35,7 @@ pub struct TaskRecord {
     /// runs nowhere until re-armed or updated.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub done: bool,
-    /// The task's weight (absent: 1; see [`at_least_one`] for a stored 0).
+    /// The task's weight (absent: 1; a stored 0 reads as 1).
     #[serde(default = "one", deserialize_with = "at_least_one")]
     pub weight: NonZeroU32,
     /// Tags a worker must all have to run the task.
@@ -107,7 +107,7 @@ impl Record for TaskRecord {
 pub struct WorkerRecord {
     /// The session the worker registered under.
     pub session: u64,
-    /// Relative capacity (see [`at_least_one`] for a stored 0).
+    /// Relative capacity (a stored 0 reads as 1).
     #[serde(deserialize_with = "at_least_one")]
     pub capacity: NonZeroU32,
     /// The worker's tags.
