@@ -17,7 +17,7 @@ use crate::runtime::records::TaskRecord;
 ///     .weight(3)? // counts three times in a worker's load
 ///     .tag("eu")? // runs only on workers tagged `eu`
 ///     .pinned("host-a")?; // and only on the worker `host-a`
-/// assert_eq!(spec.weight, 3);
+/// assert_eq!(spec.weight.get(), 3);
 /// assert!(TaskSpec::new("").is_err(), "names are checked at the edge");
 /// # Ok::<(), tenure_core::Error>(())
 /// ```
