@@ -1,7 +1,7 @@
 //! Reads, each returning the revision it read at so a watch can start
 //! right after it.
 
-use etcd_client::{GetOptions, KeyValue, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{GetOptions, KeyValue, Txn, TxnOp, TxnOpResponse, TxnResponse};
 use tenure_core::{Error, Incarnation, Name, Node, Path, Result, Version, Watch};
 
 use crate::errors;
@@ -34,6 +34,44 @@ impl Shared {
             .await?;
         let revision = answer.header().map_or(0, |h| h.revision());
         Ok((answer.kvs().first().map(node_of), revision))
+    }
+
+    /// The nodes at `paths`, in order: one transaction of reads per
+    /// `--max-txn-ops` paths, each read at one revision.
+    pub(crate) async fn read_nodes(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        self.usable()?;
+        let mut nodes = Vec::with_capacity(paths.len());
+        for chunk in paths.chunks(self.config.max_txn_ops.max(1)) {
+            let txn = Txn::new().and_then(
+                chunk
+                    .iter()
+                    .map(|p| TxnOp::get(self.keys.node(p), None))
+                    .collect::<Vec<_>>(),
+            );
+            let answer = self
+                .read_txn(
+                    || format!("get {} nodes from {}", chunk.len(), chunk[0]),
+                    txn,
+                )
+                .await?;
+            let before = nodes.len();
+            nodes.extend(answer.op_responses().into_iter().filter_map(|r| match r {
+                TxnOpResponse::Get(g) => Some(g.kvs().first().map(node_of)),
+                _ => None,
+            }));
+            if nodes.len() - before != chunk.len() {
+                return Err(Error::Backend {
+                    backend: crate::errors::BACKEND,
+                    message: format!(
+                        "a read of {} nodes answered with {} reads",
+                        chunk.len(),
+                        nodes.len() - before
+                    ),
+                    source: None,
+                });
+            }
+        }
+        Ok(nodes)
     }
 
     /// The names of `path`'s children, sorted, and the revision of the
@@ -76,15 +114,7 @@ impl Shared {
             TxnOp::get(from, Some(options)),
         ]);
         let answer = self
-            .call(
-                || format!("list the children of {path}"),
-                None,
-                Retry::Idempotent,
-                || {
-                    let (mut kv, txn) = (self.client.kv_client(), txn.clone());
-                    async move { kv.txn(txn).await }
-                },
-            )
+            .read_txn(|| format!("list the children of {path}"), txn)
             .await?;
         let revision = answer.header().map_or(0, |h| h.revision());
         let gets: Vec<_> = answer
@@ -135,6 +165,16 @@ impl Shared {
             more = collect(&prefix, page.kvs(), &mut names).filter(|_| page.more());
         }
         Ok(Some((names, revision)))
+    }
+
+    /// Sends `txn`, a transaction of reads only (sent again if it did not
+    /// get through: reading twice is harmless).
+    async fn read_txn(&self, what: impl FnOnce() -> String, txn: Txn) -> Result<TxnResponse> {
+        self.call(what, None, Retry::Idempotent, || {
+            let (mut kv, txn) = (self.client.kv_client(), txn.clone());
+            async move { kv.txn(txn).await }
+        })
+        .await
     }
 
     /// A watch on the node at `path` from just after `revision`.

@@ -227,6 +227,11 @@ impl CoordinationStore for EtcdStore {
         Ok(self.shared().read_node(path).await?.0)
     }
 
+    /// One transaction of reads per `--max-txn-ops` paths.
+    async fn get_many(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        self.shared().read_nodes(paths).await
+    }
+
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         let shared = self.shared();
         let (node, revision) = shared.read_node(path).await?;

@@ -13,7 +13,8 @@ use std::ops::Sub;
 /// stretch of a test.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OpCounts {
-    /// Reads: `get`, `get_and_watch`, `children`, `children_and_watch`.
+    /// Reads: `get`, `get_many` (one request whatever it reads),
+    /// `get_and_watch`, `children`, `children_and_watch`.
     pub reads: u64,
     /// Single writes: `create`, `set`, `delete`.
     pub writes: u64,

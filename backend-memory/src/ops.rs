@@ -43,6 +43,16 @@ impl MemoryServer {
         })
     }
 
+    /// Reads every node of `paths` in one request, under one lock.
+    pub(crate) fn get_many(&self, client: ClientId, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        self.request(client, OpKind::Read, |st, _| {
+            Ok(paths
+                .iter()
+                .map(|p| st.tree.get(p).map(|e| e.to_node()))
+                .collect())
+        })
+    }
+
     pub(crate) fn get_and_watch(
         &self,
         client: ClientId,

@@ -257,6 +257,13 @@ impl CoordinationStore for MemoryStore {
         self.reply(&[], result).await
     }
 
+    /// One request, read at one instant (one step of the server).
+    async fn get_many(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        self.round_trip().await?;
+        let result = self.inner.server.get_many(self.inner.id, paths);
+        self.reply(&[], result).await
+    }
+
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         self.round_trip().await?;
         let result = self.inner.server.get_and_watch(self.inner.id, path);

@@ -10,7 +10,7 @@
 //!
 //! - [`config`]: servers, chroot, timeouts, digest credentials;
 //!   [`TlsConfig`] (feature `tls`): CA and client certificate.
-//! - [`ZkStore`] (`store`, `ops`, `multi`): the store contract on ZooKeeper
+//! - [`ZkStore`] (`store`, `ops`, `multi`, `read_many`): the store contract on ZooKeeper
 //!   requests; `shared`: what every clone and the session supervisor
 //!   share, and the plumbing every request goes through; `session`:
 //!   session states and a new session after expiry;
@@ -39,6 +39,7 @@ pub mod limits;
 mod multi;
 mod ops;
 mod proof;
+mod read_many;
 mod renewal;
 mod session;
 mod shared;

@@ -47,7 +47,7 @@ impl ZkStore {
     }
 }
 
-fn node(data: Vec<u8>, stat: &zk::Stat) -> Node {
+pub(crate) fn node(data: Vec<u8>, stat: &zk::Stat) -> Node {
     Node {
         data,
         version: version(stat),
@@ -144,6 +144,15 @@ impl CoordinationStore for ZkStore {
     async fn get(&self, path: &Path) -> Result<Option<Node>> {
         let live = self.live()?;
         self.read_node(&live, path).await
+    }
+
+    /// One `multiRead` request (ZooKeeper 3.6 and later).
+    async fn get_many(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        let live = self.live()?;
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        crate::read_many::run(self, &live, paths).await
     }
 
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {

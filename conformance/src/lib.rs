@@ -13,6 +13,7 @@ pub mod cas;
 pub mod crud;
 pub mod ephemeral;
 pub mod multi;
+pub mod read_many;
 pub mod session;
 pub mod watch;
 

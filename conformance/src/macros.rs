@@ -58,6 +58,11 @@ macro_rules! conformance_suite {
             multi_error_names_the_failing_path,
             failed_multi_fires_no_watch,
         ]);
+        $crate::conformance_suite!(@clause $make, read_many [
+            get_many_answers_each_path_in_order_as_get_does,
+            get_many_of_no_paths_answers_nothing,
+            get_many_answers_more_paths_than_one_transaction_holds,
+        ]);
         $crate::conformance_suite!(@clause $make, session [
             new_client_is_connected_with_a_session,
             session_deadline_when_known_lies_within_the_timeout,

@@ -76,6 +76,10 @@ pub async fn close_makes_state_closed_and_requests_fail_with_closed(backend: &dy
         assert!(matches!(r, Err(Error::Closed)), "{what} after close: {r:?}");
     };
     closed(c.store.get(&n).await.map(drop), "get");
+    closed(
+        c.store.get_many(std::slice::from_ref(&n)).await.map(drop),
+        "get_many",
+    );
     closed(c.store.get_and_watch(&n).await.map(drop), "get_and_watch");
     closed(
         c.store

@@ -250,7 +250,7 @@ async fn claim_under_an_expired_session_fails_and_leaves_no_record() {
     // The same claim under the live session works and takes token 1.
     let live = store.session_state().session().unwrap();
     let ok = claim::claim(&store, &layout, &task(0), &worker, live).await;
-    assert_eq!(ok.unwrap().token, 1);
+    assert_eq!(ok.unwrap().claim.token, 1);
     c.stop().await;
 }
 

@@ -1,24 +1,37 @@
 //! Ownership changes, each one compare-and-set in the store: claim a task,
 //! re-confirm a claim after a lost connection, release it.
 //!
-//! A claim is one atomic multi: the task exists, the fencing counter moves
-//! from the value read to that value + 1 (CAS on its version), and the
-//! ephemeral ownership record is created under the caller's session. If any
-//! part fails, nothing changes. Two workers can therefore never both create
-//! the record, tokens strictly increase per task, and a claim under an
-//! expired session fails (the store refuses an ephemeral of a session that
-//! is not live).
+//! A claim is two requests: one read of the ownership record, the fencing
+//! counter and the task node together ([`get_many`]), then one atomic
+//! multi: the task node is still at the version read, the fencing counter
+//! moves from the value read to that value + 1 (CAS on its version), and
+//! the ephemeral ownership record is created under the caller's session.
+//! If any part fails, nothing changes. Two workers can therefore never
+//! both create the record, tokens strictly increase per task, and a claim
+//! under an expired session fails (the store refuses an ephemeral of a
+//! session that is not live). Nothing of the claim's safety rests on the
+//! read: every value it took from it is checked again by the multi.
+//!
+//! The task node read comes back with the claim, so the claimer starts its
+//! handler without reading the task again: the multi checked its version,
+//! so the payload is the one the node held when the claim was applied
+//! (ZooKeeper may repeat a version across a removal and re-creation of
+//! the task; the node's incarnation, kept with the payload, then differs
+//! from the one the leader's target names and the worker reads the task
+//! again, as after any change).
 //!
 //! A fencing counter that does not decode stops every claim and reclaim of
 //! its task with [`Error::MalformedRecord`] before anything is written: a
 //! token is only ever one more than a counter read exactly, never one more
 //! than a guess (a counter read as 0 would hand out tokens already used).
+//!
+//! [`get_many`]: CoordinationStore::get_many
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::layout::Layout;
 use crate::runtime::records::{OwnerRecord, Record, next_token, now_ms};
-use crate::store::{CoordinationStore, CreateMode, Op, OpResult, SessionId, Version};
+use crate::store::{CoordinationStore, CreateMode, Node, Op, OpResult, SessionId, Version};
 
 /// A claim that succeeded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +46,16 @@ pub struct Claim {
     /// re-created by another owner may repeat) it proves, while it holds,
     /// that nobody claimed the task since.
     pub epoch_version: Version,
+}
+
+/// A claim that succeeded, and the task node it was made on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    /// The claim.
+    pub claim: Claim,
+    /// The task node as the claim read it; the claim's multi checked that
+    /// the node was still at this version.
+    pub task: Node,
 }
 
 /// What a re-confirmation must find unchanged.
@@ -64,16 +87,20 @@ impl From<Error> for ClaimError {
     }
 }
 
-/// How many times a claim retries a lost race on the fencing counter.
+/// How many times a claim retries a lost race on the fencing counter or a
+/// change of the task node between its read and its multi.
 const COUNTER_RETRIES: usize = 4;
 
 /// Claims `task` for `worker` under `session`.
 ///
-/// The ownership record and the fencing counter are read together first:
-/// a record already there answers [`ClaimError::Owned`] without a write
-/// (a claim that must fail still costs the server a write: a consensus
-/// round on etcd), as when a worker is handed tasks whose owners have not
-/// let go yet. The claim's multi still checks that no record exists.
+/// The ownership record, the fencing counter and the task node are read in
+/// one request first: a record already there answers
+/// [`ClaimError::Owned`] without a write (a claim that must fail still
+/// costs the server a write: a consensus round on etcd), as when a worker
+/// is handed tasks whose owners have not let go yet; a missing task
+/// answers [`ClaimError::NoTask`]. The claim's multi still checks that no
+/// record exists and that the task is as read; a counter or task changed
+/// in between is read again (all three, one request).
 ///
 /// # Errors
 /// [`ClaimError::Owned`], [`ClaimError::NoTask`]; as
@@ -85,26 +112,34 @@ pub async fn claim(
     task: &TaskId,
     worker: &WorkerId,
     session: SessionId,
-) -> Result<Claim, ClaimError> {
+) -> Result<Claimed, ClaimError> {
     let owner_path = layout.owner(task);
     let epoch_path = layout.epoch(task);
-    let (owner, counter) =
-        futures::future::join(store.get(&owner_path), store.get(&epoch_path)).await;
-    if owner?.is_some() {
-        return Err(ClaimError::Owned);
-    }
-    let mut counter = Some(counter?);
+    let task_path = layout.task(task);
+    let paths = [owner_path.clone(), epoch_path.clone(), task_path.clone()];
+    let mut conflict = Error::VersionConflict {
+        path: epoch_path.to_string(),
+    };
     for _ in 0..COUNTER_RETRIES {
-        let counter = match counter.take() {
-            Some(c) => c,
-            None => store.get(&epoch_path).await?,
+        let read = store.get_many(&paths).await?;
+        let [owner, counter, node]: [Option<Node>; 3] = read.try_into().map_err(|r: Vec<_>| {
+            Error::InvalidInput(format!(
+                "store answered a read of 3 nodes with {} answers",
+                r.len()
+            ))
+        })?;
+        if owner.is_some() {
+            return Err(ClaimError::Owned);
+        }
+        let Some(node) = node else {
+            return Err(ClaimError::NoTask);
         };
         let token = next_token(&epoch_path, counter.as_ref().map(|n| &n.data[..]))?;
         let counter_write = match &counter {
-            Some(node) => Op::Set {
+            Some(c) => Op::Set {
                 path: epoch_path.clone(),
                 data: token.to_string().into_bytes(),
-                version: Some(node.version),
+                version: Some(c.version),
             },
             None => Op::Create {
                 path: epoch_path.clone(),
@@ -114,8 +149,8 @@ pub async fn claim(
         };
         let ops = [
             Op::Check {
-                path: layout.task(task),
-                version: None,
+                path: task_path.clone(),
+                version: Some(node.version),
             },
             counter_write,
             Op::Create {
@@ -137,26 +172,28 @@ pub async fn claim(
                     }
                 };
                 crate::metrics::claimed();
-                return Ok(Claim {
-                    token,
-                    record_version,
-                    epoch_version,
+                return Ok(Claimed {
+                    claim: Claim {
+                        token,
+                        record_version,
+                        epoch_version,
+                    },
+                    task: node,
                 });
             }
             Err(Error::AlreadyExists { path }) if path == owner_path.as_str() => {
                 return Err(ClaimError::Owned);
             }
-            Err(Error::NotFound { path }) if path == layout.task(task).as_str() => {
+            Err(Error::NotFound { path }) if path == task_path.as_str() => {
                 return Err(ClaimError::NoTask);
             }
-            // Lost the race on the counter: re-read it and try again.
-            Err(e) if e.is_conflict() => continue,
+            // Lost the race on the counter, or the task changed since the
+            // read: read again and try again.
+            Err(e) if e.is_conflict() => conflict = e,
             Err(e) => return Err(ClaimError::Store(e)),
         }
     }
-    Err(ClaimError::Store(Error::VersionConflict {
-        path: epoch_path.to_string(),
-    }))
+    Err(ClaimError::Store(conflict))
 }
 
 /// Re-confirms a claim the caller still holds (after a lost connection

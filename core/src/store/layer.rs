@@ -52,6 +52,8 @@ pub enum Operation {
     Create,
     /// [`CoordinationStore::get`].
     Get,
+    /// [`CoordinationStore::get_many`].
+    GetMany,
     /// [`CoordinationStore::get_and_watch`].
     GetAndWatch,
     /// [`CoordinationStore::set`].
@@ -76,6 +78,7 @@ impl Operation {
             Operation::RestartSession => "restart_session",
             Operation::Create => "create",
             Operation::Get => "get",
+            Operation::GetMany => "get_many",
             Operation::GetAndWatch => "get_and_watch",
             Operation::Set => "set",
             Operation::Delete => "delete",
@@ -100,8 +103,9 @@ pub struct Request<'a> {
     /// Which method.
     pub operation: Operation,
     /// The path it touches; for a multi, the path of its first operation
-    /// that is not a check, else of its first (`None` for an empty multi,
-    /// a session restart and a close).
+    /// that is not a check, else of its first; for a read of several
+    /// nodes, the first path (`None` for an empty multi or read, a session
+    /// restart and a close).
     pub path: Option<&'a Path>,
     /// The store's session when the request was sent.
     pub session: Option<SessionId>,
@@ -246,6 +250,10 @@ impl<S: CoordinationStore, O: StoreObserver> CoordinationStore for Observed<S, O
     async fn get(&self, path: &Path) -> Result<Option<Node>> {
         let call = self.store.get(path);
         self.tell(Operation::Get, Some(path), call).await
+    }
+    async fn get_many(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        let call = self.store.get_many(paths);
+        self.tell(Operation::GetMany, paths.first(), call).await
     }
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         let call = self.store.get_and_watch(path);

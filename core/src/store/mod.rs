@@ -111,6 +111,24 @@ pub trait CoordinationStore: Debug + Display + Send + Sync + 'static {
     /// Reads a node, or `None` if it does not exist.
     async fn get(&self, path: &Path) -> Result<Option<Node>>;
 
+    /// Reads several nodes in one request where the backend can (ZooKeeper
+    /// `multiRead`, one etcd transaction of ranges, one step of the memory
+    /// server): one answer per path, in the order of `paths`, `None` for a
+    /// node that does not exist. The nodes of one request are read at one
+    /// instant of the server; a backend may split a long list into several
+    /// requests (etcd: 128 reads per transaction), so a caller that must
+    /// know the nodes did not change since checks their versions in its
+    /// next write, as a claim does.
+    ///
+    /// The default reads each path with [`get`](CoordinationStore::get),
+    /// all at once: one request per path, not read at one instant.
+    ///
+    /// # Errors
+    /// As [`get`](CoordinationStore::get); nothing for a missing node.
+    async fn get_many(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        futures::future::try_join_all(paths.iter().map(|p| self.get(p))).await
+    }
+
     /// Reads a node and arms a watch that fires at its next creation,
     /// change or deletion, with no gap between the read and the watch.
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)>;
@@ -182,6 +200,9 @@ impl<T: CoordinationStore + ?Sized> CoordinationStore for Arc<T> {
     }
     async fn get(&self, path: &Path) -> Result<Option<Node>> {
         (**self).get(path).await
+    }
+    async fn get_many(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        (**self).get_many(paths).await
     }
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         (**self).get_and_watch(path).await

@@ -1,18 +1,19 @@
 //! Claiming the wanted tasks, several at once.
 //!
-//! A claim is three requests one after another (read the fencing counter,
-//! the claim's multi, read the task), so a worker taking hundreds of tasks
-//! (at a cold start, a takeover, a handback) would wait hundreds of round
-//! trips if it claimed one task at a time. Up to [`AT_ONCE`] claims are in
-//! flight together, then up to as many reads of the claimed tasks; the
-//! outcomes are applied one by one, in task order. Every claim marks its
-//! task unsure before it is sent and a claim is tracked before its task is
-//! read, exactly as one at a time: a failed request never makes the worker
+//! A claim is two requests one after another (one read of the ownership
+//! record, the fencing counter and the task, then the claim's multi, see
+//! `claim.rs`), and it brings the task's payload with it; a worker taking
+//! hundreds of tasks (at a cold start, a takeover, a handback) would still
+//! wait hundreds of round trips if it claimed one task at a time. Up to
+//! [`AT_ONCE`] claims are in flight together; the outcomes are applied one
+//! by one, in task order. Every claim marks its task unsure before it is
+//! sent, exactly as one at a time: a failed request never makes the worker
 //! forget a record that holds a task (see `unsure.rs`). One failure does
 //! not waste the claims that succeeded beside it: they are all applied
 //! before the pass fails with the first error. A record that does not
 //! decode is no failure of the pass: it is told, and only its task waits
-//! (see `converge.rs`).
+//! (a task record that does not decode leaves its claim held without a
+//! payload, read again on the next pass; see `converge.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -22,15 +23,16 @@ use tracing::info;
 
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
-use crate::runtime::claim::{self, Claim, ClaimError};
+use crate::runtime::claim::{self, ClaimError, Claimed};
 use crate::runtime::records::{OwnerRecord, Record};
+use crate::runtime::worker::converge::TaskRead;
 use crate::runtime::worker::reconcile::Reconciler;
 use crate::store::{Node, SessionId, Watch};
 
 /// A node as read, and the watch armed with the read.
 type NodeAndWatch = (Option<Node>, Watch);
 
-/// How many claims (and then task reads) are in flight at once.
+/// How many claims are in flight at once.
 pub(super) const AT_ONCE: usize = 32;
 
 impl Reconciler {
@@ -50,7 +52,6 @@ impl Reconciler {
         self.holds.mark_all_unsure(tasks.iter().cloned());
         let answers = self.send_claims(session, tasks).await;
         let mut failure = None;
-        let mut claimed = Vec::new();
         let mut owned = Vec::new();
         for (task, answer) in answers {
             let result = match answer {
@@ -70,11 +71,14 @@ impl Reconciler {
                 self.holds.settled(&task);
             }
             match result {
-                Ok(c) => {
+                Ok(Claimed {
+                    claim: c,
+                    task: node,
+                }) => {
                     info!(task = %task, token = c.token, "claimed");
                     self.told.cleared(&self.inner.member.layout.epoch(&task));
                     self.holds.track(&task, &c);
-                    claimed.push((task, c));
+                    self.took_payload(&task, &node);
                 }
                 Err(ClaimError::Owned) => owned.push(task),
                 Err(ClaimError::NoTask) => {}
@@ -83,9 +87,6 @@ impl Reconciler {
                     failure.get_or_insert(e);
                 }
             }
-        }
-        if let Err(e) = self.read_claimed(session, claimed).await {
-            failure.get_or_insert(e);
         }
         if let Err(e) = self.watch_owned(session, owned, open_only).await {
             failure.get_or_insert(e);
@@ -98,7 +99,7 @@ impl Reconciler {
         &self,
         session: SessionId,
         tasks: Vec<TaskId>,
-    ) -> Vec<(TaskId, Result<Result<Claim, ClaimError>>)> {
+    ) -> Vec<(TaskId, Result<Result<Claimed, ClaimError>>)> {
         let inner = &self.inner;
         futures::stream::iter(tasks)
             .map(|task| async move {
@@ -121,64 +122,25 @@ impl Reconciler {
             .await
     }
 
-    /// Reads the tasks just claimed, [`AT_ONCE`] at a time. A task removed
-    /// meanwhile is released; one whose read failed stays held without a
-    /// payload, and the next pass reads it.
-    async fn read_claimed(
-        &mut self,
-        session: SessionId,
-        claimed: Vec<(TaskId, Claim)>,
-    ) -> Result<()> {
-        let this = &*self;
-        let reads: Vec<_> = futures::stream::iter(claimed)
-            .map(|(task, c)| async move {
-                let read = this.read_task(session, &task).await;
-                (task, c, read)
-            })
-            .buffered(AT_ONCE)
-            .collect()
-            .await;
-        let mut failure = None;
-        for (task, c, read) in reads {
-            match read {
-                Ok(Some(read)) => {
-                    if let Some(h) = self.holds.get_mut(&task) {
-                        h.payload = Some(read.payload);
-                        h.task_revision = Some(read.revision);
-                        h.paused = read.paused;
-                    }
-                }
-                Ok(None) => {
-                    let inner = Arc::clone(&self.inner);
-                    let released = self
-                        .timed(
-                            session,
-                            claim::release(
-                                &*inner.member.store,
-                                &inner.member.layout,
-                                &task,
-                                c.record_version,
-                                Some(c.epoch_version),
-                            ),
-                        )
-                        .await;
-                    match released {
-                        Ok(()) => {
-                            self.holds.forget(&task);
-                        }
-                        Err(e) => {
-                            failure.get_or_insert(e);
-                        }
-                    }
-                }
-                // Held without a payload: read again on the next pass.
-                Err(e) if self.malformed(&e) => {}
-                Err(e) => {
-                    failure.get_or_insert(e);
+    /// Keeps the payload, pause state and revision of a task just claimed,
+    /// from the task node the claim read. A task record that does not
+    /// decode is told and its claim stays held without a payload: the
+    /// next pass reads the task again.
+    fn took_payload(&mut self, task: &TaskId, node: &Node) {
+        let path = self.inner.member.layout.task(task);
+        match TaskRead::decode(&path, node) {
+            Ok(read) => {
+                self.told.cleared(&path);
+                if let Some(h) = self.holds.get_mut(task) {
+                    h.payload = Some(read.payload);
+                    h.task_revision = Some(read.revision);
+                    h.paused = read.paused;
                 }
             }
+            Err(e) => {
+                self.malformed(&e);
+            }
         }
-        failure.map_or(Ok(()), Err)
     }
 
     /// For tasks another record holds: reads each record with a watch,

@@ -24,7 +24,7 @@ use crate::runtime::claim;
 use crate::runtime::events::StopReason;
 use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
-use crate::store::SessionId;
+use crate::store::{Node, Path, SessionId};
 
 impl Reconciler {
     /// Re-reads the target and the open list if their watches fired.
@@ -207,13 +207,7 @@ impl Reconciler {
         let inner = &self.inner;
         let path = inner.member.layout.task(task);
         let node = self.timed(session, inner.member.store.get(&path)).await?;
-        let Some(node) = node else { return Ok(None) };
-        let record = TaskRecord::decode(&path, &node.data)?;
-        Ok(Some(TaskRead {
-            payload: record.payload_bytes()?.into(),
-            paused: record.paused || record.done,
-            revision: Revision::of(&node),
-        }))
+        node.map(|node| TaskRead::decode(&path, &node)).transpose()
     }
 
     /// Begins stopping `task`'s handler (if it runs) on a task of its own,
@@ -233,4 +227,20 @@ pub(super) struct TaskRead {
     /// Paused or done: the handler does not start.
     pub paused: bool,
     pub revision: Revision,
+}
+
+impl TaskRead {
+    /// The task as its node at `path` holds it.
+    ///
+    /// # Errors
+    /// [`Error::MalformedRecord`](crate::Error::MalformedRecord) for a
+    /// task record that does not decode.
+    pub(super) fn decode(path: &Path, node: &Node) -> Result<Self> {
+        let record = TaskRecord::decode(path, &node.data)?;
+        Ok(TaskRead {
+            payload: record.payload_bytes()?.into(),
+            paused: record.paused || record.done,
+            revision: Revision::of(node),
+        })
+    }
 }

@@ -1,0 +1,79 @@
+//! Clause: several nodes read in one call (`get_many`), each answered as
+//! `get` answers it, in the order asked.
+
+use tenure_core::{CreateMode, Path};
+
+use super::{at, session_of, setup, teardown};
+use crate::backend::Backend;
+
+/// Each path is answered as `get` answers it (data, version, incarnation,
+/// owning session, `None` when missing), in the order of the paths, a path
+/// asked twice answered twice.
+pub async fn get_many_answers_each_path_in_order_as_get_does(backend: &dyn Backend) {
+    let (c, root) = setup(backend).await;
+    let (a, child, e, missing) = (
+        at(&root, "a"),
+        at(&root, "a/child"),
+        at(&root, "e"),
+        at(&root, "missing"),
+    );
+    c.store
+        .create(&a, b"first", CreateMode::Persistent)
+        .await
+        .unwrap();
+    c.store.set(&a, b"second", None).await.unwrap();
+    c.store
+        .create(&child, &[0, 0xff, 7], CreateMode::Persistent)
+        .await
+        .unwrap();
+    c.store
+        .create(&e, b"mine", CreateMode::Ephemeral(session_of(&c)))
+        .await
+        .unwrap();
+    let paths = [missing.clone(), a.clone(), e, child, missing, a];
+    let many = c.store.get_many(&paths).await.unwrap();
+    let mut one_by_one = Vec::new();
+    for p in &paths {
+        one_by_one.push(c.store.get(p).await.unwrap());
+    }
+    assert_eq!(many, one_by_one);
+    assert_eq!(many[0], None);
+    assert_eq!(many[1].as_ref().unwrap().data, b"second");
+    assert_eq!(
+        many[2].as_ref().unwrap().ephemeral_owner,
+        Some(session_of(&c))
+    );
+    teardown(&c, &root).await;
+}
+
+/// No paths: no answers, and no error.
+pub async fn get_many_of_no_paths_answers_nothing(backend: &dyn Backend) {
+    let (c, root) = setup(backend).await;
+    assert_eq!(c.store.get_many(&[]).await.unwrap(), Vec::new());
+    teardown(&c, &root).await;
+}
+
+/// More paths than one transaction of the backend holds (etcd's default
+/// `--max-txn-ops` is 128) are all answered, in order.
+pub async fn get_many_answers_more_paths_than_one_transaction_holds(backend: &dyn Backend) {
+    let (c, root) = setup(backend).await;
+    let paths: Vec<Path> = (0..300).map(|i| at(&root, &format!("n{i:03}"))).collect();
+    for p in paths.iter().step_by(3) {
+        c.store
+            .create(p, p.as_str().as_bytes(), CreateMode::Persistent)
+            .await
+            .unwrap();
+    }
+    let many = c.store.get_many(&paths).await.unwrap();
+    assert_eq!(many.len(), paths.len());
+    for (i, (p, node)) in paths.iter().zip(&many).enumerate() {
+        match node {
+            Some(n) => {
+                assert_eq!(i % 3, 0, "{p} was not created");
+                assert_eq!(n.data, p.as_str().as_bytes(), "{p}");
+            }
+            None => assert_ne!(i % 3, 0, "{p} was created"),
+        }
+    }
+    teardown(&c, &root).await;
+}
