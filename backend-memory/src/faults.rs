@@ -148,6 +148,13 @@ impl MemoryStore {
         self.answer_faults().delay_writes(delay);
     }
 
+    /// How many watches this client has armed that have not fired and
+    /// that it still holds (dropped ones do not count): what the server
+    /// keeps for it.
+    pub fn watch_count(&self) -> usize {
+        self.server().lock().watches.held_by(self.id())
+    }
+
     /// The requests this client sent to the server so far.
     pub fn op_counts(&self) -> OpCounts {
         self.server()

@@ -112,6 +112,18 @@ impl WatchTable {
         taken
     }
 
+    /// How many watches of `client` are pending and still held by it (a
+    /// watch whose [`Watch`](tenure_core::Watch) was dropped does not
+    /// count).
+    pub(crate) fn held_by(&self, client: ClientId) -> usize {
+        self.data
+            .values()
+            .chain(self.children.values())
+            .flatten()
+            .filter(|r| r.client == client && !r.sender.is_abandoned())
+            .count()
+    }
+
     /// How many watches are pending (abandoned ones included until pruned).
     pub(crate) fn len(&self) -> usize {
         self.data

@@ -9,11 +9,13 @@
 //! - `tree`: every process a command started, found in `/proc`;
 //! - `spawner`: the lasting thread every run is forked from;
 //! - `restart`: the restart backoff and crash-loop policy;
-//! - `report`: log lines and metrics of the running worker.
+//! - `report`: log lines and metrics of the running worker;
+//! - `moves`: its takeovers and handoffs, from its own events.
 
 mod child;
 mod deadline;
 mod grace;
+mod moves;
 mod report;
 mod restart;
 pub mod shim;

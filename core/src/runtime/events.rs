@@ -33,6 +33,20 @@ pub enum WorkerEventKind {
         /// Its fencing token.
         token: u64,
     },
+    /// This worker claimed a task: its ownership record is created with
+    /// this fencing token (a handler starts on it unless the task is
+    /// paused or the session is at risk). Told for claims only, not for
+    /// re-confirmations of a claim held.
+    Claimed {
+        /// The task.
+        task: TaskId,
+        /// The fencing token of the claim.
+        token: u64,
+        /// The other worker whose ownership record of the task this worker
+        /// found and waited for before claiming (a handoff to this worker
+        /// seen from its side); `None` when the claim found no record.
+        waited_for: Option<WorkerId>,
+    },
     /// A handler stopped.
     Stopped {
         /// The task.

@@ -24,6 +24,7 @@ use tracing::info;
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::claim::{self, ClaimError, Claimed};
+use crate::runtime::events::{WorkerEvent, WorkerEventKind};
 use crate::runtime::records::{OwnerRecord, Record};
 use crate::runtime::worker::converge::TaskRead;
 use crate::runtime::worker::reconcile::Reconciler;
@@ -79,6 +80,16 @@ impl Reconciler {
                     self.told.cleared(&self.inner.member.layout.epoch(&task));
                     self.holds.track(&task, &c);
                     self.took_payload(&task, &node);
+                    let waited_for = self.holds.take_waited_for(&task);
+                    let _ =
+                        self.inner
+                            .member
+                            .events
+                            .send(WorkerEvent::now(WorkerEventKind::Claimed {
+                                task: task.clone(),
+                                token: c.token,
+                                waited_for,
+                            }));
                 }
                 Err(ClaimError::Owned) => owned.push(task),
                 Err(ClaimError::NoTask) => {}
@@ -184,21 +195,25 @@ impl Reconciler {
             };
             // A record that does not decode is someone's: waited for.
             let path = inner.member.layout.owner(&task);
-            let mine = match OwnerRecord::decode(&path, &node.data) {
+            let owner = match OwnerRecord::decode(&path, &node.data) {
                 Ok(record) => {
                     self.told.cleared(&path);
-                    record.worker == inner.member.id
+                    Some(record.worker)
                 }
                 Err(e) => {
                     self.malformed(&e);
-                    false
+                    None
                 }
             };
+            let mine = owner.as_ref() == Some(&inner.member.id);
             if mine && node.ephemeral_owner == Some(session) {
                 self.holds.mark_unsure(task);
                 self.beat.hurry();
             } else if !open_only.contains(&task) {
-                self.holds.watch_owner(task, watch);
+                match owner {
+                    Some(owner) if !mine => self.holds.watch_owner(task, watch, owner),
+                    _ => self.holds.watch_owner_unknown(task, watch),
+                }
             }
         }
         failure.map_or(Ok(()), Err)

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
-use crate::ids::TaskId;
+use crate::ids::{TaskId, WorkerId};
 use crate::runtime::claim::Claim;
 use crate::runtime::records::Revision;
 use crate::store::{Version, Watch};
@@ -55,6 +55,10 @@ pub(super) struct Holds {
     /// Wanted tasks another worker still holds: claimed once their record
     /// changes.
     owner_watches: BTreeMap<TaskId, Watch>,
+    /// The worker whose record of a wanted task this worker last waited
+    /// for, until the task is claimed or no longer wanted (told with the
+    /// claim, see [`WorkerEventKind::Claimed`](crate::WorkerEventKind::Claimed)).
+    waited_for: BTreeMap<TaskId, WorkerId>,
 }
 
 impl Holds {
@@ -149,9 +153,23 @@ impl Holds {
         self.unsure.iter().cloned().collect()
     }
 
-    /// Watches another worker's record of `task`, wanted here.
-    pub fn watch_owner(&mut self, task: TaskId, watch: Watch) {
+    /// Watches `owner`'s record of `task`, wanted here.
+    pub fn watch_owner(&mut self, task: TaskId, watch: Watch, owner: WorkerId) {
+        self.waited_for.insert(task.clone(), owner);
         self.owner_watches.insert(task, watch);
+    }
+
+    /// Watches a record of `task` whose worker is not known (it does not
+    /// decode, or names this worker under an older session).
+    pub fn watch_owner_unknown(&mut self, task: TaskId, watch: Watch) {
+        self.waited_for.remove(&task);
+        self.owner_watches.insert(task, watch);
+    }
+
+    /// The worker whose record of `task` this worker waited for, if any;
+    /// forgotten (the task was just claimed).
+    pub fn take_waited_for(&mut self, task: &TaskId) -> Option<WorkerId> {
+        self.waited_for.remove(task)
     }
 
     /// Whether another worker's record of `task` is watched.
@@ -162,6 +180,7 @@ impl Holds {
     /// Drops the owner watches of tasks no longer wanted.
     pub fn keep_owner_watches(&mut self, wanted: impl Fn(&TaskId) -> bool) {
         self.owner_watches.retain(|t, _| wanted(t));
+        self.waited_for.retain(|t, _| wanted(t));
     }
 
     /// Forgets every owner watch (their records are read again).
