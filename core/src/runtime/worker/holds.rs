@@ -30,9 +30,10 @@ pub(super) struct Held {
     /// target that lags behind the task node (the leader has not seen the
     /// change yet) is acted on once, not on every pass.
     pub target_revision: Option<Revision>,
-    /// `None` until the task has been read after the claim (a claim whose
-    /// follow-up read failed is still tracked, so it is never forgotten
-    /// while its record holds the task).
+    /// `None` until a task record that decodes is known: the claim brings
+    /// the task node it read; if that record does not decode, the claim is
+    /// still tracked (so it is never forgotten while its record holds the
+    /// task) and a later pass reads the task again.
     pub payload: Option<Arc<[u8]>>,
     /// Whether the task was paused when last read: its handler does not
     /// start, even while the target (not updated yet) still lists it.
@@ -92,7 +93,8 @@ impl Holds {
         self.held.keys().cloned().collect()
     }
 
-    /// Tracks a claim just made, before its task is read.
+    /// Tracks a claim just made (its payload is set next, from the task
+    /// node the claim read).
     pub fn track(&mut self, task: &TaskId, c: &Claim) {
         self.held.insert(
             task.clone(),
