@@ -171,7 +171,7 @@ pub async fn follow(admin: Admin, worker: Worker) {
             biased;
             () = registrations_changed => watch = None,
             event = events.recv() => match event {
-                Ok(event) => told(&admin, &mut moves, event.kind).await,
+                Ok(event) => told(&admin, &mut moves, event.kind),
                 Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return,
             },
@@ -180,7 +180,7 @@ pub async fn follow(admin: Admin, worker: Worker) {
 }
 
 /// Acts on one event of the worker.
-async fn told(admin: &Admin, moves: &mut Moves, kind: WorkerEventKind) {
+fn told(admin: &Admin, moves: &mut Moves, kind: WorkerEventKind) {
     match kind {
         WorkerEventKind::Claimed {
             task,
@@ -207,9 +207,15 @@ async fn told(admin: &Admin, moves: &mut Moves, kind: WorkerEventKind) {
             task,
             reason: StopReason::Unassigned,
             ..
-        } if still_runnable(admin, &task).await => {
-            metrics::counter!(HANDOFFS, "direction" => "out").increment(1);
-            info!(task = %task, "task handed over to another worker");
+        } => {
+            // Read aside, so that the events keep flowing meanwhile.
+            let admin = admin.clone();
+            tokio::spawn(async move {
+                if still_runnable(&admin, &task).await {
+                    metrics::counter!(HANDOFFS, "direction" => "out").increment(1);
+                    info!(task = %task, "task handed over to another worker");
+                }
+            });
         }
         _ => {}
     }

@@ -93,3 +93,20 @@ async fn following_moves_holds_no_watch_per_task() {
     following.abort();
     c.stop().await;
 }
+
+/// A stop for a move is a handoff out only while the task still exists,
+/// not paused.
+#[tokio::test(start_paused = true)]
+async fn a_stop_counts_as_a_handoff_out_only_for_a_task_still_runnable() {
+    let c = Cluster::new().await;
+    c.add_tasks(1).await;
+    let t = tenure_tests::runtime::task(0);
+    assert!(super::still_runnable(&c.admin, &t).await, "exists");
+    c.admin.pause_task(&t).await.unwrap();
+    assert!(!super::still_runnable(&c.admin, &t).await, "paused");
+    c.admin.resume_task(&t).await.unwrap();
+    assert!(super::still_runnable(&c.admin, &t).await, "resumed");
+    c.admin.remove_task(&t).await.unwrap();
+    assert!(!super::still_runnable(&c.admin, &t).await, "removed");
+    c.stop().await;
+}
