@@ -155,7 +155,7 @@ pub async fn claim(
         }
     }
     Err(ClaimError::Store(Error::VersionConflict {
-        path: epoch_path.to_string(),
+        path: epoch_path.clone(),
     }))
 }
 
@@ -249,7 +249,7 @@ pub async fn reclaim(
         }
     }
     Err(Error::VersionConflict {
-        path: epoch_path.to_string(),
+        path: epoch_path.clone(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Validated names (one path segment) and absolute paths.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
@@ -99,8 +100,24 @@ impl std::str::FromStr for Name {
 
 /// An absolute path in the store: `/` or `/` followed by [`Name`]s joined by
 /// `/`, at most [`MAX_PATH_LEN`] bytes, with no trailing `/`.
+///
+/// A `Path` is validated once, when it is made, and is cheap to clone (the
+/// text is shared, not copied), so errors and events carry it as it is.
+/// It displays as its text and compares equal to that text:
+///
+/// ```
+/// use tenure_core::store::Path;
+///
+/// let tasks = Path::new("/tenure/ecas/tasks")?;
+/// let task = tasks.child("TASK_1")?;
+/// assert_eq!(task.to_string(), "/tenure/ecas/tasks/TASK_1");
+/// assert_eq!(task, "/tenure/ecas/tasks/TASK_1");
+/// assert_eq!(task.parent(), Some(tasks));
+/// assert!(Path::new("tenure/no-leading-slash").is_err());
+/// # Ok::<(), tenure_core::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Path(Box<str>);
+pub struct Path(Arc<str>);
 
 impl Path {
     /// The root path `/`.
@@ -228,6 +245,18 @@ impl fmt::Display for Path {
 impl fmt::Debug for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<str> for Path {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Path {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
     }
 }
 
