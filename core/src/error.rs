@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::store::Path;
+use crate::store::path::Path;
 
 /// A result whose error is tenure's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
