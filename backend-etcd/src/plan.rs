@@ -228,12 +228,8 @@ impl Sim<'_> {
     /// The node must exist and, when `expected` is given, have that
     /// version.
     fn existing(&mut self, key: &[u8], path: &Path, expected: Option<u64>) -> Result<(), Error> {
-        let not_found = || Error::NotFound {
-            path: path.to_string(),
-        };
-        let conflict = || Error::VersionConflict {
-            path: path.to_string(),
-        };
+        let not_found = || Error::NotFound { path: path.clone() };
+        let conflict = || Error::VersionConflict { path: path.clone() };
         let known = self.known.get(key).copied();
         let (version, ephemeral) = match known {
             Some(Known::Absent) => return Err(not_found()),
@@ -274,7 +270,7 @@ impl Sim<'_> {
     /// A node may be created at `path`: its parent exists, it does not,
     /// and the parent is not ephemeral (ZooKeeper's order of checks).
     fn creatable(&mut self, key: &[u8], path: &Path) -> Result<(), Error> {
-        let named = path.to_string();
+        let named = path.clone();
         let Some(parent) = path.parent() else {
             return Err(Error::AlreadyExists { path: named });
         };
@@ -316,9 +312,7 @@ impl Sim<'_> {
     /// The node at `path` has no children, counting what earlier
     /// operations created and deleted.
     fn childless(&mut self, path: &Path) -> Result<(), Error> {
-        let not_empty = || Error::NotEmpty {
-            path: path.to_string(),
-        };
+        let not_empty = || Error::NotEmpty { path: path.clone() };
         let start = self.keys.children_prefix(path);
         let end = range_end(&start);
         let mut gaps_from = start;

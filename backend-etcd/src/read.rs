@@ -133,9 +133,7 @@ impl Shared {
             });
         };
         if node.count() == 0 {
-            return Err(Error::NotFound {
-                path: path.to_string(),
-            });
+            return Err(Error::NotFound { path: path.clone() });
         }
         let mut names = Vec::new();
         let mut more = collect(&prefix, first.kvs(), &mut names).filter(|_| first.more());

@@ -127,24 +127,16 @@ impl Tree {
         owner: Option<SessionId>,
     ) -> Result<(Version, Change)> {
         let Some(parent_path) = path.parent() else {
-            return Err(Error::AlreadyExists {
-                path: path.to_string(),
-            });
+            return Err(Error::AlreadyExists { path: path.clone() });
         };
         let Some(parent) = self.nodes.get(&parent_path) else {
-            return Err(Error::NoParent {
-                path: path.to_string(),
-            });
+            return Err(Error::NoParent { path: path.clone() });
         };
         if self.nodes.contains_key(path) {
-            return Err(Error::AlreadyExists {
-                path: path.to_string(),
-            });
+            return Err(Error::AlreadyExists { path: path.clone() });
         }
         if parent.owner.is_some() {
-            return Err(Error::EphemeralParent {
-                path: path.to_string(),
-            });
+            return Err(Error::EphemeralParent { path: path.clone() });
         }
         let version = Version(0);
         let entry = Entry {
@@ -162,9 +154,7 @@ impl Tree {
     pub(crate) fn check(&self, path: &Path, expected: Option<Version>) -> Result<&Entry> {
         let entry = self.nodes.get(path).ok_or_else(|| not_found(path))?;
         match expected {
-            Some(v) if v != entry.version => Err(Error::VersionConflict {
-                path: path.to_string(),
-            }),
+            Some(v) if v != entry.version => Err(Error::VersionConflict { path: path.clone() }),
             _ => Ok(entry),
         }
     }
@@ -201,9 +191,7 @@ impl Tree {
             });
         }
         if !self.check(path, expected)?.children.is_empty() {
-            return Err(Error::NotEmpty {
-                path: path.to_string(),
-            });
+            return Err(Error::NotEmpty { path: path.clone() });
         }
         let entry = self.remove(path)?;
         Ok(Change::Deleted {
@@ -266,7 +254,5 @@ impl Tree {
 }
 
 fn not_found(path: &Path) -> Error {
-    Error::NotFound {
-        path: path.to_string(),
-    }
+    Error::NotFound { path: path.clone() }
 }

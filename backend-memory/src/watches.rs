@@ -41,6 +41,14 @@ fn arm(table: &mut BTreeMap<Path, Vec<Reg>>, path: &Path, client: ClientId, send
     regs.push(Reg { client, sender });
 }
 
+/// Fires the children watches of `path`'s parent: a child was created or
+/// deleted.
+fn fire_parent(children: &mut BTreeMap<Path, Vec<Reg>>, path: &Path, out: &mut Vec<Fired>) {
+    if let Some(parent) = path.parent() {
+        fire(children, &parent, WatchEvent::ChildrenChanged, out);
+    }
+}
+
 fn fire(
     table: &mut BTreeMap<Path, Vec<Reg>>,
     path: &Path,
@@ -72,27 +80,13 @@ impl WatchTable {
         match change {
             Change::Created { path } => {
                 fire(&mut self.data, path, WatchEvent::Created, out);
-                if let Some(parent) = path.parent() {
-                    fire(
-                        &mut self.children,
-                        &parent,
-                        WatchEvent::ChildrenChanged,
-                        out,
-                    );
-                }
+                fire_parent(&mut self.children, path, out);
             }
             Change::Set { path, .. } => fire(&mut self.data, path, WatchEvent::Changed, out),
             Change::Deleted { path, .. } => {
                 fire(&mut self.data, path, WatchEvent::Deleted, out);
                 fire(&mut self.children, path, WatchEvent::Deleted, out);
-                if let Some(parent) = path.parent() {
-                    fire(
-                        &mut self.children,
-                        &parent,
-                        WatchEvent::ChildrenChanged,
-                        out,
-                    );
-                }
+                fire_parent(&mut self.children, path, out);
             }
         }
     }

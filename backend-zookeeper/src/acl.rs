@@ -61,7 +61,7 @@ pub(crate) async fn prepare_chroot(
         Ok((acl, _)) => check_grants(&acl, chroot, credentials),
         Err(zk::Error::NoNode) => create_chroot(client, chroot, credentials, session).await,
         Err(zk::Error::NoAuth) => Err(refused(chroot, credentials)),
-        Err(e) => Err(errors::map(e, errors::Kind::Node, chroot.as_str(), session)),
+        Err(e) => Err(errors::map(e, errors::Kind::Node, chroot, session)),
     }
 }
 
@@ -83,7 +83,7 @@ async fn create_chroot(
         match client.create(node.as_str(), b"", &options).await {
             Ok(_) | Err(zk::Error::NodeExists) => {}
             Err(zk::Error::NoAuth) => return Err(refused(node, credentials)),
-            Err(e) => return Err(errors::map(e, errors::Kind::Create, node.as_str(), session)),
+            Err(e) => return Err(errors::map(e, errors::Kind::Create, node, session)),
         }
     }
     tracing::info!(%chroot, "created the ZooKeeper chroot");

@@ -1,5 +1,6 @@
 //! ZooKeeper's errors, mapped into tenure's one [`Error`].
 
+use tenure_core::store::Path;
 use tenure_core::{Error, SessionId};
 use zookeeper_client as zk;
 
@@ -19,8 +20,8 @@ pub(crate) enum Kind {
 }
 
 /// Maps `err`, raised by a request of `kind` on `path` under `session`.
-pub(crate) fn map(err: zk::Error, kind: Kind, path: &str, session: SessionId) -> Error {
-    let path = path.to_string();
+pub(crate) fn map(err: zk::Error, kind: Kind, path: &Path, session: SessionId) -> Error {
+    let path = path.clone();
     match err {
         zk::Error::NoNode => match kind {
             Kind::Create => Error::NoParent { path },
@@ -104,6 +105,10 @@ mod tests {
 
     const S: SessionId = SessionId(7);
 
+    fn p(path: &str) -> Path {
+        Path::new(path).unwrap()
+    }
+
     fn kind_of(e: &Error) -> &'static str {
         match e {
             Error::NotFound { .. } => "NotFound",
@@ -148,16 +153,16 @@ mod tests {
         ];
         for (zk_err, kind, want) in cases {
             let shown = format!("{zk_err:?}");
-            let e = map(zk_err, kind, "/a/b", S);
+            let e = map(zk_err, kind, &p("/a/b"), S);
             assert_eq!(kind_of(&e), want, "{shown} on {kind:?}: {e:?}");
         }
     }
 
     #[test]
     fn node_errors_name_the_path_and_backend_errors_keep_the_source() {
-        let e = map(zk::Error::NoNode, Kind::Create, "/x/y", S);
+        let e = map(zk::Error::NoNode, Kind::Create, &p("/x/y"), S);
         assert!(e.to_string().contains("/x/y"), "{e}");
-        let e = map(zk::Error::Unimplemented, Kind::Node, "/x", S);
+        let e = map(zk::Error::Unimplemented, Kind::Node, &p("/x"), S);
         assert!(std::error::Error::source(&e).is_some());
         assert!(!e.is_retryable());
         assert!(map_session(zk::Error::ConnectionLoss, S).is_retryable());

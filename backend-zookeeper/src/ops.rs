@@ -127,9 +127,7 @@ impl CoordinationStore for ZkStore {
         let live = self.live()?;
         let options = self.create_mode(mode, &live)?.with_acls(self.acls());
         if path.is_root() {
-            return Err(Error::AlreadyExists {
-                path: path.to_string(),
-            });
+            return Err(Error::AlreadyExists { path: path.clone() });
         }
         let request = live.client.create(path.as_str(), data, &options);
         match self
@@ -253,9 +251,7 @@ impl CoordinationStore for ZkStore {
             if let Op::Create { path, .. } = op
                 && path.is_root()
             {
-                return Err(Error::AlreadyExists {
-                    path: path.to_string(),
-                });
+                return Err(Error::AlreadyExists { path: path.clone() });
             }
         }
         crate::multi::run(self, &live, ops).await

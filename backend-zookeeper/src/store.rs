@@ -153,7 +153,7 @@ impl ZkStore {
         if self.shared.closed.is_cancelled() {
             return Error::Closed;
         }
-        errors::map(err, kind, path.as_str(), live.session)
+        errors::map(err, kind, path, live.session)
     }
 
     /// Checks that an ephemeral node is meant for the live session.

@@ -22,9 +22,7 @@ pub(crate) fn expected(path: &Path, expected: Option<Version>) -> Result<Option<
         None => Ok(None),
         Some(Version(v)) => match u32::try_from(v) {
             Ok(v) if v as i32 != -1 => Ok(Some(v as i32)),
-            _ => Err(Error::VersionConflict {
-                path: path.to_string(),
-            }),
+            _ => Err(Error::VersionConflict { path: path.clone() }),
         },
     }
 }

@@ -25,7 +25,7 @@ pub async fn set_with_stale_version_fails_with_conflict(backend: &dyn Backend) {
     let current = c.store.set(&n, b"v2", Some(stale)).await.unwrap();
     let err = c.store.set(&n, b"lost", Some(stale)).await.unwrap_err();
     assert!(
-        matches!(&err, Error::VersionConflict { path } if *path == n.to_string()),
+        matches!(&err, Error::VersionConflict { path } if *path == n),
         "{err:?}"
     );
     assert!(err.is_conflict());
@@ -47,7 +47,7 @@ pub async fn delete_with_stale_version_fails_with_conflict(backend: &dyn Backend
     let current = c.store.set(&n, b"v2", None).await.unwrap();
     let err = c.store.delete(&n, Some(stale)).await.unwrap_err();
     assert!(
-        matches!(&err, Error::VersionConflict { path } if *path == n.to_string()),
+        matches!(&err, Error::VersionConflict { path } if *path == n),
         "{err:?}"
     );
     assert_eq!(c.store.get(&n).await.unwrap().unwrap().data, b"v2");

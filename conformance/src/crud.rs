@@ -70,7 +70,7 @@ pub async fn create_without_parent_fails_with_no_parent(backend: &dyn Backend) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::NoParent { path } if *path == orphan.to_string()),
+        matches!(&err, Error::NoParent { path } if *path == orphan),
         "{err:?}"
     );
     assert!(c.store.children(&root).await.unwrap().is_empty());
@@ -93,7 +93,7 @@ pub async fn create_existing_fails_with_already_exists(backend: &dyn Backend) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::AlreadyExists { path } if *path == n.to_string()),
+        matches!(&err, Error::AlreadyExists { path } if *path == n),
         "{err:?}"
     );
     let got = c.store.get(&n).await.unwrap().unwrap();
@@ -112,7 +112,7 @@ pub async fn delete_with_children_fails_with_not_empty(backend: &dyn Backend) {
     ] {
         let err = c.store.delete(&parent, expected).await.unwrap_err();
         assert!(
-            matches!(&err, Error::NotEmpty { path } if *path == parent.to_string()),
+            matches!(&err, Error::NotEmpty { path } if *path == parent),
             "{err:?}"
         );
     }
@@ -129,7 +129,7 @@ pub async fn missing_node_reads_none_and_writes_fail_not_found(backend: &dyn Bac
     assert_eq!(c.store.get(&ghost).await.unwrap(), None);
     let (node, _watch) = c.store.get_and_watch(&ghost).await.unwrap();
     assert_eq!(node, None);
-    let named = |e: &Error| matches!(e, Error::NotFound { path } if *path == ghost.to_string());
+    let named = |e: &Error| matches!(e, Error::NotFound { path } if *path == ghost);
     for expected in [None, Some(version)] {
         let e = c.store.set(&ghost, b"x", expected).await.unwrap_err();
         assert!(named(&e), "set: {e:?}");

@@ -169,7 +169,7 @@ pub async fn child_of_ephemeral_is_refused_with_ephemeral_parent(backend: &dyn B
     for mode in [CreateMode::Persistent, CreateMode::Ephemeral(s)] {
         let err = c.store.create(&kid, b"", mode).await.unwrap_err();
         assert!(
-            matches!(&err, Error::EphemeralParent { path } if *path == kid.to_string()),
+            matches!(&err, Error::EphemeralParent { path } if *path == kid),
             "{mode:?}: {err:?}"
         );
     }

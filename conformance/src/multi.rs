@@ -73,7 +73,7 @@ pub async fn multi_is_all_or_nothing(backend: &dyn Backend) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::VersionConflict { path } if *path == w.to_string()),
+        matches!(&err, Error::VersionConflict { path } if *path == w),
         "{err:?}"
     );
     assert_eq!(c.store.get(&x).await.unwrap(), None, "create was applied");
@@ -210,7 +210,7 @@ pub async fn multi_claims_race_with_exactly_one_winner(backend: &dyn Backend) {
             ])
             .await
             .unwrap_err();
-        assert!(matches!(&replay, Error::VersionConflict { path } if *path == a.to_string()));
+        assert!(matches!(&replay, Error::VersionConflict { path } if *path == a));
     }
     let _ = two.store.close().await;
     teardown(&one, &root).await;
@@ -218,11 +218,11 @@ pub async fn multi_claims_race_with_exactly_one_winner(backend: &dyn Backend) {
 
 fn kind_and_path(e: &Error) -> Option<(&'static str, &str)> {
     match e {
-        Error::NotFound { path } => Some(("NotFound", path)),
-        Error::AlreadyExists { path } => Some(("AlreadyExists", path)),
-        Error::NotEmpty { path } => Some(("NotEmpty", path)),
-        Error::NoParent { path } => Some(("NoParent", path)),
-        Error::VersionConflict { path } => Some(("VersionConflict", path)),
+        Error::NotFound { path } => Some(("NotFound", path.as_str())),
+        Error::AlreadyExists { path } => Some(("AlreadyExists", path.as_str())),
+        Error::NotEmpty { path } => Some(("NotEmpty", path.as_str())),
+        Error::NoParent { path } => Some(("NoParent", path.as_str())),
+        Error::VersionConflict { path } => Some(("VersionConflict", path.as_str())),
         _ => None,
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::store::path::Path;
+
 /// A result whose error is tenure's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -20,14 +22,14 @@ pub enum Error {
     #[error("node {path} does not exist")]
     NotFound {
         /// The path that was looked up.
-        path: String,
+        path: Path,
     },
 
     /// The node already exists, so it cannot be created.
     #[error("node {path} already exists")]
     AlreadyExists {
         /// The path that was to be created.
-        path: String,
+        path: Path,
     },
 
     /// A compare-and-set failed: the node's version is no longer the one
@@ -35,28 +37,28 @@ pub enum Error {
     #[error("version conflict on {path}: the node changed since it was read; re-read and retry")]
     VersionConflict {
         /// The node whose version did not match.
-        path: String,
+        path: Path,
     },
 
     /// The parent of a node to be created does not exist.
     #[error("cannot create {path}: its parent does not exist; create the parent first")]
     NoParent {
         /// The path that was to be created.
-        path: String,
+        path: Path,
     },
 
     /// A node with children cannot be deleted.
     #[error("cannot delete {path}: it still has children; delete them first")]
     NotEmpty {
         /// The node that still has children.
-        path: String,
+        path: Path,
     },
 
     /// Ephemeral nodes cannot have children.
     #[error("cannot create {path}: its parent is ephemeral and ephemeral nodes have no children")]
     EphemeralParent {
         /// The path that was to be created.
-        path: String,
+        path: Path,
     },
 
     /// The session is gone: every ephemeral node it owned has been deleted.
@@ -99,7 +101,8 @@ pub enum Error {
     /// A path is not acceptable.
     #[error("invalid path {path:?}: {reason}")]
     InvalidPath {
-        /// The rejected path.
+        /// The rejected text (possibly truncated for display): a string,
+        /// not a [`Path`], since it is not a valid one.
         path: String,
         /// Why it was rejected.
         reason: String,
@@ -128,7 +131,7 @@ pub enum Error {
     )]
     MalformedRecord {
         /// The node.
-        path: String,
+        path: Path,
         /// What the node should hold: `task`, `ownership`, `epoch`, …
         record: &'static str,
         /// What is wrong with it.
@@ -166,7 +169,7 @@ pub enum Error {
     #[error("no cluster at {path}: check the name; adding a task or starting a worker creates it")]
     UnknownCluster {
         /// Where the cluster would live.
-        path: String,
+        path: Path,
     },
 
     /// The store handle (or the worker) has been closed.
@@ -207,6 +210,25 @@ impl Error {
         matches!(self, Error::NotFound { .. } | Error::NoParent { .. })
     }
 
+    /// The node this error is about, for the variants that name one
+    /// (not found, already exists, version conflict, no parent, not empty,
+    /// ephemeral parent, malformed record, unknown cluster).
+    ///
+    /// [`Error::InvalidPath`] has no [`Path`]: what it rejected is not one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Error::NotFound { path }
+            | Error::AlreadyExists { path }
+            | Error::VersionConflict { path }
+            | Error::NoParent { path }
+            | Error::NotEmpty { path }
+            | Error::EphemeralParent { path }
+            | Error::MalformedRecord { path, .. }
+            | Error::UnknownCluster { path } => Some(path),
+            _ => None,
+        }
+    }
+
     /// Builds a [`Error::Backend`] from a backend's error.
     pub fn backend(
         backend: &'static str,
@@ -218,5 +240,69 @@ impl Error {
             message: message.into(),
             source: Some(source.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_errors_keep_their_message_and_carry_the_typed_path() {
+        let node = Path::new("/tenure/ecas/tasks/TASK_1").unwrap();
+        let cases = [
+            (
+                Error::NotFound { path: node.clone() },
+                "node /tenure/ecas/tasks/TASK_1 does not exist",
+            ),
+            (
+                Error::AlreadyExists { path: node.clone() },
+                "node /tenure/ecas/tasks/TASK_1 already exists",
+            ),
+            (
+                Error::VersionConflict { path: node.clone() },
+                "version conflict on /tenure/ecas/tasks/TASK_1: the node changed since it was read; re-read and retry",
+            ),
+            (
+                Error::NoParent { path: node.clone() },
+                "cannot create /tenure/ecas/tasks/TASK_1: its parent does not exist; create the parent first",
+            ),
+            (
+                Error::NotEmpty { path: node.clone() },
+                "cannot delete /tenure/ecas/tasks/TASK_1: it still has children; delete them first",
+            ),
+            (
+                Error::EphemeralParent { path: node.clone() },
+                "cannot create /tenure/ecas/tasks/TASK_1: its parent is ephemeral and ephemeral nodes have no children",
+            ),
+            (
+                Error::MalformedRecord {
+                    path: node.clone(),
+                    record: "task",
+                    problem: "not JSON".into(),
+                },
+                "malformed task record at /tenure/ecas/tasks/TASK_1: not JSON; nothing that depends on it goes on until the node is repaired",
+            ),
+            (
+                Error::UnknownCluster { path: node.clone() },
+                "no cluster at /tenure/ecas/tasks/TASK_1: check the name; adding a task or starting a worker creates it",
+            ),
+        ];
+        for (err, message) in cases {
+            assert_eq!(err.to_string(), message);
+            assert_eq!(err.path(), Some(&node), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn errors_without_a_node_have_no_path() {
+        let invalid = Path::new("no-slash").unwrap_err();
+        assert_eq!(
+            invalid.to_string(),
+            "invalid path \"no-slash\": must start with `/`"
+        );
+        assert_eq!(invalid.path(), None);
+        assert_eq!(Error::Closed.path(), None);
+        assert_eq!(Error::SessionExpired { session: 7 }.path(), None);
     }
 }

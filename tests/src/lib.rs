@@ -23,4 +23,5 @@ pub mod sim;
 pub mod soak;
 pub mod strategy_cluster;
 pub mod tls;
+pub mod upstream;
 pub mod zookeeper;

@@ -190,7 +190,7 @@ pub async fn malformed_epoch_stops_only_its_task(backend: Arc<dyn Backend>) {
     assert!(!c.running().contains_key(&t0), "{:?}", c.running());
     assert_eq!(
         crate::runtime::malformed(&mut events),
-        [(epoch.to_string(), "epoch")]
+        [(epoch.clone(), "epoch")]
     );
     let node = store.get(&epoch).await.unwrap().unwrap();
     assert_eq!(node.data, b"not a token");

@@ -313,7 +313,7 @@ pub fn assert_handed_over(history: &History, task: &TaskId, old: u64, new: u64) 
 /// record kind), in order.
 pub fn malformed(
     events: &mut tokio::sync::broadcast::Receiver<WorkerEvent>,
-) -> Vec<(String, &'static str)> {
+) -> Vec<(Path, &'static str)> {
     let mut out = Vec::new();
     while let Ok(e) = events.try_recv() {
         if let WorkerEventKind::MalformedRecord { path, record, .. } = e.kind {

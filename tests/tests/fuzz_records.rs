@@ -43,7 +43,7 @@ fn decodes_or_names_the_node<R: Record + PartialEq + Debug>(
             record,
             problem,
         }) => {
-            prop_assert_eq!(path, node().to_string());
+            prop_assert_eq!(path, node());
             prop_assert_eq!(record, R::KIND);
             prop_assert!(!problem.is_empty());
         }
@@ -80,7 +80,7 @@ fn counters(data: &[u8]) -> Result<(), TestCaseError> {
             Ok(n) => prop_assert_eq!(Some(n), number),
             Err(Error::MalformedRecord { path, record, .. }) => {
                 prop_assert_eq!(number, None);
-                prop_assert_eq!(path, node().to_string());
+                prop_assert_eq!(path, node());
                 prop_assert_eq!(record, kind);
             }
             Err(other) => prop_assert!(false, "{other:?}"),

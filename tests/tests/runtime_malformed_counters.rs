@@ -44,7 +44,7 @@ async fn a_malformed_fencing_counter_stops_the_claims_of_its_task_only() {
     assert!(!c.running().contains_key(&task(0)), "{:?}", c.running());
     assert_eq!(
         malformed(&mut events),
-        [(epoch.to_string(), "epoch")],
+        [(epoch.clone(), "epoch")],
         "told once"
     );
     assert_eq!(store.get(&epoch).await.unwrap().unwrap().data, b"garbage");
@@ -98,7 +98,7 @@ async fn a_malformed_fencing_counter_restarts_no_handler_with_a_smaller_token() 
     tokio::time::sleep(SESSION * 2).await;
     // `running` also checks that no token went backwards.
     assert!(!c.running().contains_key(&task(0)));
-    assert_eq!(malformed(&mut events), [(epoch.to_string(), "epoch")]);
+    assert_eq!(malformed(&mut events), [(epoch.clone(), "epoch")]);
 
     let repaired = old + 10;
     write_by_hand(&*store, &epoch, repaired.to_string().as_bytes()).await;
@@ -130,7 +130,7 @@ async fn a_malformed_term_keeps_the_elected_worker_from_leading_until_repaired()
     c.crash("W1").await;
     tokio::time::sleep(SESSION * 3).await;
     assert_eq!(leading(&mut leads), Vec::<u64>::new());
-    assert_eq!(malformed(&mut events), [(term.to_string(), "term")]);
+    assert_eq!(malformed(&mut events), [(term.clone(), "term")]);
     assert_eq!(
         c.admin.leader().await.unwrap().unwrap().worker.as_str(),
         "W2"

@@ -91,7 +91,7 @@ async fn a_malformed_task_record_keeps_its_task_where_it_runs_and_the_admin_refu
     tokio::time::sleep(SETTLE * 2).await;
     assert_eq!(c.running()[&task(0)], before[&task(0)], "T0 left alone");
     assert!(
-        malformed(&mut events).contains(&(node.to_string(), "task")),
+        malformed(&mut events).contains(&(node.clone(), "task")),
         "the leader told it"
     );
 
@@ -151,7 +151,7 @@ async fn an_owner_reading_a_malformed_task_record_still_follows_its_other_tasks(
         before[&task(0)],
         "T0 runs on as it was"
     );
-    assert!(malformed(&mut events).contains(&(node.to_string(), "task")));
+    assert!(malformed(&mut events).contains(&(node.clone(), "task")));
     c.stop().await;
 }
 
@@ -165,7 +165,7 @@ async fn a_malformed_ownership_record_keeps_its_task_where_it_runs() {
     c.join("W2").await;
     tokio::time::sleep(SETTLE * 2).await;
     assert_eq!(c.running()[&task(0)], before[&task(0)]);
-    assert!(malformed(&mut events).contains(&(node.to_string(), "ownership")));
+    assert!(malformed(&mut events).contains(&(node.clone(), "ownership")));
     let err = c.admin.owners().await.unwrap_err();
     assert!(is_malformed_at(&err, node.as_str()), "{err:?}");
     c.stop().await;
@@ -188,7 +188,7 @@ async fn the_leader_writes_its_malformed_records_again_and_nothing_stops_meanwhi
     tokio::time::sleep(resync + SETTLE).await;
     assert_eq!(c.running(), before, "nothing stopped or restarted");
     let told = malformed(&mut events);
-    assert!(told.contains(&(target.to_string(), "target")), "{told:?}");
+    assert!(told.contains(&(target.clone(), "target")), "{told:?}");
     let data = store.get(&target).await.unwrap().unwrap().data;
     let rewritten = TargetRecord::decode(&target, &data).unwrap();
     assert_eq!(rewritten.tasks.len(), 2);
@@ -219,7 +219,7 @@ async fn a_malformed_change_log_refuses_admin_changes_until_emptied() {
     assert_eq!(snapshot(&*store, &c.root).await, unchanged);
     tokio::time::sleep(SETTLE).await;
     assert!(c.running().contains_key(&task(0)));
-    assert!(malformed(&mut events).contains(&(log.to_string(), "tasks change log")));
+    assert!(malformed(&mut events).contains(&(log.clone(), "tasks change log")));
 
     // Emptied, it counts from the start again and the leader reads all.
     write_by_hand(&*store, &log, b"").await;

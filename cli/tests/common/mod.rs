@@ -19,15 +19,15 @@ pub mod suite;
 pub mod tree;
 
 use std::fs::File;
-use std::io;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tenure_tests::server_util::{require_program, wait_until};
+use tenure_tests::server_util::{spawn_dying_with_binary, wait_until};
 
 /// The binary under test.
 pub const TENURE: &str = env!("CARGO_BIN_EXE_tenure");
@@ -220,26 +220,6 @@ pub fn run_bounded(command: &mut Command) -> Output {
     }
 }
 
-type SpawnJob = (Command, mpsc::Sender<io::Result<Child>>);
-
-/// Forks from one thread that lasts as long as the test binary, so the
-/// parent-death signal set by `setpriv` means "the test binary died".
-fn spawn_lasting(command: Command) -> io::Result<Child> {
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnJob>>> = OnceLock::new();
-    let spawner = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SpawnJob>();
-        std::thread::spawn(move || {
-            while let Ok((mut command, reply)) = rx.recv() {
-                let _ = reply.send(command.spawn());
-            }
-        });
-        Mutex::new(tx)
-    });
-    let (reply, answer) = mpsc::channel();
-    spawner.lock().unwrap().send((command, reply)).unwrap();
-    answer.recv().unwrap()
-}
-
 /// A long-running `tenure` process (a worker, a watch), killed when
 /// dropped and when the test binary dies; its standard error goes to a
 /// log file, its standard output to `NAME.out`.
@@ -253,26 +233,18 @@ pub struct Proc {
 }
 
 impl Proc {
-    /// Starts `command` as `setpriv --pdeathsig KILL -- COMMAND`.
+    /// Starts `command` so that it dies with the test binary
+    /// ([`spawn_dying_with_binary`]).
     pub fn start(name: &str, command: Command, log: &Path) -> Proc {
-        let setpriv = require_program("setpriv", "setpriv (util-linux)");
-        let mut wrapped = Command::new(setpriv);
-        wrapped
-            .args(["--pdeathsig", "KILL", "--"])
-            .arg(command.get_program())
-            .args(command.get_args());
-        for (key, value) in command.get_envs() {
-            match value {
-                Some(v) => wrapped.env(key, v),
-                None => wrapped.env_remove(key),
-            };
-        }
         let out = log.with_extension("out");
-        wrapped
-            .stdin(Stdio::null())
-            .stdout(File::create(&out).unwrap())
-            .stderr(File::create(log).unwrap());
-        let child = spawn_lasting(wrapped).unwrap();
+        let child = spawn_dying_with_binary(&command, |wrapped| {
+            wrapped
+                .stdin(Stdio::null())
+                .stdout(File::create(&out)?)
+                .stderr(File::create(log)?);
+            Ok(())
+        })
+        .unwrap();
         Proc {
             name: name.to_owned(),
             child,

@@ -118,7 +118,7 @@ pub async fn claim(
     let task_path = layout.task(task);
     let paths = [owner_path.clone(), epoch_path.clone(), task_path.clone()];
     let mut conflict = Error::VersionConflict {
-        path: epoch_path.to_string(),
+        path: epoch_path.clone(),
     };
     for _ in 0..COUNTER_RETRIES {
         let read = store.get_many(&paths).await?;
@@ -286,7 +286,7 @@ pub async fn reclaim(
         }
     }
     Err(Error::VersionConflict {
-        path: epoch_path.to_string(),
+        path: epoch_path.clone(),
     })
 }
 

@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use crate::ids::{TaskId, WorkerId};
+use crate::store::Path;
 
 /// Why a handler was stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +76,7 @@ pub enum WorkerEventKind {
     /// between.
     MalformedRecord {
         /// The node.
-        path: String,
+        path: Path,
         /// What it should hold: `task`, `ownership`, `epoch`, …
         record: &'static str,
         /// What is wrong with it.

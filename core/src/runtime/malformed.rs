@@ -15,7 +15,7 @@ use crate::store::Path;
 /// The malformed records told about so far: path → problem.
 #[derive(Default)]
 pub(crate) struct Malformed {
-    told: BTreeMap<String, String>,
+    told: BTreeMap<Path, String>,
 }
 
 impl Malformed {
@@ -44,7 +44,7 @@ impl Malformed {
 
     /// The node at `path` decoded: a later problem is told again.
     pub fn cleared(&mut self, path: &Path) {
-        self.told.remove(path.as_str());
+        self.told.remove(path);
     }
 
     /// Tells about every error of `current` not told yet, and forgets

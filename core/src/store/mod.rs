@@ -7,8 +7,9 @@
 
 mod ext;
 mod layer;
-mod path;
+pub(crate) mod path;
 mod types;
+mod validate;
 mod watch;
 
 use std::fmt::{Debug, Display};

@@ -3,7 +3,6 @@
 //! alone; expiry is a lease revoke from a separate admin client.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,8 +11,9 @@ use tenure_etcd::etcd_client;
 use tenure_etcd::{EtcdConfig, EtcdStore, TlsConfig};
 
 use super::server::{EtcdServer, MIN_SESSION_TIMEOUT};
-use crate::backend::{Backend, Capabilities, ClientControl, TestClient};
+use crate::backend::{Backend, Capabilities, TestClient};
 use crate::proxy::Proxy;
+use crate::upstream::{EndSession, ProxiedControl, Upstream};
 
 /// How long connecting a test client may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,10 +24,7 @@ pub const NAMESPACE: &str = "/tenure-test";
 /// A [`Backend`] over a running etcd server (or one member of a cluster).
 #[derive(Clone, Debug)]
 pub struct EtcdBackend {
-    upstream: SocketAddr,
-    /// The TLS client port clients go to instead, and their TLS settings;
-    /// the admin client and fault controls still use the plain port.
-    tls: Option<(SocketAddr, TlsConfig)>,
+    upstream: Upstream,
 }
 
 impl EtcdBackend {
@@ -43,8 +40,7 @@ impl EtcdBackend {
     /// A backend over the server at `upstream`.
     pub fn on(upstream: SocketAddr) -> EtcdBackend {
         EtcdBackend {
-            upstream,
-            tls: None,
+            upstream: Upstream::plain(upstream),
         }
     }
 
@@ -52,26 +48,25 @@ impl EtcdBackend {
     /// whose clients connect to its TLS client port with `tls`.
     pub fn over_tls(server: &EtcdServer, tls: TlsConfig) -> EtcdBackend {
         EtcdBackend {
-            upstream: server.addr(),
-            tls: Some((server.secure_addr(), tls)),
+            upstream: Upstream::tls(server.addr(), server.secure_addr(), tls),
         }
     }
 
     /// The server's address.
     pub fn upstream(&self) -> SocketAddr {
-        self.upstream
+        self.upstream.addr()
     }
 
     /// The default configuration of test clients: this server, the test
     /// namespace, the given session timeout, [`CONNECT_TIMEOUT`], and TLS
     /// for a backend made with [`over_tls`](Self::over_tls).
     pub fn config(&self, session_timeout: Duration) -> EtcdConfig {
-        let config = EtcdConfig::new([self.upstream.to_string()])
+        let config = EtcdConfig::new([self.upstream.addr().to_string()])
             .with_namespace(NAMESPACE)
             .with_session_timeout(session_timeout)
             .with_connect_timeout(CONNECT_TIMEOUT);
-        match &self.tls {
-            Some((_, tls)) => config.with_tls(tls.clone()),
+        match self.upstream.client_tls() {
+            Some(tls) => config.with_tls(tls.clone()),
             None => config,
         }
     }
@@ -83,10 +78,7 @@ impl EtcdBackend {
     /// As [`EtcdStore::connect`]; a proxy that cannot bind is a
     /// [`Error::Backend`].
     pub async fn connect_with(&self, config: EtcdConfig) -> Result<(EtcdStore, Proxy)> {
-        let target = self.tls.as_ref().map_or(self.upstream, |(at, _)| *at);
-        let proxy = Proxy::start(target)
-            .await
-            .map_err(|e| Error::backend("etcd", "starting the test proxy", e))?;
+        let proxy = self.upstream.proxy("etcd").await?;
         let store = config
             .with_endpoints([proxy.addr().to_string()])
             .connect()
@@ -101,14 +93,7 @@ impl EtcdBackend {
     /// As [`EtcdBackend::connect_with`].
     pub async fn client_with(&self, config: EtcdConfig) -> Result<TestClient> {
         let (store, proxy) = self.connect_with(config).await?;
-        Ok(TestClient {
-            store: Arc::new(store.clone()),
-            control: Arc::new(EtcdControl {
-                store,
-                proxy,
-                upstream: self.upstream,
-            }),
-        })
+        Ok(EtcdControl::client(store, proxy, self.upstream.addr()))
     }
 
     /// An etcd client straight to the server (no proxy), for what tests do
@@ -118,7 +103,7 @@ impl EtcdBackend {
     /// # Errors
     /// When the client cannot be built.
     pub async fn admin(&self) -> Result<etcd_client::Client> {
-        admin_client(self.upstream).await
+        admin_client(self.upstream.addr()).await
     }
 }
 
@@ -148,42 +133,20 @@ impl Backend for EtcdBackend {
 }
 
 /// The fault controls of one etcd test client.
-#[derive(Debug)]
-pub struct EtcdControl {
-    store: EtcdStore,
-    proxy: Proxy,
-    upstream: SocketAddr,
-}
-
-impl EtcdControl {
-    /// The client's proxy.
-    pub fn proxy(&self) -> &Proxy {
-        &self.proxy
-    }
-}
+pub type EtcdControl = ProxiedControl<EtcdStore>;
 
 #[async_trait]
-impl ClientControl for EtcdControl {
+impl EndSession for EtcdStore {
     /// Revokes the client's current lease from an admin client straight to
     /// the server: its keys go at once; the store learns it at its next
     /// keep-alive.
-    async fn expire(&self) -> Result<()> {
-        let lease = self.store.lease_id().ok_or(Error::Closed)?;
-        let mut admin = admin_client(self.upstream).await?;
+    async fn end_session(&self, _proxy: &Proxy, server: SocketAddr) -> Result<()> {
+        let lease = self.lease_id().ok_or(Error::Closed)?;
+        let mut admin = admin_client(server).await?;
         admin
             .lease_revoke(lease)
             .await
             .map_err(|e| Error::backend("etcd", format!("revoking lease {lease:#x}"), e))?;
-        Ok(())
-    }
-
-    async fn suspend(&self) -> Result<()> {
-        self.proxy.suspend();
-        Ok(())
-    }
-
-    async fn resume(&self) -> Result<()> {
-        self.proxy.resume();
         Ok(())
     }
 }

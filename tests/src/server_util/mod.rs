@@ -27,7 +27,7 @@ mod process;
 mod scratch;
 
 pub use ports::free_port;
-pub use process::{RestartableProcess, ServerProcess, send_signal};
+pub use process::{RestartableProcess, ServerProcess, send_signal, spawn_dying_with_binary};
 pub use scratch::scratch_dir;
 
 use std::io::{self, Read, Write};

@@ -12,6 +12,37 @@ use super::require_program;
 
 type SpawnJob = (Command, mpsc::Sender<io::Result<Child>>);
 
+/// Starts `command` so that it dies with the test binary (see the module
+/// docs): wrapped as `setpriv --pdeathsig KILL -- COMMAND` (its program,
+/// arguments, environment changes and working directory kept) and forked
+/// from the one spawner thread. Its standard streams are set on the
+/// wrapper by `streams` before it starts.
+///
+/// # Errors
+/// When the process cannot be started.
+pub fn spawn_dying_with_binary(
+    command: &Command,
+    streams: impl FnOnce(&mut Command) -> io::Result<()>,
+) -> io::Result<Child> {
+    let setpriv = require_program("setpriv", "setpriv (util-linux)");
+    let mut wrapped = Command::new(setpriv);
+    wrapped
+        .args(["--pdeathsig", "KILL", "--"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(v) => wrapped.env(key, v),
+            None => wrapped.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    streams(&mut wrapped)?;
+    spawn_from_lasting_thread(wrapped)
+}
+
 /// Forks `command` from the one spawner thread, which never ends before
 /// the process does (see the module docs).
 fn spawn_from_lasting_thread(command: Command) -> io::Result<Child> {
@@ -57,27 +88,14 @@ impl ServerProcess {
     /// # Errors
     /// When the log cannot be opened or the process cannot be started.
     pub fn spawn(name: &str, command: &Command, log: &Path) -> io::Result<Self> {
-        let setpriv = require_program("setpriv", "setpriv (util-linux)");
-        let mut wrapped = Command::new(setpriv);
-        wrapped
-            .args(["--pdeathsig", "KILL", "--"])
-            .arg(command.get_program())
-            .args(command.get_args());
-        for (key, value) in command.get_envs() {
-            match value {
-                Some(v) => wrapped.env(key, v),
-                None => wrapped.env_remove(key),
-            };
-        }
-        if let Some(dir) = command.get_current_dir() {
-            wrapped.current_dir(dir);
-        }
-        let out = File::options().create(true).append(true).open(log)?;
-        wrapped
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out);
-        let child = spawn_from_lasting_thread(wrapped)?;
+        let child = spawn_dying_with_binary(command, |wrapped| {
+            let out = File::options().create(true).append(true).open(log)?;
+            wrapped
+                .stdin(Stdio::null())
+                .stdout(out.try_clone()?)
+                .stderr(out);
+            Ok(())
+        })?;
         Ok(ServerProcess {
             name: name.to_string(),
             child,

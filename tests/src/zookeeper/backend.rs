@@ -3,7 +3,6 @@
 //! alone.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,8 +11,9 @@ use tenure_zookeeper::zookeeper_client as zk;
 use tenure_zookeeper::{TlsConfig, ZkConfig, ZkStore};
 
 use super::server::{MIN_SESSION_TIMEOUT, ZkServer};
-use crate::backend::{Backend, Capabilities, ClientControl, TestClient};
+use crate::backend::{Backend, Capabilities, TestClient};
 use crate::proxy::Proxy;
+use crate::upstream::{EndSession, ProxiedControl, Upstream};
 
 /// How long connecting a test client may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,10 +25,7 @@ const EXPIRE_LIMIT: Duration = Duration::from_secs(5);
 /// A [`Backend`] over a running ZooKeeper server (or ensemble).
 #[derive(Clone, Debug)]
 pub struct ZkBackend {
-    upstream: SocketAddr,
-    /// The secure client port clients go to instead, and their TLS
-    /// settings; fault controls still use the plain port.
-    tls: Option<(SocketAddr, TlsConfig)>,
+    upstream: Upstream,
 }
 
 impl ZkBackend {
@@ -44,8 +41,7 @@ impl ZkBackend {
     /// A backend over the server at `upstream`.
     pub fn on(upstream: SocketAddr) -> ZkBackend {
         ZkBackend {
-            upstream,
-            tls: None,
+            upstream: Upstream::plain(upstream),
         }
     }
 
@@ -54,14 +50,13 @@ impl ZkBackend {
     /// port with `tls`.
     pub fn over_tls(server: &ZkServer, tls: TlsConfig) -> ZkBackend {
         ZkBackend {
-            upstream: server.addr(),
-            tls: Some((server.secure_addr(), tls)),
+            upstream: Upstream::tls(server.addr(), server.secure_addr(), tls),
         }
     }
 
     /// The server's address.
     pub fn upstream(&self) -> SocketAddr {
-        self.upstream
+        self.upstream.addr()
     }
 
     /// Connects a store with `config` through a new proxy (the config's
@@ -71,10 +66,7 @@ impl ZkBackend {
     /// As [`ZkStore::connect`]; a proxy that cannot bind is a
     /// [`Error::Backend`].
     pub async fn connect_with(&self, config: ZkConfig) -> Result<(ZkStore, Proxy)> {
-        let target = self.tls.as_ref().map_or(self.upstream, |(at, _)| *at);
-        let proxy = Proxy::start(target)
-            .await
-            .map_err(|e| Error::backend("zookeeper", "starting the test proxy", e))?;
+        let proxy = self.upstream.proxy("zookeeper").await?;
         let store = config
             .with_servers(proxy.addr().to_string())
             .connect()
@@ -89,25 +81,18 @@ impl ZkBackend {
     /// As [`ZkBackend::connect_with`].
     pub async fn client_with(&self, config: ZkConfig) -> Result<TestClient> {
         let (store, proxy) = self.connect_with(config).await?;
-        Ok(TestClient {
-            store: Arc::new(store.clone()),
-            control: Arc::new(ZkControl {
-                store,
-                proxy,
-                upstream: self.upstream,
-            }),
-        })
+        Ok(ZkControl::client(store, proxy, self.upstream.addr()))
     }
 
     /// The default configuration of test clients: this server, the given
     /// session timeout, [`CONNECT_TIMEOUT`], and TLS for a backend made
     /// with [`over_tls`](Self::over_tls).
     pub fn config(&self, session_timeout: Duration) -> ZkConfig {
-        let config = ZkConfig::new(self.upstream.to_string())
+        let config = ZkConfig::new(self.upstream.addr().to_string())
             .with_session_timeout(session_timeout)
             .with_connect_timeout(CONNECT_TIMEOUT);
-        match &self.tls {
-            Some((_, tls)) => config.with_tls(tls.clone()),
+        match self.upstream.client_tls() {
+            Some(tls) => config.with_tls(tls.clone()),
             None => config,
         }
     }
@@ -129,35 +114,20 @@ impl Backend for ZkBackend {
 }
 
 /// The fault controls of one ZooKeeper test client.
-#[derive(Debug)]
-pub struct ZkControl {
-    store: ZkStore,
-    proxy: Proxy,
-    upstream: SocketAddr,
-}
+pub type ZkControl = ProxiedControl<ZkStore>;
 
 #[async_trait]
-impl ClientControl for ZkControl {
+impl EndSession for ZkStore {
     /// Ends the session on the server now: a second client reattaches the
     /// session (its id and password) directly at the server and closes it.
     /// The proxy is suspended meanwhile, so the store cannot take the
     /// session back before it is closed.
-    async fn expire(&self) -> Result<()> {
-        let info = self.store.session_info().ok_or(Error::Closed)?;
-        self.proxy.suspend();
-        let ended = end_session(self.upstream, info).await;
-        self.proxy.resume();
+    async fn end_session(&self, proxy: &Proxy, server: SocketAddr) -> Result<()> {
+        let info = self.session_info().ok_or(Error::Closed)?;
+        proxy.suspend();
+        let ended = end_session(server, info).await;
+        proxy.resume();
         ended
-    }
-
-    async fn suspend(&self) -> Result<()> {
-        self.proxy.suspend();
-        Ok(())
-    }
-
-    async fn resume(&self) -> Result<()> {
-        self.proxy.resume();
-        Ok(())
     }
 }
 

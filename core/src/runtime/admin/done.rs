@@ -63,7 +63,7 @@ impl Admin {
             }
         }
         Err(Error::VersionConflict {
-            path: self.layout.task(id).to_string(),
+            path: self.layout.task(id).clone(),
         })
     }
 }

@@ -89,8 +89,6 @@ impl Admin {
                 other => return other,
             }
         }
-        Err(Error::VersionConflict {
-            path: path.to_string(),
-        })
+        Err(Error::VersionConflict { path: path.clone() })
     }
 }

@@ -82,7 +82,7 @@ impl Admin {
         for path in layout.skeleton() {
             if store.get(path).await?.is_none() {
                 return Err(Error::UnknownCluster {
-                    path: layout.root().to_string(),
+                    path: layout.root().clone(),
                 });
             }
         }
@@ -154,9 +154,11 @@ impl Admin {
     /// leader miss changes.
     async fn bump(&self, task: &TaskId) -> Result<Op> {
         let path = self.layout.tasks();
-        let node = self.store.get(path).await?.ok_or_else(|| Error::NotFound {
-            path: path.to_string(),
-        })?;
+        let node = self
+            .store
+            .get(path)
+            .await?
+            .ok_or_else(|| Error::NotFound { path: path.clone() })?;
         let mut record = ChangeLog::decode(path, &node.data)?;
         record.note(task.clone());
         Ok(Op::Set {
@@ -340,7 +342,7 @@ impl Admin {
             }
         }
         Err(Error::VersionConflict {
-            path: self.layout.task(id).to_string(),
+            path: self.layout.task(id).clone(),
         })
     }
 }

@@ -130,12 +130,12 @@ async fn next_term(member: &Member) -> Result<(u64, Version)> {
         .get(term_path)
         .await?
         .ok_or_else(|| Error::NotFound {
-            path: term_path.to_string(),
+            path: term_path.clone(),
         })?;
     let term = decode_term(term_path, &node.data)?
         .checked_add(1)
         .ok_or_else(|| Error::MalformedRecord {
-            path: term_path.to_string(),
+            path: term_path.clone(),
             record: crate::runtime::records::TERM,
             problem: "the term is at the largest number: no next term exists".into(),
         })?;

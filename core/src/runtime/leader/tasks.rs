@@ -160,7 +160,7 @@ impl TaskView {
 async fn folder(store: &dyn CoordinationStore, layout: &Layout) -> Result<(Node, Watch)> {
     let (node, watch) = store.get_and_watch(layout.tasks()).await?;
     let node = node.ok_or_else(|| Error::NotFound {
-        path: layout.tasks().to_string(),
+        path: layout.tasks().clone(),
     })?;
     Ok((node, watch))
 }

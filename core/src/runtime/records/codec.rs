@@ -133,7 +133,7 @@ fn decode_number(path: &Path, kind: &'static str, data: &[u8]) -> Result<u64> {
 
 fn malformed(path: &Path, record: &'static str, problem: String) -> Error {
     Error::MalformedRecord {
-        path: path.to_string(),
+        path: path.clone(),
         record,
         problem,
     }

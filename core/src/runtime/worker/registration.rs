@@ -92,9 +92,7 @@ impl Reconciler {
             _ if self.inner.shutdown.is_cancelled() => Ok(()),
             _ => {
                 self.inner.clock.set_session(None);
-                Err(Error::NotFound {
-                    path: path.to_string(),
-                })
+                Err(Error::NotFound { path: path.clone() })
             }
         }
     }
