@@ -22,6 +22,9 @@ pub enum CliError {
     /// A read-only command named a cluster that does not exist.
     #[error("{0}")]
     NoCluster(String),
+    /// A cluster to remove has workers registered.
+    #[error("{0}")]
+    InUse(String),
     /// Anything else.
     #[error("{0}")]
     Failed(String),
@@ -42,6 +45,7 @@ impl CliError {
             CliError::Unauthorized(_) => 4,
             CliError::Conflict(_) => 5,
             CliError::NoCluster(_) => 6,
+            CliError::InUse(_) => 7,
         })
     }
 }
@@ -60,6 +64,8 @@ impl From<Error> for CliError {
             | Error::Closed => CliError::Unreachable(text),
             Error::Unauthorized { .. } => CliError::Unauthorized(text),
             Error::UnknownTask { .. } => CliError::Conflict(text),
+            Error::UnknownCluster { .. } => CliError::NoCluster(text),
+            Error::ClusterInUse { .. } => CliError::InUse(text),
             _ => CliError::Failed(text),
         }
     }

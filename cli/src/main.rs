@@ -6,7 +6,7 @@
 //!
 //! - `args`: the command line;
 //! - `connect`: opening the store, bounded in time;
-//! - `ops`: `tasks …`, `workers ls`, `status`; `edit`: `tasks update`,
+//! - `ops`: `tasks …`, `workers …`, `status`, `cluster …`; `edit`: `tasks update`,
 //!   `tasks show`;
 //! - `watch`: the live view;
 //! - `console`: the web console;
@@ -104,6 +104,14 @@ async fn run(cli: Cli) -> CliResult {
                 |admin, cluster| async move { ops::workers(&admin, &cluster, command).await },
             )
             .await
+        }
+        Command::Cluster(command) => {
+            let store = connect::connect(&cli.connect).await?;
+            let result = ops::cluster(&*store, command).await;
+            if let Err(e) = store.close().await {
+                warn!(error = %e, "closing the session failed");
+            }
+            result
         }
         Command::Status(args) => {
             with_admin(

@@ -1,11 +1,16 @@
-//! The operating subcommands: `tasks …`, `workers …`, `status`.
+//! The operating subcommands: `tasks …`, `workers …`, `status`,
+//! `cluster …`.
 
-use tenure_core::{Admin, Error, TaskId, TaskSpec, WorkerId};
+use serde::Serialize;
+use tenure_core::{Admin, CoordinationStore, Error, Layout, Path, TaskId, TaskSpec, WorkerId};
 
-use crate::args::{AddArgs, ListArgs, ShowArgs, TasksCommand, WorkerName, WorkersCommand};
+use crate::args::{
+    AddArgs, ClusterCommand, ClusterName, ListArgs, ShowArgs, TasksCommand, WorkerName,
+    WorkersCommand,
+};
 use crate::edit::{Update, read_payload};
 use crate::error::{CliError, CliResult};
-use crate::output::schema::{StatusDoc, TasksDoc, WorkersDoc};
+use crate::output::schema::{SCHEMA, StatusDoc, TasksDoc, WorkersDoc};
 use crate::output::{emit, emit_json, table};
 
 /// A `tenure tasks …` request, checked before connecting.
@@ -155,6 +160,71 @@ pub async fn status(admin: &Admin, cluster: &str, args: ListArgs) -> CliResult {
         emit_json(&StatusDoc::new(cluster, &status))
     } else {
         emit(&table::status(cluster, &status))
+    }
+}
+
+/// `tenure cluster ls --json`.
+#[derive(Debug, Serialize)]
+struct ClustersDoc {
+    /// [`SCHEMA`].
+    schema: u32,
+    /// Every cluster, by name.
+    clusters: Vec<ClusterJson>,
+}
+
+/// One cluster of `tenure cluster ls --json`.
+#[derive(Debug, Serialize)]
+struct ClusterJson {
+    /// Its name.
+    cluster: String,
+    /// How many workers are registered in it.
+    workers: usize,
+    /// How many tasks it has.
+    tasks: usize,
+}
+
+/// Runs `tenure cluster …`: only reads for `ls`, which works with
+/// read-only credentials.
+///
+/// # Errors
+/// [`CliError::InUse`] when `rm` finds workers registered;
+/// [`CliError::NoCluster`] when it names no cluster; store errors.
+pub async fn cluster(store: &dyn CoordinationStore, command: ClusterCommand) -> CliResult {
+    let json = match command {
+        ClusterCommand::Ls(ListArgs { json }) => json,
+        ClusterCommand::Rm(ClusterName { name }) => {
+            Admin::remove_cluster(store, &name).await?;
+            return emit(&format!("removed cluster {name}\n"));
+        }
+    };
+    let mut clusters = Vec::new();
+    for name in Admin::clusters(store).await? {
+        let layout = Layout::new(&name)?;
+        clusters.push(ClusterJson {
+            workers: count(store, layout.workers()).await?,
+            tasks: count(store, layout.tasks()).await?,
+            cluster: name,
+        });
+    }
+    if json {
+        return emit_json(&ClustersDoc {
+            schema: SCHEMA,
+            clusters,
+        });
+    }
+    let rows = clusters
+        .into_iter()
+        .map(|c| vec![c.cluster, c.workers.to_string(), c.tasks.to_string()])
+        .collect();
+    emit(&table::render(&["CLUSTER", "WORKERS", "TASKS"], rows))
+}
+
+/// How many children `path` has (none if it does not exist).
+async fn count(store: &dyn CoordinationStore, path: &Path) -> CliResult<usize> {
+    match store.children(path).await {
+        Ok(names) => Ok(names.len()),
+        Err(e) if e.is_not_found() => Ok(0),
+        Err(e) => Err(e.into()),
     }
 }
 

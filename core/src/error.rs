@@ -172,6 +172,19 @@ pub enum Error {
         path: Path,
     },
 
+    /// A cluster cannot be removed while workers are registered in it
+    /// ([`Admin::remove_cluster`](crate::Admin::remove_cluster)).
+    #[error(
+        "cluster {cluster} is in use: worker(s) {} registered; stop them (or wait for their sessions to end) and try again",
+        workers.join(", ")
+    )]
+    ClusterInUse {
+        /// The cluster's name.
+        cluster: String,
+        /// The workers registered in it, by name.
+        workers: Vec<String>,
+    },
+
     /// The store handle (or the worker) has been closed.
     #[error("the store has been closed")]
     Closed,

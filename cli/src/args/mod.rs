@@ -2,11 +2,13 @@
 //! subcommands, one file per family.
 //!
 //! - `connect`: how to reach the cluster;
+//! - `cluster`: `tenure cluster …`;
 //! - `tasks`: `tenure tasks …`;
 //! - `views`: `status`, `workers ls`, `watch`;
 //! - `worker`: `tenure worker` and the hidden `__child`;
 //! - `console`: `tenure console`.
 
+mod cluster;
 mod connect;
 mod console;
 mod tasks;
@@ -15,6 +17,7 @@ mod worker;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use cluster::{ClusterCommand, ClusterName};
 pub use connect::{Backend, ConnectArgs};
 pub use console::ConsoleArgs;
 pub use tasks::{AddArgs, ShowArgs, TasksCommand, UpdateArgs};
@@ -46,7 +49,8 @@ Examples:
 Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 server
 unreachable or connection lost, 4 credentials refused, 5 the task does not
 exist or already exists, 6 the cluster does not exist (status, tasks ls,
-workers ls and watch only read: they create nothing).";
+workers ls and watch only read: they create nothing), 7 the cluster is in
+use (cluster rm while workers are registered).";
 
 /// `tenure`'s command line.
 #[derive(Debug, Parser)]
@@ -105,6 +109,10 @@ pub enum Command {
     /// List, drain and undrain the workers
     #[command(subcommand)]
     Workers(WorkersCommand),
+
+    /// List the clusters, and remove one no worker is registered in
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
 
     /// Show every task: state, owner, fencing token, target, time since claimed
     Status(ListArgs),

@@ -83,7 +83,7 @@ impl From<CliError> for ApiError {
             CliError::Invalid(m) => ApiError::Invalid(m),
             CliError::Unreachable(m) => ApiError::Unavailable(m),
             CliError::Unauthorized(m) => ApiError::BadGateway(m),
-            CliError::Conflict(m) => ApiError::Conflict(m),
+            CliError::Conflict(m) | CliError::InUse(m) => ApiError::Conflict(m),
             CliError::NoCluster(m) => ApiError::NotFound(m),
             CliError::Failed(m) => ApiError::Failed(m),
             CliError::StdoutClosed => ApiError::Failed(e.to_string()),

@@ -9,7 +9,7 @@ use crate::duration::human;
 use crate::output::schema::{change_name, millis, state_name};
 
 /// Columns padded to their widest cell, two spaces apart.
-fn render(header: &[&str], rows: Vec<Vec<String>>) -> String {
+pub fn render(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -5,6 +5,9 @@ use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::store::{MAX_NAME_LEN, MAX_PATH_LEN, Name, Path};
 
+/// Where [`Layout::new`] places clusters: one child node each.
+pub(crate) const NAMESPACE: &str = "/tenure";
+
 /// The paths of one cluster, all under `/tenure/<cluster>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
@@ -26,7 +29,7 @@ impl Layout {
     /// [`Error::InvalidName`] if `cluster` is not
     /// a valid name.
     pub fn new(cluster: &str) -> Result<Self> {
-        let root = Path::new("/tenure")?.child(cluster)?;
+        let root = Path::new(NAMESPACE)?.child(cluster)?;
         Self::at(root)
     }
 

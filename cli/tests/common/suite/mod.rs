@@ -5,9 +5,13 @@
 //! - `failover`: supervised commands failing over, restarting, crash-looping;
 //! - `grace`: SIGTERM, then SIGKILL after the grace;
 //! - `views`: `watch`, the JSON documents and the JSON logs;
-//! - `placement`: strategies and the pacing of moves.
+//! - `placement`: strategies and the pacing of moves;
+//! - `drain`: draining and undraining a worker;
+//! - `cluster`: listing and removing clusters.
 
 mod admin;
+mod cluster;
+mod drain;
 mod failover;
 mod grace;
 mod placement;
@@ -16,6 +20,10 @@ mod views;
 // Test binaries that run no suite use none of these.
 #[allow(unused_imports)]
 pub use admin::*;
+#[allow(unused_imports)]
+pub use cluster::*;
+#[allow(unused_imports)]
+pub use drain::*;
 #[allow(unused_imports)]
 pub use failover::*;
 #[allow(unused_imports)]
@@ -52,6 +60,8 @@ macro_rules! cli_suite {
             worker_without_grace_fits_its_default_to_a_short_session,
             workers_place_tasks_with_the_chosen_strategy,
             rebalance_delay_and_max_moves_pace_the_handover_to_a_new_worker,
+            draining_a_worker_moves_its_tasks_and_undraining_takes_them_back,
+            cluster_ls_lists_and_cluster_rm_refuses_while_in_use,
             watch_follows_status_and_events_until_told_to_stop,
             json_documents_keep_their_documented_keys,
             json_logs_carry_the_worker_and_task_spans,

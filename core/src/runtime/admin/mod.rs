@@ -1,11 +1,13 @@
 //! The admin handle: add, update, pause, resume and remove tasks; list
-//! workers, tasks, owners and targets; follow ownership events.
+//! workers, tasks, owners and targets; follow ownership events; list and
+//! remove clusters (`clusters.rs`).
 //!
 //! Every change of a task is one atomic multi that also rewrites the `tasks`
 //! folder node by compare-and-set (counting the change and naming the task,
 //! [`ChangeLog`]), so the leader notices any change with one watch and
 //! reads only the tasks that changed.
 
+mod clusters;
 mod done;
 mod drain;
 mod events;

@@ -10,12 +10,15 @@ use crate::runtime::claim;
 use crate::runtime::events::StopReason;
 use crate::runtime::records::{Record, WorkerRecord, now_ms};
 use crate::runtime::worker::reconcile::Reconciler;
-use crate::store::{CreateMode, SessionId};
+use crate::store::{CreateMode, SessionId, StoreExt};
 
 impl Reconciler {
     /// Registers this worker under a new session. Returns false when the
     /// name is still held by an earlier session (it waits for it to end).
     pub(super) async fn register(&mut self, session: SessionId) -> Result<bool> {
+        // Nothing may run before the registration is proved. Before the
+        // first one nothing ran: the runner does not count that fence
+        // (`tenure_fences_total` counts fences of a registered worker).
         self.inner
             .runner
             .fence_and_stop(StopReason::SessionLost)
@@ -40,14 +43,33 @@ impl Reconciler {
             since_ms: now_ms(),
         };
         let path = inner.member.layout.worker(&inner.member.id);
-        match self
-            .bounded(inner.member.store.create(
-                &path,
-                &record.encode()?,
-                CreateMode::Ephemeral(session),
-            ))
-            .await
-        {
+        let data = record.encode()?;
+        let create = || {
+            self.bounded(
+                inner
+                    .member
+                    .store
+                    .create(&path, &data, CreateMode::Ephemeral(session)),
+            )
+        };
+        let created = match create().await {
+            Err(e) if e.is_not_found() => {
+                // The cluster was removed (`Admin::remove_cluster`) while
+                // this worker was not registered: make its folders again,
+                // as a starting worker does, and register in them.
+                warn!(worker = %inner.member.id, "the cluster's folders are gone; creating them again");
+                self.bounded(async {
+                    for folder in inner.member.layout.skeleton() {
+                        inner.member.store.create_all(folder).await?;
+                    }
+                    Ok(())
+                })
+                .await?;
+                create().await
+            }
+            other => other,
+        };
+        match created {
             Ok(_) => {}
             Err(Error::AlreadyExists { .. }) => {
                 let (node, watch) = self

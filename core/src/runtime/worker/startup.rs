@@ -31,7 +31,13 @@ pub(super) async fn create_layout(inner: &Inner) -> Result<bool> {
         };
         match made {
             Ok(()) => return Ok(true),
-            Err(e) if e.is_retryable() || matches!(e, Error::SessionExpired { .. }) => {
+            // A folder missing: the cluster is being removed
+            // (`Admin::remove_cluster`) meanwhile; make it again.
+            Err(e)
+                if e.is_retryable()
+                    || e.is_not_found()
+                    || matches!(e, Error::SessionExpired { .. }) =>
+            {
                 debug!(error = %e, "creating the cluster layout failed; retrying");
             }
             Err(e) => return Err(e),

@@ -1,7 +1,7 @@
 //! The handlers a worker is running: start, stop within a deadline, fence.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,6 +58,10 @@ pub(crate) struct Runner {
     next_stop: AtomicU64,
     /// Since when the runner is fenced, if it is.
     fenced: Mutex<Option<tokio::time::Instant>>,
+    /// Whether the fence was ever lifted (the worker registered once):
+    /// only then does a fence count in `tenure_fences_total`. A fresh
+    /// worker fences before its first registration with nothing to stop.
+    armed: AtomicBool,
     /// Counts the lifts of the fence, so the guard re-checks the stop
     /// instant when handlers may start again.
     unfenced: watch::Sender<u64>,
@@ -86,6 +90,7 @@ impl Runner {
             stopping: watch::Sender::new(BTreeMap::new()),
             next_stop: AtomicU64::new(0),
             fenced: Mutex::new(None),
+            armed: AtomicBool::new(false),
             unfenced: watch::Sender::new(0),
             stops_ended: watch::Sender::new(0),
             events,
@@ -256,7 +261,9 @@ impl Runner {
             let mut fenced = lock(&self.fenced);
             if fenced.is_none() {
                 *fenced = Some(tokio::time::Instant::now());
-                crate::metrics::fenced(reason);
+                if self.armed.load(Ordering::Relaxed) {
+                    crate::metrics::fenced(reason);
+                }
             }
         }
         let all = std::mem::take(&mut *lock(&self.running));
@@ -276,6 +283,7 @@ impl Runner {
     /// Allows handlers to start again.
     pub fn unfence(&self) {
         *lock(&self.fenced) = None;
+        self.armed.store(true, Ordering::Relaxed);
         self.unfenced.send_modify(|n| *n = n.wrapping_add(1));
     }
 
