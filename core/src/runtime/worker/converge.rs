@@ -20,7 +20,6 @@ use tracing::info;
 
 use crate::error::Result;
 use crate::ids::TaskId;
-use crate::runtime::claim;
 use crate::runtime::events::StopReason;
 use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
@@ -92,17 +91,7 @@ impl Reconciler {
                 let (token, version, epoch) = (h.token, h.record_version, h.epoch_version);
                 // Forgotten only once released: a record left behind would
                 // hold the task until the session ends.
-                self.timed(
-                    session,
-                    claim::release(
-                        &*inner.member.store,
-                        &inner.member.layout,
-                        &task,
-                        version,
-                        epoch,
-                    ),
-                )
-                .await?;
+                self.release_timed(session, &task, version, epoch).await?;
                 self.holds.forget(&task);
                 info!(task = %task, token, "released");
             }

@@ -23,6 +23,8 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use crate::error::{Error, Result};
+use crate::ids::TaskId;
+use crate::runtime::claim;
 use crate::runtime::malformed::Malformed;
 use crate::runtime::worker::beat::Beat;
 use crate::runtime::worker::holds::Holds;
@@ -30,7 +32,7 @@ use crate::runtime::worker::inner::Inner;
 use crate::runtime::worker::restarts::Restarts;
 use crate::runtime::worker::runner::Exited;
 use crate::runtime::worker::wanted::Wanted;
-use crate::store::{SessionId, SessionState};
+use crate::store::{SessionId, SessionState, Version};
 
 pub(crate) struct Reconciler {
     pub(super) inner: Arc<Inner>,
@@ -162,5 +164,23 @@ impl Reconciler {
         let out = self.bounded(call).await?;
         self.inner.clock.answered(session, sent);
         Ok(out)
+    }
+
+    /// Deletes `task`'s ownership record at `record` (and moves its
+    /// fencing counter on at `epoch`, when known), as a [`Self::timed`]
+    /// call.
+    pub(super) async fn release_timed(
+        &self,
+        session: SessionId,
+        task: &TaskId,
+        record: Version,
+        epoch: Option<Version>,
+    ) -> Result<()> {
+        let member = &self.inner.member;
+        self.timed(
+            session,
+            claim::release(&*member.store, &member.layout, task, record, epoch),
+        )
+        .await
     }
 }

@@ -70,18 +70,7 @@ impl Reconciler {
                 // No handler runs under a record that is not held; make
                 // sure (a no-op unless one is still stopping).
                 self.inner.runner.stop(&task, StopReason::Unassigned).await;
-                let inner = self.inner.clone();
-                self.timed(
-                    session,
-                    claim::release(
-                        &*inner.member.store,
-                        &inner.member.layout,
-                        &task,
-                        version,
-                        None,
-                    ),
-                )
-                .await?;
+                self.release_timed(session, &task, version, None).await?;
                 info!(task = %task, "released a claim whose answer was lost");
             }
             self.holds.settled(&task);
