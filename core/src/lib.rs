@@ -9,7 +9,7 @@
 //! # Features
 //! - `serde`: [`Timing`] and [`TlsConfig`] implement `serde::Deserialize`
 //!   (durations as text such as `"4s"`, PEM from files or inline), through
-//!   the checks of their constructors; [`config_file`] holds what the
+//!   the checks of their constructors; `config_file` holds what the
 //!   backends' configurations share.
 //! - `metrics`: the runtime's metrics through the `metrics` facade (see
 //!   [`metrics`]).
