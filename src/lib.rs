@@ -4,7 +4,10 @@
 //!
 //! `memory` (default, in-process), `zookeeper`, `etcd`, `zookeeper-tls`,
 //! `etcd-tls` choose the backends; `metrics` records the runtime's metrics
-//! through the `metrics` facade (names in [`metrics`]).
+//! through the `metrics` facade (names in [`metrics`]); `serde` makes the
+//! configuration types deserializable from a configuration file
+//! ([`Timing`], [`TlsConfig`], and `ZkConfig`, `EtcdConfig` and their
+//! `Credentials` with their backend's feature).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

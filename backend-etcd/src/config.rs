@@ -22,7 +22,26 @@ pub const DEFAULT_NAMESPACE: &str = "/tenure";
 
 /// User name and password for etcd's authentication. The password never
 /// appears in `Debug` output.
+///
+/// With the `serde` feature it deserializes from a table of `user` and
+/// `password`, through [`Credentials::new`]; no error of its own shows the
+/// password.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use tenure_etcd::Credentials;
+///
+/// let credentials: Credentials = toml::from_str("user = \"tenure\"\npassword = \"secret\"").unwrap();
+/// assert_eq!(credentials.user(), "tenure");
+/// assert!(toml::from_str::<Credentials>("user = \"\"\npassword = \"secret\"").is_err());
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(try_from = "tenure_core::config_file::UserPassword")
+)]
 pub struct Credentials {
     pub(crate) user: String,
     pub(crate) password: String,
@@ -74,7 +93,54 @@ impl fmt::Debug for Credentials {
 ///     .await?;
 /// # drop(store); Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// With the `serde` feature it deserializes from a configuration file:
+/// each builder method is a field (durations as text, such as `"4s"`),
+/// each value goes through the builder and [`EtcdConfig::validate`], and
+/// an error names the field; unknown fields are refused. `tls` takes
+/// [`tenure_core::TlsConfig`]'s fields (PEM files) and needs the `tls`
+/// feature. In TOML, write the credentials as a `[credentials]` table
+/// rather than an inline one: the `toml` crate quotes the line an error is
+/// on.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use std::time::Duration;
+/// use tenure_etcd::EtcdConfig;
+///
+/// let config: EtcdConfig = toml::from_str(
+///     r#"
+///     endpoints = ["10.0.0.1:2379", "10.0.0.2:2379"]   # required
+///     namespace = "/tenure"
+///     session_timeout = "6s"
+///     connect_timeout = "10s"
+///     request_timeout = "5s"
+///     keep_alive_interval = "1s"
+///     max_request_bytes = 1572864
+///     max_txn_ops = 128
+///
+///     [credentials]
+///     user = "tenure"
+///     password = "secret"
+///
+///     ## [tls]                                          # with the `tls` feature
+///     ## ca_file = "/etc/etcd/ca.pem"
+///     ## cert_file = "/etc/etcd/client.pem"
+///     ## key_file = "/etc/etcd/client-key.pem"
+///     ## domain = "etcd.internal"
+///     "#,
+/// )
+/// .unwrap();
+/// assert_eq!(config.session_timeout(), Duration::from_secs(6));
+/// assert!(!format!("{config:?}").contains("secret"));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(try_from = "crate::config_file::RawEtcdConfig")
+)]
 pub struct EtcdConfig {
     pub(crate) endpoints: Vec<String>,
     pub(crate) namespace: String,

@@ -81,6 +81,8 @@
 //! # Modules
 //! - [`config`]: endpoints, namespace, timeouts, credentials, limits
 //!   ([`EtcdConfig`]); `tls` (feature `tls`): CA and client certificates.
+//!   `config_file` (feature `serde`): [`EtcdConfig`] and [`Credentials`]
+//!   from a configuration file.
 //! - [`EtcdStore`] (`store`): the store contract; `read`, `write`: reads
 //!   with their revision, writes as transactions; `plan`: ZooKeeper's rules
 //!   as comparisons; `keys`: the key layout; `shared`: what the clones
@@ -95,10 +97,15 @@
 //! # Features
 //! - `tls`: `https://` endpoints through etcd-client's rustls transport
 //!   (adds rustls and ring to the build).
+//! - `serde`: [`EtcdConfig`] and [`Credentials`] implement
+//!   `serde::Deserialize`, through the builder's checks (see
+//!   [`EtcdConfig`] for the fields).
 
 #![deny(missing_docs)]
 
 pub mod config;
+#[cfg(feature = "serde")]
+mod config_file;
 mod connect;
 mod endpoints;
 mod errors;

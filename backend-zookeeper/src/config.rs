@@ -14,7 +14,27 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Digest credentials (`user:password`), as ZooKeeper's `digest` scheme
 /// takes them. The password never appears in `Debug` output.
+///
+/// With the `serde` feature it deserializes from a table of `user` and
+/// `password`, through [`Credentials::new`]; no error of its own shows the
+/// password. In TOML, write it as a `[credentials]` table rather than an
+/// inline one: the `toml` crate quotes the line an error is on.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use tenure_zookeeper::Credentials;
+///
+/// let credentials: Credentials = toml::from_str("user = \"tenure\"\npassword = \"secret\"").unwrap();
+/// assert_eq!(credentials.user(), "tenure");
+/// assert!(toml::from_str::<Credentials>("user = \"a:b\"\npassword = \"secret\"").is_err());
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(try_from = "tenure_core::config_file::UserPassword")
+)]
 pub struct Credentials {
     user: String,
     password: String,
@@ -98,7 +118,49 @@ impl fmt::Debug for Credentials {
 ///     .await?;
 /// # drop(store); Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// With the `serde` feature it deserializes from a configuration file:
+/// each builder method is a field (durations as text, such as `"4s"`),
+/// each value goes through the builder and [`ZkConfig::validate`], and an
+/// error names the field; unknown fields are refused. `tls` takes
+/// [`tenure_core::TlsConfig`]'s fields (PEM files) and needs the `tls`
+/// feature.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use std::time::Duration;
+/// use tenure_zookeeper::ZkConfig;
+///
+/// let config: ZkConfig = toml::from_str(
+///     r#"
+///     servers = "10.0.0.1:2181,10.0.0.2:2181"   # required
+///     chroot = "/tenure"
+///     session_timeout = "6s"
+///     connect_timeout = "10s"
+///     tick_time = "2s"
+///     reconnect_backoff = { min = "50ms", max = "1s" }
+///
+///     [credentials]
+///     user = "tenure"
+///     password = "secret"
+///
+///     ## [tls]                                   # with the `tls` feature
+///     ## ca_file = "/etc/zookeeper/ca.pem"
+///     ## cert_file = "/etc/zookeeper/client.pem"
+///     ## key_file = "/etc/zookeeper/client-key.pem"
+///     "#,
+/// )
+/// .unwrap();
+/// assert_eq!(config.session_timeout(), Duration::from_secs(6));
+/// assert!(!format!("{config:?}").contains("secret"));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(try_from = "crate::config_file::RawZkConfig")
+)]
 pub struct ZkConfig {
     pub(crate) servers: String,
     pub(crate) chroot: Option<Path>,

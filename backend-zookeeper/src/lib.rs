@@ -22,17 +22,29 @@
 //! - [`limits`]: what fits in one request ([`MAX_PAYLOAD`]).
 //! - `errors`, `watch`, `versions`: ZooKeeper's errors, watch events and
 //!   stats in tenure's terms.
+//! - `config_file` (feature `serde`): [`ZkConfig`] and [`Credentials`] from
+//!   a configuration file.
 
 //!
 //! Authentication: digest credentials (`addauth digest`), and over TLS a
 //! client certificate. SASL is not offered: zookeeper-client 0.11 has
 //! DIGEST-MD5 and GSSAPI SASL behind its `sasl` features (through
 //! `rsasl`), but this store does not expose them yet.
+//!
+//! # Features
+//! - `tls`: the servers' secure client port through zookeeper-client's
+//!   rustls transport (`ZkConfig::with_tls`; adds rustls and aws-lc-rs
+//!   to the build).
+//! - `serde`: [`ZkConfig`] and [`Credentials`] implement
+//!   `serde::Deserialize`, through the builder's checks (see [`ZkConfig`]
+//!   for the fields).
 
 #![deny(missing_docs)]
 
 mod acl;
 pub mod config;
+#[cfg(feature = "serde")]
+mod config_file;
 mod connect;
 mod errors;
 pub mod limits;

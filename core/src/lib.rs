@@ -5,10 +5,22 @@
 //! Data flows one way: application → runtime → [`CoordinationStore`] →
 //! backend. A backend knows stores, not tasks; a strategy knows assignments,
 //! not stores.
+//!
+//! # Features
+//! - `serde`: [`Timing`] and [`TlsConfig`] implement `serde::Deserialize`
+//!   (durations as text such as `"4s"`, PEM from files or inline), through
+//!   the checks of their constructors; `config_file` holds what the
+//!   backends' configurations share.
+//! - `metrics`: the runtime's metrics through the `metrics` facade (see
+//!   [`metrics`]).
+//! - `tls-probe`: one TLS handshake of its own, for a backend to tell why a
+//!   TLS connection fails.
 
 #![deny(missing_docs)]
 
 pub mod backoff;
+#[cfg(feature = "serde")]
+pub mod config_file;
 pub mod error;
 pub mod ids;
 pub mod metrics;

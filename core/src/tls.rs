@@ -18,7 +18,44 @@ use std::fmt;
 /// assert!(tls.has_identity());
 /// assert!(!format!("{tls:?}").contains("SECRET"));
 /// ```
+///
+/// With the `serde` feature it deserializes from the names of PEM files,
+/// read when the document is deserialized (`ca_file`, and `cert_file` with
+/// `key_file` for a client certificate; a relative path is relative to the
+/// process's working directory), or from the PEM text itself (`ca_pem`,
+/// `cert_pem`, `key_pem`), one of the two for each, and `domain`. Files
+/// are what a configuration file should name: a parser may quote the line
+/// of an error, and a key inline would be on it. Each PEM must hold a
+/// `-----BEGIN` line; whether it parses is checked when a store connects.
+/// No error of this type shows a key. Unknown fields are refused.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let ca = dir.path().join("ca.pem");
+/// # std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n…").unwrap();
+/// use tenure_core::TlsConfig;
+///
+/// let doc = format!(
+///     r#"
+///     ca_file = "{}"                 # or ca_pem = "-----BEGIN CERTIFICATE-----…"
+///     ## cert_file = "/etc/tenure/client.pem"
+///     ## key_file = "/etc/tenure/client-key.pem"
+///     domain = "etcd.internal"       # etcd only
+///     "#,
+///     ca.display()
+/// );
+/// let tls: TlsConfig = toml::from_str(&doc).unwrap();
+/// assert!(tls.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+/// assert!(!tls.has_identity());
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(try_from = "crate::config_file::RawTls")
+)]
 pub struct TlsConfig {
     ca_pem: String,
     identity: Option<(String, String)>,

@@ -23,7 +23,42 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 /// Timing knobs of a worker. Build with [`Timing::for_session`] and adjust.
+///
+/// With the `serde` feature it deserializes from the session timeout and
+/// the knobs a [`WorkerBuilder`](crate::WorkerBuilder) sets, durations as
+/// text; the other fields follow from the session timeout as in
+/// [`Timing::for_session`], and the result must pass [`Timing::validate`]
+/// (or the error names the fields and the rule). Unknown fields are
+/// refused.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use std::time::Duration;
+/// use tenure_core::Timing;
+///
+/// let timing: Timing = toml::from_str(
+///     r#"
+///     session_timeout = "10s"   # required
+///     stop_timeout = "1s500ms"  # the others are optional
+///     suspend_grace = "1s"
+///     handoff_timeout = "30s"
+///     leader_resync = "1m"
+///     "#,
+/// )
+/// .unwrap();
+/// assert_eq!(timing.stop_timeout, Duration::from_millis(1500));
+/// assert_eq!(timing.heartbeat, Timing::for_session(Duration::from_secs(10)).heartbeat);
+///
+/// let unfit = toml::from_str::<Timing>("session_timeout = \"2s\"\nstop_timeout = \"2s\"");
+/// assert!(unfit.unwrap_err().to_string().contains("must be below the session timeout"));
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(try_from = "crate::config_file::RawTiming")
+)]
 pub struct Timing {
     /// The session timeout the server granted.
     pub session_timeout: Duration,
