@@ -316,6 +316,30 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_duration_is_refused_naming_the_option_the_text_and_an_example() {
+        for option in [
+            "--grace",
+            "--restart-delay",
+            "--max-restart-delay",
+            "--handoff-timeout",
+            "--rebalance-delay",
+            "--session-timeout",
+            "--connect-timeout",
+            "--zk-tick-time",
+        ] {
+            let err = worker(&[option, "2 fortnights"]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+            let text = err.to_string();
+            assert!(text.contains(option), "{option}: {text}");
+            assert!(text.contains("2 fortnights"), "{option}: {text}");
+            assert!(text.contains("examples: 500ms"), "{option}: {text}");
+        }
+        let w = worker(&["--grace", "1m30s", "--handoff-timeout", "2m"]).unwrap();
+        assert_eq!(w.grace, Some(Duration::from_secs(90)));
+        assert_eq!(w.handoff_timeout, Some(Duration::from_secs(120)));
+    }
+
+    #[test]
     fn worker_help_lists_every_strategy_and_the_placement_options() {
         let mut cli = Cli::command();
         let help = cli
