@@ -99,7 +99,8 @@ pub struct WorkerArgs {
     pub grace: Option<Duration>,
 
     /// The first delay before restarting a command that exited by itself;
-    /// it doubles after each quick exit
+    /// it doubles after each quick exit (each delay is cut by up to a tenth
+    /// at random, so tasks that failed together do not restart together)
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse)]
     pub restart_delay: Duration,
 

@@ -68,7 +68,8 @@ A command that exits by itself ends its run with an outcome:
                    with --on-success restart it is restarted as below
   any other exit   the task failed: it is restarted after --restart-delay,
                    doubling after each exit within a minute of starting, up
-                   to --max-restart-delay; after --crash-loop-after such
+                   to --max-restart-delay, each delay cut by up to a tenth
+                   at random; after --crash-loop-after such
                    exits in a row the task is reported as crash-looping (see
                    --on-crash-loop)
 A command that should run for as long as the worker owns its task simply
