@@ -15,7 +15,20 @@
 //! - `observe`: logging, metrics, the conflict-counting store wrapper;
 //! - `error`: failures and their exit codes;
 //! - `duration`: durations on the command line;
-//! - `sys`: the few system calls the standard library lacks.
+//! - `sys`: the few system calls the standard library lacks (Linux's).
+//!
+//! Linux only: `tenure worker` supervises its commands with `prctl`
+//! (child subreaper, parent-death signal), `sigtimedwait`,
+//! `CLOCK_BOOTTIME` and `/proc`; on another target the crate does not
+//! build, and says why. The library crates build anywhere.
+
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "tenure-cli (the `tenure` program) builds on Linux only: `tenure worker` supervises \
+     commands with Linux's prctl (PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG), sigtimedwait, \
+     CLOCK_BOOTTIME and /proc. The library crates (tenure, tenure-core, the backends) build \
+     on any target; build the program on Linux (or in a Linux container)."
+);
 
 mod args;
 mod connect;
@@ -28,6 +41,7 @@ mod fuzz;
 mod observe;
 mod ops;
 mod output;
+#[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod sys;
 mod tls;
