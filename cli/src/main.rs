@@ -48,6 +48,7 @@ mod tls;
 mod watch;
 mod worker;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -61,9 +62,18 @@ use observe::logging;
 use ops::TaskOp;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Command::Child(args) = &cli.command {
-        return worker::shim::main(args);
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if let Some(child) = args::parse_child(&argv) {
+        return match child {
+            Ok(args) => worker::shim::main(&args),
+            Err(e) => e.exit(),
+        };
+    }
+    let cli = Cli::parse_from(argv);
+    match &cli.command {
+        Command::Completions(args) => return finish(args::print_completions(args)),
+        Command::Man(args) => return finish(args::print_man(args)),
+        _ => {}
     }
     let default = match cli.command {
         Command::Worker(_) | Command::Console(_) => logging::WORKER_DEFAULT,
@@ -81,6 +91,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(run(cli));
     runtime.shutdown_timeout(Duration::from_secs(1));
+    finish(result)
+}
+
+fn finish(result: CliResult) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e),
@@ -145,7 +159,9 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Worker(args) => worker::run(&cli.connect, args).await,
         Command::Console(args) => console::run(&cli.connect, args).await,
-        Command::Child(_) => Err(CliError::Failed("`__child` runs without a runtime".into())),
+        Command::Completions(_) | Command::Man(_) => Err(CliError::Failed(
+            "`completions` and `man` run without a runtime".into(),
+        )),
     }
 }
 

@@ -5,24 +5,30 @@
 //! - `cluster`: `tenure cluster …`;
 //! - `tasks`: `tenure tasks …`;
 //! - `views`: `status`, `workers ls`, `watch`;
-//! - `worker`: `tenure worker` and the hidden `__child`;
-//! - `console`: `tenure console`.
+//! - `worker`: `tenure worker`;
+//! - `child`: the hidden `tenure __child`, parsed apart;
+//! - `console`: `tenure console`;
+//! - `manual`: `tenure completions`, `tenure man`.
 
+mod child;
 mod cluster;
 mod connect;
 mod console;
+mod manual;
 mod tasks;
 mod views;
 mod worker;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use child::{ChildArgs, parse as parse_child};
 pub use cluster::{ClusterCommand, ClusterName};
 pub use connect::{Backend, ConnectArgs};
 pub use console::ConsoleArgs;
+pub use manual::{CompletionsArgs, ManArgs, print_completions, print_man};
 pub use tasks::{AddArgs, ShowArgs, TasksCommand, UpdateArgs};
 pub use views::{ListArgs, WatchArgs, WorkerName, WorkersCommand};
-pub use worker::{ChildArgs, OnCrashLoop, OnSuccess, WorkerArgs};
+pub use worker::{OnCrashLoop, OnSuccess, WorkerArgs};
 
 const ABOUT: &str = "Operate a tenure cluster, and run any command as a failover-safe task";
 
@@ -128,15 +134,19 @@ pub enum Command {
     #[command(long_about = crate::worker::LONG_ABOUT)]
     Worker(WorkerArgs),
 
-    /// Internal: the process between `tenure worker` and a task's command
-    #[command(name = "__child", hide = true)]
-    Child(ChildArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(long_about = manual::COMPLETIONS_ABOUT)]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff, for `man -l -` or a man directory)
+    #[command(long_about = manual::MAN_ABOUT)]
+    Man(ManArgs),
 }
 
 impl Command {
     /// Whether the subcommand talks to a cluster.
     pub fn connects(&self) -> bool {
-        !matches!(self, Command::Child(_))
+        !matches!(self, Command::Completions(_) | Command::Man(_))
     }
 }
 

@@ -1,5 +1,4 @@
-//! `tenure worker`, and the hidden `__child` between a worker and a
-//! task's command.
+//! `tenure worker`.
 
 use std::ffi::{OsStr, OsString};
 use std::net::SocketAddr;
@@ -192,22 +191,6 @@ fn describe(kind: StrategyKind) -> &'static str {
              that joins or leaves moves only the tasks it gains or had"
         }
     }
-}
-
-/// The hidden `__child` subcommand.
-#[derive(Debug, Args)]
-pub struct ChildArgs {
-    /// The supervisor's process id.
-    #[arg(long)]
-    pub parent: i32,
-
-    /// Milliseconds between SIGTERM and SIGKILL when the run stops.
-    #[arg(long)]
-    pub grace_ms: u64,
-
-    /// The command.
-    #[arg(last = true, required = true)]
-    pub command: Vec<OsString>,
 }
 
 #[cfg(test)]
