@@ -5,6 +5,8 @@
 //! and the JSON schema are documented in this crate's README.
 //!
 //! - `args`: the command line;
+//! - `config`: `tenure worker`'s configuration file, and where each
+//!   option's value came from;
 //! - `connect`: opening the store, bounded in time;
 //! - `ops`: `tasks …`, `workers …`, `status`, `cluster …`; `edit`: `tasks update`,
 //!   `tasks show`;
@@ -31,6 +33,7 @@ compile_error!(
 );
 
 mod args;
+mod config;
 mod connect;
 mod console;
 mod duration;
@@ -52,11 +55,11 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use tenure_core::{Admin, Error, Layout};
 use tracing::warn;
 
 use args::{Cli, Command, ConnectArgs};
+use config::ParseError;
 use error::{CliError, CliResult};
 use observe::logging;
 use ops::TaskOp;
@@ -69,12 +72,20 @@ fn main() -> ExitCode {
             Err(e) => e.exit(),
         };
     }
-    let cli = Cli::parse_from(argv);
-    match &cli.command {
+    let parsed = match config::parse(&argv) {
+        Ok(parsed) => parsed,
+        Err(ParseError::Usage(e)) => e.exit(),
+        Err(ParseError::Config(e)) => return report(&CliError::Invalid(e.to_string())),
+    };
+    match &parsed.cli.command {
         Command::Completions(args) => return finish(args::print_completions(args)),
         Command::Man(args) => return finish(args::print_man(args)),
+        Command::Worker(args) if args.print_config => {
+            return finish(output::emit(&config::render(&parsed)));
+        }
         _ => {}
     }
+    let cli = parsed.cli;
     let default = match cli.command {
         Command::Worker(_) | Command::Console(_) => logging::WORKER_DEFAULT,
         _ => logging::ADMIN_DEFAULT,

@@ -5,7 +5,7 @@
 //! - `cluster`: `tenure cluster …`;
 //! - `tasks`: `tenure tasks …`;
 //! - `views`: `status`, `workers ls`, `watch`;
-//! - `worker`: `tenure worker`;
+//! - `worker`: `tenure worker`; `strategy`: its `--strategy`;
 //! - `child`: the hidden `tenure __child`, parsed apart;
 //! - `console`: `tenure console`;
 //! - `manual`: `tenure completions`, `tenure man`.
@@ -15,6 +15,7 @@ mod cluster;
 mod connect;
 mod console;
 mod manual;
+mod strategy;
 mod tasks;
 mod views;
 mod worker;
@@ -23,7 +24,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use child::{ChildArgs, parse as parse_child};
 pub use cluster::{ClusterCommand, ClusterName};
-pub use connect::{Backend, ConnectArgs};
+pub use connect::{Backend, CREDENTIAL_ENV, ConnectArgs};
 pub use console::ConsoleArgs;
 pub use manual::{CompletionsArgs, ManArgs, print_completions, print_man};
 pub use tasks::{AddArgs, ShowArgs, TasksCommand, UpdateArgs};
@@ -86,13 +87,19 @@ pub struct Cli {
 #[command(next_help_heading = "Logging")]
 pub struct LogArgs {
     /// Log line format on standard error
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
     pub log_format: LogFormat,
 
     /// Log filter: a level (error, warn, info, debug, trace) or a
-    /// RUST_LOG-style directive list [default: info for `worker`, warn
-    /// otherwise; RUST_LOG overrides]
-    #[arg(long, global = true, value_name = "FILTER")]
+    /// RUST_LOG-style directive list [default: RUST_LOG, else info for
+    /// `worker` and warn otherwise]
+    #[arg(long, global = true, env = "TENURE_LOG_LEVEL", value_name = "FILTER")]
     pub log_level: Option<String>,
 }
 
