@@ -1,57 +1,47 @@
-//! Durations on the command line: `500ms`, `2s`, `1.5s`, `3m`, `1h`; a bare
-//! number is seconds.
+//! Durations on the command line, in the configuration file and in the
+//! environment: whatever [`humantime`] reads (`500ms`, `2s`, `1.5s`,
+//! `1m30s`, `2h 15min`, `3days`), and, as before, a bare number of seconds
+//! (`3`, `0.5`). At most 10^9 seconds.
 
 use std::time::Duration;
 
 /// The longest duration taken, in seconds.
-const MAX_SECONDS: u128 = 1_000_000_000;
-/// Fraction digits past this many add less than a nanosecond to any unit.
-const FRACTION_DIGITS: usize = 18;
+const MAX_SECONDS: u64 = 1_000_000_000;
 
-/// Parses a duration as the command line takes it, exactly: in decimal,
-/// to the nanosecond (digits beyond are dropped), never through binary
-/// floating point (`28925348966ms` was 28925348.966000002 s).
+/// Examples of durations, for error messages.
+pub const EXAMPLES: &str = "examples: 500ms, 2s, 1.5s, 1m30s, 1h";
+
+/// Parses a duration as the command line takes it: `humantime`'s forms,
+/// exactly (in decimal, to the nanosecond, never through binary floating
+/// point), or a bare number of seconds.
 ///
 /// # Errors
-/// A message naming the accepted forms, for anything else and for more
-/// than 10^9 seconds.
+/// A message quoting the text, saying what is wrong with it and giving
+/// examples, for anything else and for more than 10^9 seconds. Through
+/// clap the message is prefixed with the option's name.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let bad = || format!("{text:?} is not a duration (examples: 500ms, 2s, 1.5s, 3m, 1h)");
-    let unit_nanos: u128 = match unit.trim() {
-        "ms" => 1_000_000,
-        "" | "s" => 1_000_000_000,
-        "m" | "min" => 60_000_000_000,
-        "h" => 3_600_000_000_000,
-        _ => return Err(bad()),
-    };
-    // Only digits and dots are left: at most one dot, and a digit.
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if fraction.contains('.') || (whole.is_empty() && fraction.is_empty()) {
-        return Err(bad());
-    }
-    let digits = |d: &str| -> Result<u128, String> {
-        match d.trim_start_matches('0') {
-            "" => Ok(0),
-            d => d.parse().map_err(|_| bad()),
+    let parsed = match humantime::parse_duration(text) {
+        // A bare number: seconds, as before durations took units.
+        Err(humantime::DurationError::UnknownUnit { unit, .. })
+            if unit.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+        {
+            humantime::parse_duration(&format!("{text}s"))
         }
+        parsed => parsed,
     };
-    let fraction = &fraction[..fraction.len().min(FRACTION_DIGITS)];
-    let scale = 10u128.pow(fraction.len() as u32);
-    let part = digits(fraction)? * unit_nanos / scale;
-    let nanos = digits(whole)?
-        .checked_mul(unit_nanos)
-        .and_then(|n| n.checked_add(part))
-        .filter(|n| *n <= MAX_SECONDS * 1_000_000_000)
-        .ok_or_else(bad)?;
-    Ok(Duration::new(
-        (nanos / 1_000_000_000) as u64,
-        (nanos % 1_000_000_000) as u32,
-    ))
+    match parsed {
+        Ok(d)
+            if d.as_secs() > MAX_SECONDS
+                || (d.as_secs() == MAX_SECONDS && d.subsec_nanos() > 0) =>
+        {
+            Err(format!(
+                "{text:?} is too long a duration: at most {MAX_SECONDS}s ({EXAMPLES})"
+            ))
+        }
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{text:?} is not a duration: {e} ({EXAMPLES})")),
+    }
 }
 
 /// Formats a duration for people: `850ms`, `12s`, `3m05s`, `2h10m`,
@@ -77,32 +67,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn units_and_bare_seconds_parse() {
+    fn humantime_forms_and_bare_seconds_parse() {
         assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse("2h 15min"), Ok(Duration::from_secs(8100)));
+        assert_eq!(parse("3days"), Ok(Duration::from_secs(3 * 86_400)));
         assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse("3min"), Ok(Duration::from_secs(180)));
         assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse(" 2s "), Ok(Duration::from_secs(2)));
+        assert_eq!(parse("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("0"), Ok(Duration::ZERO));
     }
 
     #[test]
     fn decimals_are_exact() {
         assert_eq!(parse("0.3s"), Ok(Duration::from_millis(300)));
         assert_eq!(parse("0.1m"), Ok(Duration::from_secs(6)));
-        assert_eq!(parse(".5"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse("1."), Ok(Duration::from_secs(1)));
         assert_eq!(parse("0.000000001s"), Ok(Duration::from_nanos(1)));
         assert_eq!(
             parse("28925348966ms"),
             Ok(Duration::from_millis(28_925_348_966))
         );
-        assert_eq!(parse("1000000000s"), Ok(Duration::from_secs(1_000_000_000)));
-        assert!(parse("1000000000.000000001s").is_err());
     }
 
     #[test]
-    fn garbage_is_refused_with_examples() {
+    fn the_limit_is_a_billion_seconds() {
+        assert_eq!(parse("1000000000s"), Ok(Duration::from_secs(1_000_000_000)));
+        let err = parse("1000000000.000000001s").unwrap_err();
+        assert!(err.contains("at most 1000000000s"), "{err}");
+        assert!(parse("100years").is_err());
+    }
+
+    #[test]
+    fn garbage_is_refused_quoting_the_text_with_examples() {
         for bad in [
             "",
             "s",
@@ -113,11 +114,15 @@ mod tests {
             ".",
             "1.2.3",
             "..5",
+            "1.",
             "99999999999999999999999999999999999999999h",
         ] {
             let err = parse(bad).unwrap_err();
-            assert!(err.contains("examples"), "{bad:?}: {err}");
+            assert!(err.contains("examples: 500ms"), "{bad:?}: {err}");
+            assert!(err.contains(&format!("{:?}", bad.trim())), "{bad:?}: {err}");
         }
+        let err = parse("2x").unwrap_err();
+        assert!(err.contains("unknown time unit \"x\""), "{err}");
     }
 
     #[test]

@@ -65,6 +65,8 @@ fn word() -> impl Strategy<Value = String> {
         "--metrics-addr",
         "__child",
         "--parent",
+        "completions",
+        "man",
     ])
     .prop_map(str::to_owned);
     prop_oneof![

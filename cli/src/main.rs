@@ -5,6 +5,8 @@
 //! and the JSON schema are documented in this crate's README.
 //!
 //! - `args`: the command line;
+//! - `config`: `tenure worker`'s configuration file, and where each
+//!   option's value came from;
 //! - `connect`: opening the store, bounded in time;
 //! - `ops`: `tasks …`, `workers …`, `status`, `cluster …`; `edit`: `tasks update`,
 //!   `tasks show`;
@@ -15,9 +17,23 @@
 //! - `observe`: logging, metrics, the conflict-counting store wrapper;
 //! - `error`: failures and their exit codes;
 //! - `duration`: durations on the command line;
-//! - `sys`: the few system calls the standard library lacks.
+//! - `sys`: the few system calls the standard library lacks (Linux's).
+//!
+//! Linux only: `tenure worker` supervises its commands with `prctl`
+//! (child subreaper, parent-death signal), `sigtimedwait`,
+//! `CLOCK_BOOTTIME` and `/proc`; on another target the crate does not
+//! build, and says why. The library crates build anywhere.
+
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "tenure-cli (the `tenure` program) builds on Linux only: `tenure worker` supervises \
+     commands with Linux's prctl (PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG), sigtimedwait, \
+     CLOCK_BOOTTIME and /proc. The library crates (tenure, tenure-core, the backends) build \
+     on any target; build the program on Linux (or in a Linux container)."
+);
 
 mod args;
+mod config;
 mod connect;
 mod console;
 mod duration;
@@ -28,29 +44,48 @@ mod fuzz;
 mod observe;
 mod ops;
 mod output;
+#[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod sys;
 mod tls;
 mod watch;
 mod worker;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use tenure_core::{Admin, Error, Layout};
 use tracing::warn;
 
 use args::{Cli, Command, ConnectArgs};
+use config::ParseError;
 use error::{CliError, CliResult};
 use observe::logging;
 use ops::TaskOp;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Command::Child(args) = &cli.command {
-        return worker::shim::main(args);
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if let Some(child) = args::parse_child(&argv) {
+        return match child {
+            Ok(args) => worker::shim::main(&args),
+            Err(e) => e.exit(),
+        };
     }
+    let parsed = match config::parse(&argv) {
+        Ok(parsed) => parsed,
+        Err(ParseError::Usage(e)) => e.exit(),
+        Err(ParseError::Config(e)) => return report(&CliError::Invalid(e.to_string())),
+    };
+    match &parsed.cli.command {
+        Command::Completions(args) => return finish(args::print_completions(args)),
+        Command::Man(args) => return finish(args::print_man(args)),
+        Command::Worker(args) if args.print_config => {
+            return finish(output::emit(&config::render(&parsed)));
+        }
+        _ => {}
+    }
+    let cli = parsed.cli;
     let default = match cli.command {
         Command::Worker(_) | Command::Console(_) => logging::WORKER_DEFAULT,
         _ => logging::ADMIN_DEFAULT,
@@ -67,6 +102,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(run(cli));
     runtime.shutdown_timeout(Duration::from_secs(1));
+    finish(result)
+}
+
+fn finish(result: CliResult) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e),
@@ -131,7 +170,9 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Worker(args) => worker::run(&cli.connect, args).await,
         Command::Console(args) => console::run(&cli.connect, args).await,
-        Command::Child(_) => Err(CliError::Failed("`__child` runs without a runtime".into())),
+        Command::Completions(_) | Command::Man(_) => Err(CliError::Failed(
+            "`completions` and `man` run without a runtime".into(),
+        )),
     }
 }
 

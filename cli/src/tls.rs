@@ -2,17 +2,14 @@
 //! `TENURE_CA`, `TENURE_CERT`, `TENURE_KEY`), all PEM files, turned into
 //! the backends' TLS configurations. The files' contents never appear in
 //! logs, `Debug` output or `--help`; `tenure worker`'s commands do not
-//! inherit the variables (see `worker/child.rs`).
+//! inherit the variables (`args::CREDENTIAL_ENV`, removed in
+//! `worker/child.rs`).
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use tenure_core::{Error, Result};
-
-/// The environment variables of these options, removed from the
-/// environment of the commands `tenure worker` runs.
-pub const TLS_ENV: [&str; 3] = ["TENURE_CA", "TENURE_CERT", "TENURE_KEY"];
 
 /// TLS to the servers.
 #[derive(Clone, Debug, Default, Args)]

@@ -47,6 +47,18 @@ fn parse_backend(text: &str) -> Result<Backend, String> {
     }
 }
 
+/// The variables that carry credentials: `tenure worker` removes them
+/// from its commands' environment (with `TENURE_CONFIG`, whose file may
+/// hold a password), so a command cannot read or pass them on.
+pub const CREDENTIAL_ENV: [&str; 6] = [
+    "TENURE_USER",
+    "TENURE_PASSWORD",
+    "TENURE_CA",
+    "TENURE_CERT",
+    "TENURE_KEY",
+    "TENURE_CONSOLE_TOKEN",
+];
+
 /// A password: never shown by `Debug`.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -102,11 +114,25 @@ pub struct ConnectArgs {
     /// The session timeout to ask for (the server may grant another; etcd
     /// rounds it up to whole seconds as the lease TTL; a dead worker's
     /// tasks move after about this long)
-    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = duration::parse)]
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_SESSION_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = duration::parse
+    )]
     pub session_timeout: Duration,
 
     /// How long to try reaching the servers before giving up
-    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = duration::parse)]
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_CONNECT_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = duration::parse
+    )]
     pub connect_timeout: Duration,
 
     /// ZooKeeper only: the ensemble's tickTime. The worker proves its

@@ -5,24 +5,31 @@
 //! - `cluster`: `tenure cluster …`;
 //! - `tasks`: `tenure tasks …`;
 //! - `views`: `status`, `workers ls`, `watch`;
-//! - `worker`: `tenure worker` and the hidden `__child`;
-//! - `console`: `tenure console`.
+//! - `worker`: `tenure worker`; `strategy`: its `--strategy`;
+//! - `child`: the hidden `tenure __child`, parsed apart;
+//! - `console`: `tenure console`;
+//! - `manual`: `tenure completions`, `tenure man`.
 
+mod child;
 mod cluster;
 mod connect;
 mod console;
+mod manual;
+mod strategy;
 mod tasks;
 mod views;
 mod worker;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use child::{ChildArgs, parse as parse_child};
 pub use cluster::{ClusterCommand, ClusterName};
-pub use connect::{Backend, ConnectArgs};
+pub use connect::{Backend, CREDENTIAL_ENV, ConnectArgs};
 pub use console::ConsoleArgs;
+pub use manual::{CompletionsArgs, ManArgs, print_completions, print_man};
 pub use tasks::{AddArgs, ShowArgs, TasksCommand, UpdateArgs};
 pub use views::{ListArgs, WatchArgs, WorkerName, WorkersCommand};
-pub use worker::{ChildArgs, OnCrashLoop, OnSuccess, WorkerArgs};
+pub use worker::{OnCrashLoop, OnSuccess, WorkerArgs};
 
 const ABOUT: &str = "Operate a tenure cluster, and run any command as a failover-safe task";
 
@@ -80,13 +87,19 @@ pub struct Cli {
 #[command(next_help_heading = "Logging")]
 pub struct LogArgs {
     /// Log line format on standard error
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
     pub log_format: LogFormat,
 
     /// Log filter: a level (error, warn, info, debug, trace) or a
-    /// RUST_LOG-style directive list [default: info for `worker`, warn
-    /// otherwise; RUST_LOG overrides]
-    #[arg(long, global = true, value_name = "FILTER")]
+    /// RUST_LOG-style directive list [default: RUST_LOG, else info for
+    /// `worker` and warn otherwise]
+    #[arg(long, global = true, env = "TENURE_LOG_LEVEL", value_name = "FILTER")]
     pub log_level: Option<String>,
 }
 
@@ -128,15 +141,19 @@ pub enum Command {
     #[command(long_about = crate::worker::LONG_ABOUT)]
     Worker(WorkerArgs),
 
-    /// Internal: the process between `tenure worker` and a task's command
-    #[command(name = "__child", hide = true)]
-    Child(ChildArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(long_about = manual::COMPLETIONS_ABOUT)]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff, for `man -l -` or a man directory)
+    #[command(long_about = manual::MAN_ABOUT)]
+    Man(ManArgs),
 }
 
 impl Command {
     /// Whether the subcommand talks to a cluster.
     pub fn connects(&self) -> bool {
-        !matches!(self, Command::Child(_))
+        !matches!(self, Command::Completions(_) | Command::Man(_))
     }
 }
 

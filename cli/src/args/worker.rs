@@ -1,14 +1,14 @@
-//! `tenure worker`, and the hidden `__child` between a worker and a
-//! task's command.
+//! `tenure worker`.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, ValueEnum};
 use tenure_strategies::StrategyKind;
 
+use super::strategy::StrategyParser;
 use crate::duration;
 
 /// What the supervisor does with a task whose command keeps failing.
@@ -35,17 +35,45 @@ pub enum OnSuccess {
 /// `tenure worker`.
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
+    /// Read options from this TOML file: its keys are the long options
+    /// (`cluster = "demo"`, `session-timeout = "4s"`, `tag = ["eu"]`);
+    /// the command line and the environment override it
+    #[arg(
+        long,
+        env = "TENURE_CONFIG",
+        value_name = "FILE",
+        help_heading = "Configuration"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Print the resolved configuration as TOML, each value with where it
+    /// came from (secrets redacted), and exit without connecting
+    #[arg(long, help_heading = "Configuration")]
+    pub print_config: bool,
+
     /// This worker's name, unique among the live workers of the cluster
-    #[arg(long, value_name = "ID")]
+    #[arg(long, env = "TENURE_ID", value_name = "ID")]
     pub id: String,
 
     /// Relative capacity: a worker of capacity 2 gets twice the load
-    #[arg(long, visible_alias = "weight", value_name = "N", default_value_t = 1)]
+    #[arg(
+        long,
+        env = "TENURE_CAPACITY",
+        visible_alias = "weight",
+        value_name = "N",
+        default_value_t = 1
+    )]
     pub capacity: u32,
 
     /// A tag of this worker; tasks that require tags run only on workers
-    /// having all of them (repeatable)
-    #[arg(long = "tag", value_name = "TAG")]
+    /// having all of them (repeatable; a comma separates tags, as in
+    /// TENURE_TAGS=eu,ssd)
+    #[arg(
+        long = "tag",
+        env = "TENURE_TAGS",
+        value_delimiter = ',',
+        value_name = "TAG"
+    )]
     pub tags: Vec<String>,
 
     /// How the leader places tasks on workers; give every worker of a
@@ -57,6 +85,7 @@ pub struct WorkerArgs {
     /// AVG_ALLOCATION, ODEVITY) are accepted too.
     #[arg(
         long,
+        env = "TENURE_STRATEGY",
         value_name = "NAME",
         default_value = "sticky",
         value_parser = StrategyParser,
@@ -69,7 +98,13 @@ pub struct WorkerArgs {
     ///
     /// A worker that restarts within the window causes no handoffs. The
     /// tasks of a worker that left, and new tasks, are still placed at once.
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse, help_heading = "Placement")]
+    #[arg(
+        long,
+        env = "TENURE_REBALANCE_DELAY",
+        value_name = "DURATION",
+        value_parser = duration::parse,
+        help_heading = "Placement"
+    )]
     pub rebalance_delay: Option<Duration>,
 
     /// Move at most N running tasks to another worker per placement round
@@ -78,7 +113,12 @@ pub struct WorkerArgs {
     /// and a second after moves were held back). The tasks of a worker that
     /// left, and new tasks, are never held back; with 0, running tasks never
     /// move.
-    #[arg(long, value_name = "N", help_heading = "Placement")]
+    #[arg(
+        long,
+        env = "TENURE_MAX_MOVES",
+        value_name = "N",
+        help_heading = "Placement"
+    )]
     pub max_moves: Option<usize>,
 
     /// How long a command has to exit after SIGTERM before SIGKILL
@@ -95,117 +135,76 @@ pub struct WorkerArgs {
     /// Without --grace the worker takes 2s, or if that does not fit, three
     /// quarters of the largest grace that fits (640ms for a 2s session,
     /// 130ms for 1s, with a renewal no longer than the heartbeat).
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    #[arg(long, env = "TENURE_GRACE", value_name = "DURATION", value_parser = duration::parse)]
     pub grace: Option<Duration>,
 
     /// The first delay before restarting a command that exited by itself;
-    /// it doubles after each quick exit
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration::parse)]
+    /// it doubles after each quick exit (each delay is cut by up to a tenth
+    /// at random, so tasks that failed together do not restart together)
+    #[arg(
+        long,
+        env = "TENURE_RESTART_DELAY",
+        value_name = "DURATION",
+        default_value = "1s",
+        value_parser = duration::parse
+    )]
     pub restart_delay: Duration,
 
     /// The longest delay between restarts
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration::parse)]
+    #[arg(
+        long,
+        env = "TENURE_MAX_RESTART_DELAY",
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = duration::parse
+    )]
     pub max_restart_delay: Duration,
 
     /// After this many quick exits in a row (each within 60s of its start)
     /// a task counts as crash-looping
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "TENURE_CRASH_LOOP_AFTER",
+        value_name = "N",
+        default_value_t = 5
+    )]
     pub crash_loop_after: u32,
 
     /// What an exit with status 0 means (any other exit is a failure,
     /// restarted)
-    #[arg(long, value_enum, default_value_t = OnSuccess::Done)]
+    #[arg(long, env = "TENURE_ON_SUCCESS", value_enum, default_value_t = OnSuccess::Done)]
     pub on_success: OnSuccess,
 
     /// What to do with a crash-looping task
-    #[arg(long, value_enum, default_value_t = OnCrashLoop::Retry)]
+    #[arg(
+        long,
+        env = "TENURE_ON_CRASH_LOOP",
+        value_enum,
+        default_value_t = OnCrashLoop::Retry
+    )]
     pub on_crash_loop: OnCrashLoop,
 
     /// How long a graceful shutdown waits for the tasks to move elsewhere
     /// before releasing them anyway [default: twice the session timeout]
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    #[arg(
+        long,
+        env = "TENURE_HANDOFF_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = duration::parse
+    )]
     pub handoff_timeout: Option<Duration>,
 
     /// Serve Prometheus metrics on this address (for example 127.0.0.1:9464)
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, env = "TENURE_METRICS_ADDR", value_name = "ADDR")]
     pub metrics_addr: Option<SocketAddr>,
 
-    /// The command to run for each owned task, after `--`
-    #[arg(last = true, required = true, value_name = "COMMAND")]
-    pub command: Vec<OsString>,
-}
-
-/// Parses `--strategy` with [`StrategyKind`]'s own parser (whose error
-/// lists the names), and offers the built-ins to `--help`.
-#[derive(Clone, Copy, Debug)]
-struct StrategyParser;
-
-impl TypedValueParser for StrategyParser {
-    type Value = StrategyKind;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<StrategyKind, clap::Error> {
-        let parse = |text: &str| {
-            text.parse::<StrategyKind>().map_err(|e| match e {
-                tenure_core::Error::InvalidInput(reason) => reason,
-                other => other.to_string(),
-            })
-        };
-        parse.parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(StrategyKind::ALL.into_iter().map(|kind| {
-            PossibleValue::new(kind.name()).help(describe(kind))
-        })))
-    }
-}
-
-/// What each strategy does, for `--help`.
-fn describe(kind: StrategyKind) -> &'static str {
-    match kind {
-        StrategyKind::Sticky => {
-            "keeps tasks where they run and moves the fewest needed to balance the load by capacity"
-        }
-        StrategyKind::FirstCome => {
-            "never rebalances: a free task goes to the first eligible worker that claims it"
-        }
-        StrategyKind::RoundRobin => {
-            "ElasticJob's ROUND_ROBIN: tasks by name in even blocks over the workers by name, \
-             the list rotated by the cluster name's hash; ignores where tasks run"
-        }
-        StrategyKind::Average => {
-            "ElasticJob's AVG_ALLOCATION: tasks by name in even blocks over the workers by name; \
-             ignores where tasks run"
-        }
-        StrategyKind::Odevity => {
-            "ElasticJob's ODEVITY: as average, the worker list reversed if the cluster name's \
-             hash is even; ignores where tasks run"
-        }
-        StrategyKind::ConsistentHash => {
-            "rendezvous hashing weighted by capacity: balanced only statistically, but a worker \
-             that joins or leaves moves only the tasks it gains or had"
-        }
-    }
-}
-
-/// The hidden `__child` subcommand.
-#[derive(Debug, Args)]
-pub struct ChildArgs {
-    /// The supervisor's process id.
-    #[arg(long)]
-    pub parent: i32,
-
-    /// Milliseconds between SIGTERM and SIGKILL when the run stops.
-    #[arg(long)]
-    pub grace_ms: u64,
-
-    /// The command.
-    #[arg(last = true, required = true)]
+    /// The command to run for each owned task, after `--` (on the command
+    /// line only; not needed with --print-config)
+    #[arg(
+        last = true,
+        required_unless_present = "print_config",
+        value_name = "COMMAND"
+    )]
     pub command: Vec<OsString>,
 }
 
@@ -313,6 +312,30 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_bad_duration_is_refused_naming_the_option_the_text_and_an_example() {
+        for option in [
+            "--grace",
+            "--restart-delay",
+            "--max-restart-delay",
+            "--handoff-timeout",
+            "--rebalance-delay",
+            "--session-timeout",
+            "--connect-timeout",
+            "--zk-tick-time",
+        ] {
+            let err = worker(&[option, "2 fortnights"]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+            let text = err.to_string();
+            assert!(text.contains(option), "{option}: {text}");
+            assert!(text.contains("2 fortnights"), "{option}: {text}");
+            assert!(text.contains("examples: 500ms"), "{option}: {text}");
+        }
+        let w = worker(&["--grace", "1m30s", "--handoff-timeout", "2m"]).unwrap();
+        assert_eq!(w.grace, Some(Duration::from_secs(90)));
+        assert_eq!(w.handoff_timeout, Some(Duration::from_secs(120)));
     }
 
     #[test]

@@ -44,6 +44,7 @@ use tempfile::NamedTempFile;
 use tokio::time::Instant;
 use tracing::debug;
 
+use crate::args::CREDENTIAL_ENV;
 use crate::sys::{self, Pid};
 use crate::worker::deadline::DeadlineWriter;
 use crate::worker::grace::{KILL_ALLOWANCE, stop_timeout};
@@ -128,13 +129,9 @@ impl Run {
             .arg(grace.as_millis().to_string())
             .arg("--")
             .args(command)
-            .env_remove("TENURE_PASSWORD")
-            .env_remove("TENURE_USER")
             .env_remove("TENURE_PAYLOAD")
             .env_remove("TENURE_PAYLOAD_FILE");
-        for secret in crate::tls::TLS_ENV {
-            shim.env_remove(secret);
-        }
+        keep_credentials(&mut shim);
         shim.envs(env.vars)
             .stdin(Stdio::from(reader))
             .process_group(0);
@@ -249,6 +246,16 @@ impl Drop for Run {
     }
 }
 
+/// Removes the credential variables ([`CREDENTIAL_ENV`]) and
+/// `TENURE_CONFIG` from what `command` inherits: a task's command cannot
+/// read the worker's password, key or console token, nor start another
+/// `tenure worker` on the worker's configuration file by accident.
+fn keep_credentials(command: &mut std::process::Command) {
+    for var in CREDENTIAL_ENV.iter().chain(&["TENURE_CONFIG"]) {
+        command.env_remove(var);
+    }
+}
+
 /// Describes an exit status the way shells do: `exit 3`, `signal 9`.
 pub fn describe(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {
@@ -264,5 +271,38 @@ pub fn shell_code(status: ExitStatus) -> u8 {
         (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
         (None, Some(signal)) => u8::try_from(128 + (signal & 0x7f)).unwrap_or(255),
         (None, None) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a spawned command sees of the variables `command` was told
+    /// about: each removed one is there with `None`.
+    fn removed(command: &std::process::Command) -> Vec<String> {
+        command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn credentials_and_the_configuration_file_are_not_inherited() {
+        let mut command = std::process::Command::new("env");
+        keep_credentials(&mut command);
+        let removed = removed(&command);
+        for var in [
+            "TENURE_USER",
+            "TENURE_PASSWORD",
+            "TENURE_CA",
+            "TENURE_CERT",
+            "TENURE_KEY",
+            "TENURE_CONSOLE_TOKEN",
+            "TENURE_CONFIG",
+        ] {
+            assert!(removed.iter().any(|r| r == var), "{var}: {removed:?}");
+        }
     }
 }

@@ -68,7 +68,8 @@ A command that exits by itself ends its run with an outcome:
                    with --on-success restart it is restarted as below
   any other exit   the task failed: it is restarted after --restart-delay,
                    doubling after each exit within a minute of starting, up
-                   to --max-restart-delay; after --crash-loop-after such
+                   to --max-restart-delay, each delay cut by up to a tenth
+                   at random; after --crash-loop-after such
                    exits in a row the task is reported as crash-looping (see
                    --on-crash-loop)
 A command that should run for as long as the worker owns its task simply
@@ -99,7 +100,25 @@ the same --strategy, --rebalance-delay and --max-moves.
 SIGTERM or SIGINT (Ctrl-C) hands every task over to other workers, stops the
 commands and exits with 0; a second one kills the commands at once. If this
 process is killed outright, its commands and their descendants are killed
-with it.";
+with it.
+
+Every option can also be set in the environment (its [env: …] below:
+TENURE_ and the option's name, as TENURE_SESSION_TIMEOUT; TENURE_TAGS holds
+tags separated by commas) and in a TOML file named by --config FILE or
+TENURE_CONFIG, whose keys are the long options:
+  id = \"host-a\"
+  cluster = \"demo\"
+  connect = \"127.0.0.1:2181\"
+  session-timeout = \"4s\"
+  tag = [\"eu\", \"ssd\"]
+An unknown key, a value of the wrong type or one the option refuses stops the
+worker before it starts, naming the file and the key. Each option takes the
+first value given by: the command line, then the environment, then the file,
+then the default. --print-config prints the result, each value with where it
+came from, passwords and keys redacted. The command stays on the command
+line. Credentials (TENURE_USER, TENURE_PASSWORD, TENURE_CA, TENURE_CERT,
+TENURE_KEY, TENURE_CONSOLE_TOKEN) and TENURE_CONFIG are not passed on to the
+commands.";
 
 /// Runs `tenure worker` until SIGTERM or SIGINT.
 ///

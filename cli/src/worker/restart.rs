@@ -5,13 +5,18 @@
 //! its exit code. After the n-th quick exit in a row the command restarts
 //! after `restart_delay × 2^(n−1)`, at most `max_restart_delay`; a run that
 //! lasted [`HEALTHY_RUN`] or more resets the count, and the next restart
-//! waits `restart_delay`. After `crash_loop_after` quick exits in a row the
+//! waits `restart_delay`. The delays are core's one retry policy
+//! ([`Backoff`]): each is cut by up to a tenth at random (seeded by the
+//! worker and the task), so the commands of tasks that failed together do
+//! not restart together. After `crash_loop_after` quick exits in a row the
 //! task is crash-looping: that is reported (an error log line and the
 //! `tenure_child_crash_looping` gauge), and the command then restarts every
 //! `max_restart_delay` (or the task is paused, with
 //! `--on-crash-loop pause`). A healthy run clears the report.
 
 use std::time::Duration;
+
+use tenure_core::backoff::Backoff;
 
 use crate::error::{CliError, CliResult};
 
@@ -71,46 +76,46 @@ pub struct Verdict {
 #[derive(Debug)]
 pub struct Restarts {
     policy: RestartPolicy,
-    quick_exits: u32,
+    /// The quick exits in a row are its failures.
+    backoff: Backoff,
 }
 
 impl Restarts {
-    /// No history yet.
-    pub fn new(policy: RestartPolicy) -> Self {
+    /// No history yet; the jitter of the delays is drawn from `seed` (the
+    /// worker's and the task's names).
+    pub fn new(policy: RestartPolicy, seed: &str) -> Self {
         Restarts {
             policy,
-            quick_exits: 0,
+            backoff: Backoff::new(policy.initial, policy.max).seeded(seed),
         }
     }
 
     /// Records a run that lasted `ran` and ended by itself.
     pub fn exited(&mut self, ran: Duration) -> Verdict {
         if ran >= HEALTHY_RUN {
-            self.quick_exits = 0;
+            self.backoff.reset();
+            // The first pause, without counting an exit: the next quick
+            // exit waits the first pause again.
             return Verdict {
-                delay: self.policy.initial,
+                delay: self.backoff.clone().next_pause(),
                 quick_exits: 0,
                 crash_looping: false,
                 newly_crash_looping: false,
             };
         }
-        self.quick_exits = self.quick_exits.saturating_add(1);
+        let pause = self.backoff.next_pause();
+        let quick_exits = self.backoff.failures();
         let limit = self.policy.crash_loop_after;
-        let crash_looping = limit > 0 && self.quick_exits >= limit;
-        let delay = if crash_looping {
-            self.policy.max
-        } else {
-            let doublings = (self.quick_exits - 1).min(30);
-            self.policy
-                .initial
-                .saturating_mul(1 << doublings)
-                .min(self.policy.max)
-        };
+        let crash_looping = limit > 0 && quick_exits >= limit;
         Verdict {
-            delay,
-            quick_exits: self.quick_exits,
+            delay: if crash_looping {
+                self.policy.max
+            } else {
+                pause
+            },
+            quick_exits,
             crash_looping,
-            newly_crash_looping: crash_looping && self.quick_exits == limit,
+            newly_crash_looping: crash_looping && quick_exits == limit,
         }
     }
 }
@@ -123,35 +128,65 @@ mod tests {
         RestartPolicy::new(Duration::from_secs(1), Duration::from_secs(60), 5).unwrap()
     }
 
+    /// `delay` is `full` cut by at most a tenth.
+    fn about(delay: Duration, full: Duration) -> bool {
+        delay <= full && delay >= full * 9 / 10
+    }
+
     #[test]
     fn quick_exits_double_the_delay_up_to_the_limit_then_report_once() {
-        let mut r = Restarts::new(policy());
+        let mut r = Restarts::new(policy(), "w/t");
         let quick = Duration::from_secs(1);
-        let delays: Vec<u64> = (0..4).map(|_| r.exited(quick).delay.as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8]);
+        for full in [1, 2, 4, 8] {
+            let delay = r.exited(quick).delay;
+            assert!(
+                about(delay, Duration::from_secs(full)),
+                "{delay:?} for {full}s"
+            );
+        }
         let fifth = r.exited(quick);
         assert!(fifth.crash_looping && fifth.newly_crash_looping);
+        assert_eq!(fifth.quick_exits, 5);
         assert_eq!(fifth.delay, Duration::from_secs(60));
         let sixth = r.exited(quick);
         assert!(sixth.crash_looping && !sixth.newly_crash_looping);
     }
 
     #[test]
+    fn delays_are_jittered_by_the_seed_and_replay_with_it() {
+        let delays = |seed: &str| {
+            let mut r = Restarts::new(policy(), seed);
+            (0..4)
+                .map(|_| r.exited(Duration::ZERO).delay)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(delays("w/a"), delays("w/a"));
+        assert_ne!(delays("w/a"), delays("w/b"));
+    }
+
+    #[test]
     fn a_healthy_run_resets_the_backoff_and_the_report() {
-        let mut r = Restarts::new(policy());
+        let mut r = Restarts::new(policy(), "w/t");
         for _ in 0..6 {
             r.exited(Duration::ZERO);
         }
         let v = r.exited(HEALTHY_RUN);
-        assert_eq!(v.delay, Duration::from_secs(1));
+        assert!(about(v.delay, Duration::from_secs(1)), "{:?}", v.delay);
         assert!(!v.crash_looping);
-        assert_eq!(r.exited(Duration::ZERO).delay, Duration::from_secs(1));
+        assert_eq!(v.quick_exits, 0);
+        let next = r.exited(Duration::ZERO);
+        assert!(
+            about(next.delay, Duration::from_secs(1)),
+            "{:?}",
+            next.delay
+        );
+        assert_eq!(next.quick_exits, 1);
     }
 
     #[test]
     fn zero_disables_crash_loop_detection() {
         let p = RestartPolicy::new(Duration::from_secs(1), Duration::from_secs(4), 0).unwrap();
-        let mut r = Restarts::new(p);
+        let mut r = Restarts::new(p, "w/t");
         for _ in 0..50 {
             let v = r.exited(Duration::ZERO);
             assert!(!v.crash_looping);

@@ -77,7 +77,7 @@ enum Ended {
 impl Supervisor {
     async fn supervise(&self, ctx: &TaskContext) -> HandlerResult {
         let task = ctx.task().to_string();
-        let mut restarts = Restarts::new(self.restart);
+        let mut restarts = Restarts::new(self.restart, &format!("{}/{task}", ctx.worker()));
         let mut attempt: u64 = 0;
         loop {
             attempt += 1;
