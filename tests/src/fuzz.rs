@@ -207,13 +207,17 @@ pub fn target_record() -> impl Strategy<Value = TargetRecord> {
         btree_map(task_id(), revision(), 0..6),
         proptest::option::of(any::<u64>()),
         proptest::option::of(any::<u64>()),
+        btree_map(worker_id(), btree_map(task_id(), revision(), 1..4), 0..3),
     )
-        .prop_map(|(term, tasks, seen_ms, seen_session)| TargetRecord {
-            term,
-            tasks,
-            seen_ms,
-            seen_session,
-        })
+        .prop_map(
+            |(term, tasks, seen_ms, seen_session, standby)| TargetRecord {
+                term,
+                tasks,
+                seen_ms,
+                seen_session,
+                standby,
+            },
+        )
 }
 
 /// A valid change log.

@@ -23,6 +23,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures::StreamExt;
+
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
@@ -126,7 +128,11 @@ impl OwnerView {
             (task, answer)
         });
         let mut failed = None;
-        for (task, answer) in futures::future::join_all(reads).await {
+        let answers: Vec<_> = futures::stream::iter(reads)
+            .buffered(crate::runtime::view::READS_IN_FLIGHT)
+            .collect()
+            .await;
+        for (task, answer) in answers {
             match answer {
                 Ok((node, watch)) => {
                     self.nodes.insert(task.clone(), watch);

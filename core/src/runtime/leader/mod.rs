@@ -16,6 +16,7 @@ pub(crate) mod drained;
 mod plan;
 mod publish;
 mod settle;
+mod standby;
 mod tasks;
 
 use std::sync::Arc;

@@ -22,7 +22,9 @@ use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
 use crate::runtime::leader::drained::Drained;
+use crate::runtime::leader::publish::Decision;
 use crate::runtime::leader::settle::JoinSettle;
+use crate::runtime::leader::standby::Standby;
 use crate::runtime::leader::tasks::TaskView;
 use crate::runtime::malformed::Malformed;
 use crate::runtime::member::Member;
@@ -51,6 +53,8 @@ pub(super) struct LeaderState {
     pub ages: Ages,
     /// Holds the first placement of a cold start until the joins settle.
     settle: JoinSettle,
+    /// Where each worker's tasks go if it leaves (see `standby.rs`).
+    standby: Standby,
     /// What is in the store now: `None` until read after election.
     pub published: Option<Published>,
     /// The open list in the store: `None` until read, `Some(None)` if it
@@ -86,6 +90,7 @@ impl LeaderState {
             drained: Drained::default(),
             ages: Ages::default(),
             settle: JoinSettle::new(),
+            standby: Standby::default(),
             published: None,
             published_open: None,
             published_malformed: Vec::new(),
@@ -236,7 +241,14 @@ impl LeaderState {
                 pinned: rec.pinned.clone(),
             })
             .collect();
-        let current = current_placement(owners, self.published.as_ref(), &live_ids, &frozen);
+        let planned = self.standby.successors(&live_ids);
+        let current = current_placement(
+            owners,
+            self.published.as_ref(),
+            &live_ids,
+            &frozen,
+            &planned,
+        );
         let input = StrategyInput {
             workers: &live,
             tasks: &task_infos,
@@ -248,8 +260,30 @@ impl LeaderState {
             .iter()
             .map(|(id, (_, node))| (id.clone(), Revision::of(node)))
             .collect();
-        self.publish(member, &live_ids, &target, &task_infos, &revisions, &frozen)
-            .await
+        // The placement first, with the plans still true of it; then the
+        // plans for it, once computed (they delay no move).
+        let decision = Decision {
+            live: &live_ids,
+            target: &target,
+            tasks: &task_infos,
+            revisions: &revisions,
+            frozen: &frozen,
+        };
+        let kept = self.standby.still_true(&target.placements, &revisions);
+        self.publish(member, &decision, &kept).await?;
+        if self.standby.stale(&target.placements, &live) {
+            let strategy = Arc::clone(&self.strategy);
+            self.standby.compute(
+                &*strategy,
+                &live,
+                &task_infos,
+                &target.placements,
+                &revisions,
+            );
+            let plans = self.standby.plans().clone();
+            self.publish(member, &decision, &plans).await?;
+        }
+        Ok(())
     }
 }
 
@@ -264,12 +298,16 @@ impl LeaderState {
 /// and undo the move it has just asked for; a worker following both
 /// targets in turn would start and stop the task again and again. A task
 /// on no live worker's target (open tasks, tasks of departed workers) is
-/// where its record says.
+/// where its record says, and a task whose record names no live worker
+/// (its owner has just left) is where the standby plan put it (`planned`),
+/// claimed there yet or not: the strategy then sees the placement the plan
+/// was computed to become, and keeps it.
 fn current_placement(
     owners: &OwnerView,
     published: Option<&Published>,
     live: &[WorkerId],
     frozen: &BTreeSet<TaskId>,
+    planned: &BTreeMap<TaskId, WorkerId>,
 ) -> Assignment {
     let mut current: Assignment = owners
         .records
@@ -283,6 +321,11 @@ fn current_placement(
         };
         for task in target.tasks.keys().filter(|t| !frozen.contains(*t)) {
             current.insert(task.clone(), worker.clone());
+        }
+    }
+    for (task, successor) in planned {
+        if !frozen.contains(task) && current.get(task).is_none_or(|w| !live.contains(w)) {
+            current.insert(task.clone(), successor.clone());
         }
     }
     current

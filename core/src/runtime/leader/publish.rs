@@ -8,22 +8,41 @@ use tracing::debug;
 use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::plan::LeaderState;
+use crate::runtime::leader::standby::Plans;
 use crate::runtime::member::Member;
 use crate::runtime::records::{OpenRecord, OpenTask, Record, Revision, TargetRecord};
 use crate::runtime::view;
 use crate::store::{CreateMode, Op, Path};
 use crate::strategy::{Target, TaskInfo};
 
+/// One round's decision, as [`LeaderState::publish`] writes it.
+pub(super) struct Decision<'a> {
+    /// The registered workers (drained ones too: they keep a target).
+    pub live: &'a [WorkerId],
+    /// The strategy's answer.
+    pub target: &'a Target,
+    /// The tasks the strategy saw, in name order.
+    pub tasks: &'a [TaskInfo],
+    /// The revision of every task node.
+    pub revisions: &'a BTreeMap<TaskId, Revision>,
+    /// Tasks whose records do not decode: they stay where they are.
+    pub frozen: &'a BTreeSet<TaskId>,
+}
+
 impl LeaderState {
     pub(super) async fn publish(
         &mut self,
         member: &Member,
-        live: &[WorkerId],
-        target: &Target,
-        tasks: &[TaskInfo],
-        revisions: &BTreeMap<TaskId, Revision>,
-        frozen: &BTreeSet<TaskId>,
+        decision: &Decision<'_>,
+        plans: &Plans,
     ) -> Result<()> {
+        let Decision {
+            live,
+            target,
+            tasks,
+            revisions,
+            frozen,
+        } = *decision;
         let layout = &member.layout;
         self.load_published(member).await?;
         let mut wanted: BTreeMap<WorkerId, TargetRecord> = live
@@ -37,6 +56,7 @@ impl LeaderState {
                         tasks: BTreeMap::new(),
                         seen_ms: seen.map(|s| s.ms),
                         seen_session: seen.map(|s| s.session),
+                        standby: plans.get(w).cloned().unwrap_or_default(),
                     },
                 )
             })
@@ -70,16 +90,22 @@ impl LeaderState {
                 debug!(worker = %worker, tasks, "target of a departed worker removed");
             }
         }
-        for (worker, rec) in wanted {
+        for (worker, mut rec) in wanted {
             let old = published.get(&worker);
-            if old.and_then(Option::as_ref).is_some_and(|o| {
-                o.tasks == rec.tasks
-                    && o.seen_ms == rec.seen_ms
-                    && o.seen_session == rec.seen_session
-            }) {
+            let unchanged = |rec: &TargetRecord| old.and_then(Option::as_ref) == Some(rec);
+            if unchanged(&rec) {
                 continue;
             }
-            let data = rec.encode()?;
+            let mut data = rec.encode()?;
+            if data.len() > member.store.info().max_payload / 2 && !rec.standby.is_empty() {
+                // The plans are a hint: a target near the backend's limit
+                // goes without them rather than not at all.
+                rec.standby.clear();
+                if unchanged(&rec) {
+                    continue;
+                }
+                data = rec.encode()?;
+            }
             self.write(member, &layout.target(&worker), Some(data), old.is_some())
                 .await?;
             if let Some(p) = &mut self.published {

@@ -20,6 +20,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures::StreamExt;
+
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
@@ -138,7 +140,11 @@ impl TaskView {
             let node = store.get(&path).await?;
             Ok::<_, Error>((task, path, node))
         });
-        for item in futures::future::join_all(reads).await {
+        let answers: Vec<_> = futures::stream::iter(reads)
+            .buffered(crate::runtime::view::READS_IN_FLIGHT)
+            .collect()
+            .await;
+        for item in answers {
             let (task, path, node) = item?;
             self.records.remove(&task);
             self.malformed.remove(&task);

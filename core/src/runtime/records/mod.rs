@@ -201,6 +201,12 @@ pub struct TargetRecord {
     /// `seen_ms` only for a registration under that same session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen_session: Option<u64>,
+    /// Standby plans: another worker → the tasks of that worker this one
+    /// claims, at these revisions, as soon as that worker's registration
+    /// goes (before any leader round). A hint: claims decide who runs a
+    /// task.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub standby: BTreeMap<WorkerId, BTreeMap<TaskId, Revision>>,
 }
 
 impl Record for TargetRecord {

@@ -5,8 +5,9 @@
 //! `claim.rs`), and it brings the task's payload with it; a worker taking
 //! hundreds of tasks (at a cold start, a takeover, a handback) would still
 //! wait hundreds of round trips if it claimed one task at a time. Up to
-//! [`AT_ONCE`] claims are in flight together; the outcomes are applied one
-//! by one, in task order. Every claim marks its task unsure before it is
+//! the worker's in-flight window (at most 32, fewer while the server
+//! answers slowly: see `window.rs`) claims are in flight together; the
+//! outcomes are applied one by one, in task order. Every claim marks its task unsure before it is
 //! sent, exactly as one at a time: a failed request never makes the worker
 //! forget a record that holds a task (see `unsure.rs`). One failure does
 //! not waste the claims that succeeded beside it: they are all applied
@@ -18,7 +19,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use tracing::info;
 
 use crate::error::{Error, Result};
@@ -28,13 +28,11 @@ use crate::runtime::events::{WorkerEvent, WorkerEventKind};
 use crate::runtime::records::{OwnerRecord, Record};
 use crate::runtime::worker::converge::TaskRead;
 use crate::runtime::worker::reconcile::Reconciler;
+use crate::runtime::worker::window::Window;
 use crate::store::{Node, SessionId, Watch};
 
 /// A node as read, and the watch armed with the read.
 type NodeAndWatch = (Option<Node>, Watch);
-
-/// How many claims are in flight at once.
-pub(super) const AT_ONCE: usize = 32;
 
 impl Reconciler {
     /// Claims `tasks`; those in `open_only` are free for anyone (not in
@@ -51,7 +49,9 @@ impl Reconciler {
         // Unsure until answered: a claim may apply and its answer be lost,
         // or this future be dropped by a shutdown.
         self.holds.mark_all_unsure(tasks.iter().cloned());
-        let answers = self.send_claims(session, tasks).await;
+        let mut window = self.window.clone();
+        let answers = self.send_claims(&mut window, session, tasks).await;
+        self.window = window;
         let mut failure = None;
         let mut owned = Vec::new();
         for (task, answer) in answers {
@@ -105,15 +105,17 @@ impl Reconciler {
         failure.map_or(Ok(()), Err)
     }
 
-    /// Sends the claims, [`AT_ONCE`] at a time; answers in task order.
+    /// Sends the claims, as many at once as `window` allows; answers in
+    /// task order.
     async fn send_claims(
         &self,
+        window: &mut Window,
         session: SessionId,
         tasks: Vec<TaskId>,
     ) -> Vec<(TaskId, Result<Result<Claimed, ClaimError>>)> {
         let inner = &self.inner;
-        futures::stream::iter(tasks)
-            .map(|task| async move {
+        window
+            .run(tasks, |task| async move {
                 let answer = self
                     .timed(session, async {
                         Ok(claim::claim(
@@ -128,8 +130,6 @@ impl Reconciler {
                     .await;
                 (task, answer)
             })
-            .buffered(AT_ONCE)
-            .collect()
             .await
     }
 
@@ -155,7 +155,7 @@ impl Reconciler {
     }
 
     /// For tasks another record holds: reads each record with a watch,
-    /// [`AT_ONCE`] at a time. A task of this worker's target waits on its
+    /// as many at once as the in-flight window allows. A task of this worker's target waits on its
     /// watch for the owner to let go; a record of this worker's own
     /// session that it does not hold (an answer lost before it could be
     /// tracked) is released at once and the task claimed afresh.
@@ -167,18 +167,18 @@ impl Reconciler {
     ) -> Result<()> {
         let inner = Arc::clone(&self.inner);
         let inner = &inner;
+        let mut window = self.window.clone();
         let this = &*self;
-        let reads: Vec<(TaskId, Result<NodeAndWatch>)> = futures::stream::iter(owned)
-            .map(|task| async move {
+        let reads: Vec<(TaskId, Result<NodeAndWatch>)> = window
+            .run(owned, |task| async move {
                 let path = inner.member.layout.owner(&task);
                 let read = this
                     .timed(session, inner.member.store.get_and_watch(&path))
                     .await;
                 (task, read)
             })
-            .buffered(AT_ONCE)
-            .collect()
             .await;
+        self.window = window;
         let mut failure: Option<Error> = None;
         for (task, read) in reads {
             let (node, watch) = match read {

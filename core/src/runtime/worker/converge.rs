@@ -19,10 +19,11 @@ use tokio::time::Instant;
 use tracing::info;
 
 use crate::error::Result;
-use crate::ids::TaskId;
+use crate::ids::{TaskId, WorkerId};
 use crate::runtime::events::StopReason;
 use crate::runtime::records::{OpenRecord, Record, Revision, TargetRecord, TaskRecord};
 use crate::runtime::worker::reconcile::Reconciler;
+use crate::runtime::worker::wanted::TargetContent;
 use crate::store::{Node, Path, SessionId};
 
 impl Reconciler {
@@ -40,7 +41,11 @@ impl Reconciler {
             {
                 Ok(target) => {
                     self.told.cleared(&path);
-                    Some(target.map(|t| t.tasks).unwrap_or_default())
+                    let target = target.unwrap_or_default();
+                    Some(TargetContent {
+                        tasks: target.tasks,
+                        standby: target.standby,
+                    })
                 }
                 Err(e) => {
                     self.malformed(&e);
@@ -65,6 +70,14 @@ impl Reconciler {
                 }
             };
             self.wanted.open_read(open, watch);
+        }
+        if self.wanted.workers_stale() {
+            let path = inner.member.layout.workers();
+            let (names, watch) = self
+                .timed(session, inner.member.store.children_and_watch(path))
+                .await?;
+            let registered = names.into_iter().map(WorkerId::from).collect();
+            self.wanted.workers_read(registered, watch);
         }
         Ok(())
     }

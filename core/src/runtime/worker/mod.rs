@@ -21,6 +21,7 @@ mod startup;
 mod unsure;
 mod wait;
 mod wanted;
+mod window;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;

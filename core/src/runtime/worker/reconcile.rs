@@ -32,6 +32,7 @@ use crate::runtime::worker::inner::Inner;
 use crate::runtime::worker::restarts::Restarts;
 use crate::runtime::worker::runner::Exited;
 use crate::runtime::worker::wanted::Wanted;
+use crate::runtime::worker::window::Window;
 use crate::store::{SessionId, SessionState, Version};
 
 pub(crate) struct Reconciler {
@@ -49,13 +50,14 @@ pub(crate) struct Reconciler {
     pub(super) stops_ended: watch::Receiver<u64>,
     /// The malformed records told about (see `converge.rs`).
     pub(super) told: Malformed,
+    /// How many claims go out at once (see `window.rs`).
+    pub(super) window: Window,
 }
 
 impl Reconciler {
     pub fn new(inner: Arc<Inner>, exits: mpsc::UnboundedReceiver<Exited>) -> Self {
         let stops_ended = inner.runner.stops_ended();
         Reconciler {
-            inner,
             exits,
             wanted: Wanted::default(),
             holds: Holds::default(),
@@ -63,6 +65,8 @@ impl Reconciler {
             restarts: Restarts::default(),
             stops_ended,
             told: Malformed::default(),
+            window: Window::new(inner.member.timing.answer_allowance()),
+            inner,
         }
     }
 

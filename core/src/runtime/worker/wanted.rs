@@ -1,10 +1,15 @@
 //! What the leader wants this worker to run: its target and the open list,
-//! as last read, and the two watches that say when to read them again.
-//! The reading itself is `converge.rs`'s (`refresh_wanted`).
+//! as last read, and the two watches that say when to read them again;
+//! and the standby plans of the target (the leader's `standby.rs`) with
+//! the registrations they depend on: the tasks planned for a worker whose
+//! registration has gone are wanted here at once, before any leader round
+//! says so. The reading itself is `converge.rs`'s (`refresh_wanted`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::TaskId;
+use futures::FutureExt;
+
+use crate::ids::{TaskId, WorkerId};
 use crate::runtime::records::{OpenRecord, Revision};
 use crate::runtime::worker::fired::fired;
 use crate::runtime::worker::inner::Inner;
@@ -22,6 +27,14 @@ pub(super) struct Wanted {
     target_watch: Option<Watch>,
     /// Armed when the open list was last read; `None`: read it again.
     open_watch: Option<Watch>,
+    /// Another worker → its tasks this worker takes if it leaves.
+    standby: BTreeMap<WorkerId, BTreeMap<TaskId, Revision>>,
+    /// The registered workers as last listed (read only while there are
+    /// standby plans).
+    registered: BTreeSet<WorkerId>,
+    /// Armed when the registrations were last listed; `None`: list them
+    /// again before the plans are acted on.
+    workers_watch: Option<Watch>,
 }
 
 impl Wanted {
@@ -31,13 +44,42 @@ impl Wanted {
         self.target_watch.is_none()
     }
 
-    /// The target was read: `desired` is its content, `None` if the record
-    /// did not decode (the last good content stays).
-    pub fn target_read(&mut self, desired: Option<BTreeMap<TaskId, Revision>>, watch: Watch) {
-        if let Some(desired) = desired {
-            self.desired = desired;
+    /// The target was read: its tasks and standby plans, `None` if the
+    /// record did not decode (the last good content stays).
+    pub fn target_read(&mut self, read: Option<TargetContent>, watch: Watch) {
+        if let Some(TargetContent { tasks, standby }) = read {
+            self.desired = tasks;
+            // A plan naming a worker not in the last listing is checked
+            // against a fresh one before it is acted on: the listing's
+            // watch may not have told of that worker's registration yet.
+            if standby.keys().any(|w| !self.registered.contains(w)) {
+                self.workers_watch = None;
+            }
+            self.standby = standby;
         }
         self.target_watch = Some(watch);
+    }
+
+    /// Whether the registrations must be listed: there are standby plans,
+    /// and no listing since the registrations last changed.
+    pub fn workers_stale(&mut self) -> bool {
+        if self.standby.is_empty() {
+            return false;
+        }
+        if self
+            .workers_watch
+            .as_mut()
+            .is_some_and(|w| w.now_or_never().is_some())
+        {
+            self.workers_watch = None;
+        }
+        self.workers_watch.is_none()
+    }
+
+    /// The registrations were listed.
+    pub fn workers_read(&mut self, registered: BTreeSet<WorkerId>, watch: Watch) {
+        self.registered = registered;
+        self.workers_watch = Some(watch);
     }
 
     /// Whether the open list must be read.
@@ -58,12 +100,14 @@ impl Wanted {
     pub fn clear(&mut self) {
         self.desired.clear();
         self.open = OpenRecord::default();
+        self.standby.clear();
     }
 
-    /// Forgets both watches: both are read again on the next pass.
+    /// Forgets every watch: all is read again on the next pass.
     pub fn forget_watches(&mut self) {
         self.target_watch = None;
         self.open_watch = None;
+        self.workers_watch = None;
     }
 
     /// Whether the target (not only the open list) names `task`.
@@ -71,10 +115,18 @@ impl Wanted {
         self.desired.contains_key(task)
     }
 
-    /// Task → the task revision wanted here: the target, and the open
-    /// tasks this worker may run.
+    /// Task → the task revision wanted here: the target, the open tasks
+    /// this worker may run, and the tasks planned here for workers whose
+    /// registration has gone.
     pub fn tasks(&self, me: &Inner) -> BTreeMap<TaskId, Revision> {
         let mut wanted = self.desired.clone();
+        for (leaving, tasks) in &self.standby {
+            if self.workers_watch.is_some() && !self.registered.contains(leaving) {
+                for (task, revision) in tasks {
+                    wanted.entry(task.clone()).or_insert(*revision);
+                }
+            }
+        }
         for (task, open) in &self.open.tasks {
             if may_run(open.pinned.as_ref(), &open.tags, &me.member.id, &me.tags) {
                 wanted.entry(task.clone()).or_insert(open.revision);
@@ -83,17 +135,21 @@ impl Wanted {
         wanted
     }
 
-    /// Resolves when the target's or the open list's watch fires, and
-    /// forgets the one that fired (read again on the next pass).
+    /// Resolves when the target's, the open list's or (while there are
+    /// standby plans) the registrations' watch fires, and forgets the one
+    /// that fired (read again on the next pass).
     pub async fn changed(&mut self) {
-        let target = tokio::select! {
-            _ = fired(&mut self.target_watch) => true,
-            _ = fired(&mut self.open_watch) => false,
-        };
-        if target {
-            self.target_watch = None;
-        } else {
-            self.open_watch = None;
+        let plans = !self.standby.is_empty();
+        tokio::select! {
+            _ = fired(&mut self.target_watch) => self.target_watch = None,
+            _ = fired(&mut self.open_watch) => self.open_watch = None,
+            _ = fired(&mut self.workers_watch), if plans => self.workers_watch = None,
         }
     }
+}
+
+/// What a worker's target gives it: its tasks and its standby plans.
+pub(super) struct TargetContent {
+    pub tasks: BTreeMap<TaskId, Revision>,
+    pub standby: BTreeMap<WorkerId, BTreeMap<TaskId, Revision>>,
 }
