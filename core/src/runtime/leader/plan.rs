@@ -22,7 +22,6 @@ use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
 use crate::runtime::leader::ages::Ages;
 use crate::runtime::leader::drained::Drained;
-use crate::runtime::leader::publish::Decision;
 use crate::runtime::leader::settle::JoinSettle;
 use crate::runtime::leader::standby::Standby;
 use crate::runtime::leader::tasks::TaskView;
@@ -32,11 +31,25 @@ use crate::runtime::owners::OwnerView;
 use crate::runtime::records::{OpenRecord, Revision, TargetRecord, WorkerRecord};
 use crate::runtime::view::{self, Listing};
 use crate::store::Version;
-use crate::strategy::{Assignment, Strategy, StrategyInput, TaskInfo, WorkerInfo};
+use crate::strategy::{Assignment, Strategy, StrategyInput, Target, TaskInfo, WorkerInfo};
 
 /// The targets in the store: `None` for one that does not decode (it is
 /// written again at the next publish).
 pub(super) type Published = BTreeMap<WorkerId, Option<TargetRecord>>;
+
+/// One round's decision, as [`LeaderState::publish`] writes it.
+pub(super) struct Decision<'a> {
+    /// The registered workers (drained ones too: they keep a target).
+    pub live: &'a [WorkerId],
+    /// The strategy's answer.
+    pub target: &'a Target,
+    /// The tasks the strategy saw, in name order.
+    pub tasks: &'a [TaskInfo],
+    /// The revision of every task node.
+    pub revisions: &'a BTreeMap<TaskId, Revision>,
+    /// Tasks whose records do not decode: they stay where they are.
+    pub frozen: &'a BTreeSet<TaskId>,
+}
 
 /// What the leader knows and watches.
 pub(super) struct LeaderState {

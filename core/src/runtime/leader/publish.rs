@@ -1,33 +1,18 @@
 //! Writing the leader's decisions: per-worker targets and the open list,
 //! each write fenced by the leader's term.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use tracing::debug;
 
 use crate::error::Result;
-use crate::ids::{TaskId, WorkerId};
-use crate::runtime::leader::plan::LeaderState;
+use crate::ids::WorkerId;
+use crate::runtime::leader::plan::{Decision, LeaderState};
 use crate::runtime::leader::standby::Plans;
 use crate::runtime::member::Member;
-use crate::runtime::records::{OpenRecord, OpenTask, Record, Revision, TargetRecord};
+use crate::runtime::records::{OpenRecord, OpenTask, Record, TargetRecord};
 use crate::runtime::view;
 use crate::store::{CreateMode, Op, Path};
-use crate::strategy::{Target, TaskInfo};
-
-/// One round's decision, as [`LeaderState::publish`] writes it.
-pub(super) struct Decision<'a> {
-    /// The registered workers (drained ones too: they keep a target).
-    pub live: &'a [WorkerId],
-    /// The strategy's answer.
-    pub target: &'a Target,
-    /// The tasks the strategy saw, in name order.
-    pub tasks: &'a [TaskInfo],
-    /// The revision of every task node.
-    pub revisions: &'a BTreeMap<TaskId, Revision>,
-    /// Tasks whose records do not decode: they stay where they are.
-    pub frozen: &'a BTreeSet<TaskId>,
-}
 
 impl LeaderState {
     pub(super) async fn publish(
