@@ -27,7 +27,11 @@
 //! healthy answer must stay within for the session deadline to keep its
 //! margin. A quiet server answers well within it: the window is at its
 //! widest after [`WIDEST`] − [`FIRST`] answers (a few milliseconds on
-//! ZooKeeper) and stays there.
+//! ZooKeeper) and stays there. Only answers move the window, so a window
+//! shrunk by a busy cold start would stay narrow through the quiet
+//! minutes after it and slow the next takeover down: after [`IDLE`]
+//! without an answer it grows by one per fast answer again (from where
+//! it is) until the next slow one.
 
 use std::future::Future;
 use std::time::Duration;
@@ -41,6 +45,9 @@ pub(super) const WIDEST: usize = 32;
 
 /// The width of a new window.
 pub(super) const FIRST: usize = 4;
+
+/// After this long without an answer, the window grows quickly again.
+pub(super) const IDLE: Duration = Duration::from_secs(1);
 
 /// The in-flight window of one worker.
 #[derive(Debug, Clone)]
@@ -56,6 +63,8 @@ pub(crate) struct Window {
     in_flight_at_cut: usize,
     /// Growing by one per fast answer, until the first slow one.
     slow_start: bool,
+    /// When the last answer came.
+    last_answer: Option<Instant>,
 }
 
 impl Window {
@@ -68,6 +77,7 @@ impl Window {
             since_cut: 0,
             in_flight_at_cut: 0,
             slow_start: true,
+            last_answer: None,
         }
     }
 
@@ -80,6 +90,11 @@ impl Window {
 
     /// Counts one answer that took `latency`.
     pub fn answered(&mut self, latency: Duration) {
+        let now = Instant::now();
+        if self.last_answer.is_some_and(|at| now - at >= IDLE) {
+            self.slow_start = true;
+        }
+        self.last_answer = Some(now);
         self.since_cut = self.since_cut.saturating_add(1);
         if latency > self.target {
             self.slow_start = false;
@@ -198,6 +213,24 @@ mod tests {
             w.answered(FAST);
         }
         assert_eq!(w.width(), WIDEST);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_quiet_second_the_window_grows_one_per_answer_again() {
+        let mut w = Window::new(TARGET);
+        for _ in 0..10_000 {
+            w.answered(SLOW);
+        }
+        assert_eq!(w.width(), 1);
+        // Still busy: one per window (1, then 2, then 2.5).
+        w.answered(FAST);
+        w.answered(FAST);
+        assert_eq!(w.width(), 2);
+        tokio::time::advance(IDLE).await;
+        for _ in 0..10 {
+            w.answered(FAST);
+        }
+        assert_eq!(w.width(), 12, "one per answer after a quiet second");
     }
 
     #[test]
