@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::error::{Error, Result};
 use crate::ids::TaskId;
@@ -50,6 +50,7 @@ impl Reconciler {
         // or this future be dropped by a shutdown.
         self.holds.mark_all_unsure(tasks.iter().cloned());
         let mut window = self.window.clone();
+        debug!(tasks = tasks.len(), window = window.width(), "claiming");
         let answers = self.send_claims(&mut window, session, tasks).await;
         self.window = window;
         let mut failure = None;

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use tokio::time::Instant;
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::error::Result;
 use crate::ids::{TaskId, WorkerId};
@@ -78,6 +78,10 @@ impl Reconciler {
                 .await?;
             let registered = names.into_iter().map(WorkerId::from).collect();
             self.wanted.workers_read(registered, watch);
+            debug!(
+                planned_here = self.wanted.taken_over(),
+                "registrations listed for the standby plans"
+            );
         }
         Ok(())
     }

@@ -115,6 +115,16 @@ impl Wanted {
         self.desired.contains_key(task)
     }
 
+    /// How many tasks the standby plans want here now (of workers whose
+    /// registration has gone).
+    pub fn taken_over(&self) -> usize {
+        self.standby
+            .iter()
+            .filter(|(w, _)| self.workers_watch.is_some() && !self.registered.contains(*w))
+            .map(|(_, tasks)| tasks.len())
+            .sum()
+    }
+
     /// Task → the task revision wanted here: the target, the open tasks
     /// this worker may run, and the tasks planned here for workers whose
     /// registration has gone.
