@@ -300,3 +300,29 @@ fn leaves_and_joins_with_a_zero_stop_timeout_schedule_keeps_one_runner() {
         .try_init();
     run_fixed_with(timing, &[0], &schedule);
 }
+
+/// Found by the generated schedules (seed 20261207, case 10118 of a
+/// 100,000-case run; the tree before standby plans fails it the same way):
+/// W2 leads and loses every watch event until the heal, so W0's join is
+/// seen only at the leader's periodic re-read (every 2 sessions). The move
+/// of T3 to W0 it then decides waits for T3's handler on W2 to stop, which
+/// takes the whole stop timeout (1.39 s, the handler wants 1.5 s): the
+/// check came before it. The settle bound now counts the stop timeout.
+#[test]
+fn a_join_seen_only_at_the_leader_s_re_read_settles_after_a_long_stop() {
+    let timing = SimTiming {
+        session_ms: 1705,
+        stop_timeout_ms: 1392,
+        suspend_grace_ms: 0,
+    };
+    let schedule = [
+        Step::Join(2),
+        Step::Advance(5),
+        Step::AddTask(3),
+        Step::DropWatches(2, true),
+        Step::Join(0),
+        Step::AddTask(5),
+        Step::Flap(0, 87),
+    ];
+    run_fixed_with(timing, &[1500], &schedule);
+}

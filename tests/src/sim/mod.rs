@@ -133,9 +133,11 @@ impl Sim {
     }
 
     /// How long after the last fault heals everything must have settled:
-    /// [`SETTLE`] for this session timeout.
+    /// [`SETTLE`] for this session timeout, plus the stop timeout: a move
+    /// the leader's re-read decides only starts once the handler on the old
+    /// worker has stopped (a stop may take the whole stop timeout).
     fn settle(&self) -> Duration {
-        self.session() * 2 + Duration::from_secs(1)
+        self.session() * 2 + self.timing.timing().stop_timeout + Duration::from_secs(1)
     }
 
     /// The history of handler starts and stops.
