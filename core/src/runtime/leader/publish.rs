@@ -77,7 +77,16 @@ impl LeaderState {
         }
         for (worker, mut rec) in wanted {
             let old = published.get(&worker);
-            let unchanged = |rec: &TargetRecord| old.and_then(Option::as_ref) == Some(rec);
+            // The term is not compared: a new leader leaves a target that
+            // says the same thing as it is.
+            let unchanged = |rec: &TargetRecord| {
+                old.and_then(Option::as_ref).is_some_and(|o| {
+                    o.tasks == rec.tasks
+                        && o.seen_ms == rec.seen_ms
+                        && o.seen_session == rec.seen_session
+                        && o.standby == rec.standby
+                })
+            };
             if unchanged(&rec) {
                 continue;
             }
