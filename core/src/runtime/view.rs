@@ -43,13 +43,32 @@ impl<K, T> Listing<K, T> {
 /// tasks, and every worker's session was put at risk at once.
 pub(crate) const READS_IN_FLIGHT: usize = 256;
 
-/// Lists `parent`'s children and reads each one; children deleted between
-/// the listing and the read are skipped. With `watch`, also arms a children
-/// watch on `parent`.
+/// How many small records one batched read asks for (etcd's default
+/// `--max-txn-ops`; ZooKeeper's `multiRead` of 128 ownership records or
+/// registrations is a few tens of kilobytes).
+const BATCH: usize = 128;
+
+/// How the children of a folder are read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// One request per child, [`READS_IN_FLIGHT`] at once: for records of
+    /// any size (tasks with their payloads, targets).
+    OneByOne,
+    /// [`BATCH`] children per request
+    /// ([`get_many`](CoordinationStore::get_many)), a few requests at
+    /// once: for records known to be small (ownership records,
+    /// registrations). At 10,000 tasks, 79 requests instead of 10,000.
+    Batched,
+}
+
+/// Lists `parent`'s children and reads each one as `reads` says; children
+/// deleted between the listing and the read are skipped. With `watch`,
+/// also arms a children watch on `parent`.
 pub(crate) async fn read_children<K, T>(
     store: &dyn CoordinationStore,
     parent: &Path,
     watch: bool,
+    reads: Reads,
 ) -> Result<Listing<K, T>>
 where
     K: From<Name> + Ord,
@@ -61,24 +80,46 @@ where
     } else {
         (store.children(parent).await?, None)
     };
-    let reads = names.into_iter().map(|name| async move {
-        let path = parent.join(&name)?;
-        let node = store.get(&path).await?;
-        Ok::<_, Error>((name, path, node))
-    });
+    let paths: Vec<Path> = names
+        .iter()
+        .map(|name| parent.join(name))
+        .collect::<Result<_>>()?;
+    let nodes: Vec<Option<Node>> = match reads {
+        Reads::OneByOne => {
+            let gets = paths
+                .iter()
+                .cloned()
+                .map(|path| async move { store.get(&path).await });
+            let answers: Vec<Result<Option<Node>>> = futures::stream::iter(gets)
+                .buffered(READS_IN_FLIGHT)
+                .collect()
+                .await;
+            answers.into_iter().collect::<Result<_>>()?
+        }
+        Reads::Batched => {
+            let gets = paths
+                .chunks(BATCH)
+                .map(<[Path]>::to_vec)
+                .map(|chunk| async move { store.get_many(&chunk).await });
+            let answers: Vec<Result<Vec<Option<Node>>>> = futures::stream::iter(gets)
+                .buffered(READS_IN_FLIGHT / BATCH)
+                .collect()
+                .await;
+            let mut nodes = Vec::with_capacity(paths.len());
+            for chunk in answers {
+                nodes.extend(chunk?);
+            }
+            nodes
+        }
+    };
     let mut listing = Listing {
         records: BTreeMap::new(),
         malformed: BTreeMap::new(),
         watch,
     };
-    let answers: Vec<_> = futures::stream::iter(reads)
-        .buffered(READS_IN_FLIGHT)
-        .collect()
-        .await;
-    for item in answers {
-        let (name, path, node) = item?;
+    for ((name, path), node) in names.into_iter().zip(&paths).zip(nodes) {
         let Some(node) = node else { continue };
-        match T::decode(&path, &node.data) {
+        match T::decode(path, &node.data) {
             Ok(record) => {
                 listing.records.insert(K::from(name), (record, node));
             }
@@ -96,7 +137,7 @@ pub(crate) async fn workers(
     layout: &Layout,
     watch: bool,
 ) -> Result<Listing<WorkerId, WorkerRecord>> {
-    read_children(store, layout.workers(), watch).await
+    read_children(store, layout.workers(), watch, Reads::Batched).await
 }
 
 /// Every task.
@@ -104,7 +145,7 @@ pub(crate) async fn tasks(
     store: &dyn CoordinationStore,
     layout: &Layout,
 ) -> Result<Listing<TaskId, TaskRecord>> {
-    read_children(store, layout.tasks(), false).await
+    read_children(store, layout.tasks(), false, Reads::OneByOne).await
 }
 
 /// Every ownership record.
@@ -112,7 +153,7 @@ pub(crate) async fn owners(
     store: &dyn CoordinationStore,
     layout: &Layout,
 ) -> Result<Listing<TaskId, OwnerRecord>> {
-    read_children(store, layout.owners(), false).await
+    read_children(store, layout.owners(), false, Reads::Batched).await
 }
 
 /// Every published target.
@@ -120,5 +161,5 @@ pub(crate) async fn targets(
     store: &dyn CoordinationStore,
     layout: &Layout,
 ) -> Result<Listing<WorkerId, TargetRecord>> {
-    read_children(store, layout.targets(), false).await
+    read_children(store, layout.targets(), false, Reads::OneByOne).await
 }
