@@ -76,6 +76,7 @@ async fn main() -> Result<(), Error> {
         a.running().len() == 2 && b.running().len() == 2
     })
     .await?;
+    let stop = signal::StopSignal::listen()?;
     println!(
         "A runs {:?}, B runs {:?}; send SIGTERM to process {} (or press Ctrl-C)",
         a.running()
@@ -89,7 +90,7 @@ async fn main() -> Result<(), Error> {
         std::process::id()
     );
 
-    signal::wait_for_signal().await?;
+    stop.received().await?;
     println!("SIGTERM: A shuts down gracefully");
     a.shutdown().await;
     a_run.await??;

@@ -68,6 +68,7 @@ pub async fn serve(store: DynStore, args: &Args) -> Result<(), Error> {
         })
         .build()?;
     let running = worker.spawn();
+    let stop = crate::signal::StopSignal::listen()?;
     println!(
         "{} joined cluster {} (session {:?}); stop it with Ctrl-C or SIGTERM",
         args.id,
@@ -84,7 +85,7 @@ pub async fn serve(store: DynStore, args: &Args) -> Result<(), Error> {
         Err(e) => return Err(e.into()),
     }
 
-    crate::signal::wait_for_signal().await?;
+    stop.received().await?;
     println!("{}: shutting down, handing tasks off", args.id);
     worker.shutdown().await;
     running.await??;

@@ -1,19 +1,49 @@
 //! Waiting for the signal that asks a service to stop.
+//!
+//! Listen first, then tell the user (or a supervisor) that the service is
+//! ready: a SIGTERM that arrives before the listener exists ends the
+//! process at once, without the graceful shutdown.
 
-/// Resolves on SIGTERM (Unix) or Ctrl-C.
-///
-/// # Errors
-/// When a signal handler cannot be installed.
-pub async fn wait_for_signal() -> std::io::Result<()> {
+/// The stop signals (SIGTERM on Unix, Ctrl-C), listened to from
+/// [`StopSignal::listen`] on.
+pub struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            _ = term.recv() => Ok(()),
-            r = tokio::signal::ctrl_c() => r,
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    /// Starts listening.
+    ///
+    /// # Errors
+    /// When a signal handler cannot be installed.
+    pub fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignal {
+                term: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await
+
+    /// Resolves when a stop signal arrived since [`StopSignal::listen`].
+    ///
+    /// # Errors
+    /// When Ctrl-C cannot be listened to (not Unix).
+    pub async fn received(mut self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => Ok(()),
+                _ = self.interrupt.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await
+    }
 }
