@@ -141,9 +141,10 @@ impl Strategy for Sticky {
     /// the input: the placement is indexed once and, for each worker
     /// holding a task, copied with that worker taken out and solved again
     /// (the same steps as [`Sticky::assign`] on the workers without it, so
-    /// the answer is the same; `sticky_standby` in the tests checks it).
-    /// About 10 ms for 10,000 tasks × 100 workers, where asking `assign`
-    /// once per worker takes a second.
+    /// the answer is the same, as `strategies/tests/standby.rs` checks).
+    /// Measured (release build): 8 ms at 10,000 tasks × 20 workers and
+    /// 23 ms at 10,000 × 100, where asking `assign` once per worker takes
+    /// 161 ms and 1.3 s.
     fn standby(&self, input: &StrategyInput<'_>) -> BTreeMap<WorkerId, Assignment> {
         let view = View::new(input);
         let whole = Plan::new(&view);
