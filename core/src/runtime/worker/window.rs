@@ -6,7 +6,7 @@
 //! by side (see `batch_claims.rs`). Twenty workers doing so at a cold
 //! start keep hundreds of writes in flight on one server, and every one of
 //! them delays the others' answers. On etcd they also delay the lease
-//! keep-alives: the leader answers a keep-alive only once it has applied
+//! keep-alives: etcd answers a keep-alive only once it has applied
 //! every write it had committed when the keep-alive arrived (etcd's
 //! `LeaseRenew` waits for the applied index, up to one second), so a
 //! backlog of claims starves every worker's session, the workers stop
