@@ -149,8 +149,11 @@ impl Strategy for Sticky {
         let view = View::new(input);
         let whole = Plan::new(&view);
         let mut out = BTreeMap::new();
+        if view.workers.len() < 2 {
+            return out;
+        }
         for w in 0..view.workers.len() {
-            if whole.on[w].is_empty() || view.workers.len() < 2 {
+            if whole.on[w].is_empty() {
                 continue;
             }
             let mut plan = whole.clone();

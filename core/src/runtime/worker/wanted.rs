@@ -118,11 +118,17 @@ impl Wanted {
     /// How many tasks the standby plans want here now (of workers whose
     /// registration has gone).
     pub fn taken_over(&self) -> usize {
+        self.active_plans().map(BTreeMap::len).sum()
+    }
+
+    /// The standby plans of workers whose registration has gone (none
+    /// until the registrations were listed under the current plans).
+    fn active_plans(&self) -> impl Iterator<Item = &BTreeMap<TaskId, Revision>> {
+        let listed = self.workers_watch.is_some();
         self.standby
             .iter()
-            .filter(|(w, _)| self.workers_watch.is_some() && !self.registered.contains(*w))
-            .map(|(_, tasks)| tasks.len())
-            .sum()
+            .filter(move |(w, _)| listed && !self.registered.contains(*w))
+            .map(|(_, tasks)| tasks)
     }
 
     /// Task → the task revision wanted here: the target, the open tasks
@@ -130,12 +136,8 @@ impl Wanted {
     /// registration has gone.
     pub fn tasks(&self, me: &Inner) -> BTreeMap<TaskId, Revision> {
         let mut wanted = self.desired.clone();
-        for (leaving, tasks) in &self.standby {
-            if self.workers_watch.is_some() && !self.registered.contains(leaving) {
-                for (task, revision) in tasks {
-                    wanted.entry(task.clone()).or_insert(*revision);
-                }
-            }
+        for (task, revision) in self.active_plans().flatten() {
+            wanted.entry(task.clone()).or_insert(*revision);
         }
         for (task, open) in &self.open.tasks {
             if may_run(open.pinned.as_ref(), &open.tags, &me.member.id, &me.tags) {
