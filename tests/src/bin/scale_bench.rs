@@ -53,6 +53,8 @@ mod phases;
 mod placement;
 #[path = "scale_bench/plot.rs"]
 mod plot;
+#[path = "scale_bench/process.rs"]
+mod process;
 #[path = "scale_bench/report.rs"]
 mod report;
 #[path = "scale_bench/rounds.rs"]
@@ -104,6 +106,7 @@ async fn measure(options: &Options) -> Result<Outcome, String> {
                                 backend: server.name(),
                                 setup,
                                 runs,
+                                process: None,
                             });
                         }
                         servers.push(server.describe());
@@ -124,10 +127,47 @@ async fn measure(options: &Options) -> Result<Outcome, String> {
                 );
                 runs.push(result);
             }
+            let process = match &options.tenure {
+                None => None,
+                Some(tenure) => {
+                    let cluster = format!(
+                        "scale-{}-{}-{}-{}-process",
+                        std::process::id(),
+                        server.name().to_lowercase(),
+                        setup.tasks,
+                        setup.workers
+                    );
+                    match process::measure(&server, setup, &cluster, tenure).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            measured.push(Measured {
+                                backend: server.name(),
+                                setup,
+                                runs,
+                                process: None,
+                            });
+                            servers.push(server.describe());
+                            return Ok((measured, servers, Some(format!("{cluster}: {e}"))));
+                        }
+                    }
+                }
+            };
+            if let Some(p) = &process {
+                eprintln!(
+                    "{} {} tasks × {} workers: one tenure worker process ran {} tasks in {} KiB (peak {} KiB)",
+                    server.name(),
+                    setup.tasks,
+                    setup.workers,
+                    p.ran,
+                    p.rss_kib,
+                    p.peak_kib
+                );
+            }
             measured.push(Measured {
                 backend: server.name(),
                 setup,
                 runs,
+                process,
             });
         }
         // Asked last: a ZooKeeper server just started may not say yet.
@@ -201,6 +241,9 @@ fn main() -> ExitCode {
     println!("{}", report::server_table(&measured));
     println!("{}", report::folders_table(&measured));
     println!("{}", report::costs_table(&measured));
+    if options.tenure.is_some() {
+        println!("{}", report::process_table(&measured));
+    }
     if let Some(dir) = &options.plots {
         match plot::write_all(dir, &measured) {
             Ok(files) => {

@@ -53,6 +53,8 @@ pub struct BenchCluster {
     /// Every worker's request counter, by worker name; a worker that
     /// returned has one per life.
     counters: Vec<(String, RequestCounter)>,
+    /// Whether clients connect as `tenure` does ([`Server::connect_direct`]).
+    direct: bool,
 }
 
 impl BenchCluster {
@@ -67,7 +69,36 @@ impl BenchCluster {
         tasks: usize,
         session: Duration,
     ) -> Result<BenchCluster, String> {
-        let admin_connection = server.connect(session).await.map_err(text)?;
+        Self::create_as(server, cluster, tasks, session, false).await
+    }
+
+    /// As [`BenchCluster::create`], with every client connected as
+    /// `tenure` connects ([`Server::connect_direct`]): `tenure` processes
+    /// can join the cluster, and no worker can be cut off.
+    ///
+    /// # Errors
+    /// Store errors, as text.
+    pub async fn create_for_cli(
+        server: &Server,
+        cluster: &str,
+        tasks: usize,
+        session: Duration,
+    ) -> Result<BenchCluster, String> {
+        Self::create_as(server, cluster, tasks, session, true).await
+    }
+
+    async fn create_as(
+        server: &Server,
+        cluster: &str,
+        tasks: usize,
+        session: Duration,
+        direct: bool,
+    ) -> Result<BenchCluster, String> {
+        let admin_connection = match direct {
+            true => server.connect_direct(session).await,
+            false => server.connect(session).await,
+        }
+        .map_err(text)?;
         let admin = Admin::new(admin_connection.store.clone(), cluster)
             .await
             .map_err(text)?;
@@ -84,6 +115,7 @@ impl BenchCluster {
             history: History::new(),
             members: BTreeMap::new(),
             counters: Vec::new(),
+            direct,
         })
     }
 
@@ -97,7 +129,11 @@ impl BenchCluster {
     /// # Errors
     /// When its client cannot connect or the worker cannot be built.
     pub async fn connect(&self, server: &Server, id: &str) -> Result<Joining, String> {
-        let connection = server.connect(self.session).await.map_err(text)?;
+        let connection = match self.direct {
+            true => server.connect_direct(self.session).await,
+            false => server.connect(self.session).await,
+        }
+        .map_err(text)?;
         let counter = RequestCounter::new();
         let worker = Worker::builder(counter.wrap(connection.store.clone()), &self.cluster)
             .id(id)

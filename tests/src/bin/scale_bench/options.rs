@@ -52,6 +52,12 @@ pub struct Options {
     /// milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub settle_ms: u64,
+    /// Also measure the memory of one `tenure worker` process (this
+    /// binary, e.g. `target/release/tenure`) running its share of the
+    /// tasks beside the in-process workers, once per backend and size
+    /// (not on the memory backend).
+    #[arg(long, value_name = "PATH")]
+    pub tenure: Option<std::path::PathBuf>,
 }
 
 impl Options {

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::counting::{Counts, Kind};
 use crate::options::Setup;
 use crate::phases::{Phase, Run};
+use crate::process::ProcessMemory;
 use crate::stats::Spread;
 
 /// Every run of one backend at one size.
@@ -17,6 +18,8 @@ pub struct Measured {
     pub setup: Setup,
     /// The runs.
     pub runs: Vec<Run>,
+    /// The memory of one `tenure worker` process, if measured.
+    pub process: Option<ProcessMemory>,
 }
 
 /// One phase of every run.
@@ -225,6 +228,32 @@ pub fn costs_table(all: &[Measured]) -> String {
     out
 }
 
+/// The memory of one `tenure worker` process per backend and size.
+pub fn process_table(all: &[Measured]) -> String {
+    let mut out = String::from(
+        "| backend | tasks | workers | session (ms) | tasks it ran | RSS (MiB) | peak RSS (MiB) | shims | shim RSS, median (MiB) | shim private, median (KiB) | settled (s) | exit after SIGTERM (s) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for m in all {
+        let Some(p) = &m.process else { continue };
+        let mib = |kib: u64| format!("{:.1}", kib as f64 / 1024.0);
+        let _ = writeln!(
+            out,
+            "{} {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |",
+            sizes(m),
+            p.ran,
+            mib(p.rss_kib),
+            mib(p.peak_kib),
+            p.shims,
+            mib(p.shim_rss_kib),
+            p.shim_private_kib,
+            p.settled.as_secs_f64(),
+            p.exited.as_secs_f64(),
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -284,7 +313,24 @@ mod tests {
                 settle: Duration::from_secs(1),
             },
             runs: vec![run(2100), run(2050), run(2300)],
+            process: Some(ProcessMemory {
+                ran: 4,
+                rss_kib: 10 * 1024,
+                peak_kib: 12 * 1024,
+                shims: 4,
+                shim_rss_kib: 3 * 1024,
+                shim_private_kib: 700,
+                settled: Duration::from_millis(2500),
+                exited: Duration::from_millis(300),
+            }),
         };
+        let process = process_table(std::slice::from_ref(&m));
+        assert!(
+            process.contains(
+                "| memory | 16 | 4 | 2000 | 4 | 10.0 | 12.0 | 4 | 3.0 | 700 | 2.5 | 0.3 |"
+            ),
+            "{process}"
+        );
         let times = times_table(std::slice::from_ref(&m));
         assert!(
             times.contains("| memory | 16 | 4 | 3 | 2000 | 0 | 2100 (2050–2300) | 100 (50–300) | 1500 | 0 | 0 |"),

@@ -9,9 +9,11 @@ use std::time::Duration;
 use tenure_core::{DynStore, Result};
 use tenure_memory::{MemoryServer, MemoryStore};
 
+use tenure_etcd::EtcdConfig;
 use tenure_tests::etcd::{EtcdBackend, EtcdServer};
 use tenure_tests::proxy::Proxy;
-use tenure_tests::zookeeper::{ZkBackend, ZkServer};
+use tenure_tests::zookeeper::{TICK, ZkBackend, ZkServer};
+use tenure_zookeeper::ZkConfig;
 
 /// How long closing a store may take before it is dropped instead.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);
@@ -114,6 +116,58 @@ impl Server {
             }
         })
     }
+
+    /// A client configured as `tenure` configures one (no proxy, the
+    /// default namespace), so it shares its clusters with `tenure`
+    /// processes given [`Server::cli_args`]. Its connection cannot be cut.
+    ///
+    /// # Errors
+    /// When the client cannot connect.
+    pub async fn connect_direct(&self, session: Duration) -> Result<Connection> {
+        let store: DynStore = match self {
+            Server::Memory(server) => Arc::new(server.connect(session).await?),
+            Server::Zookeeper(zk) => Arc::new(
+                ZkConfig::new(zk.addr().to_string())
+                    .with_session_timeout(session)
+                    .connect()
+                    .await?,
+            ),
+            Server::Etcd(etcd) => Arc::new(
+                EtcdConfig::new([etcd.addr().to_string()])
+                    .with_session_timeout(session)
+                    .connect()
+                    .await?,
+            ),
+        };
+        Ok(Connection {
+            store,
+            link: Link::Direct,
+            cut: false,
+        })
+    }
+
+    /// The connection options of a `tenure` process that reaches this
+    /// server; `None` for the memory server, which lives in this process.
+    pub fn cli_args(&self) -> Option<Vec<String>> {
+        match self {
+            Server::Memory(_) => None,
+            Server::Zookeeper(zk) => Some(vec![
+                "--backend".into(),
+                "zookeeper".into(),
+                "--connect".into(),
+                zk.addr().to_string(),
+                // The server's tick, so short sessions leave room for a grace.
+                "--zk-tick-time".into(),
+                format!("{}ms", TICK.as_millis()),
+            ]),
+            Server::Etcd(etcd) => Some(vec![
+                "--backend".into(),
+                "etcd".into(),
+                "--connect".into(),
+                etcd.addr().to_string(),
+            ]),
+        }
+    }
 }
 
 /// How a worker's client reaches the server.
@@ -123,6 +177,8 @@ enum Link {
     Memory(MemoryStore),
     /// A loopback proxy in front of the server.
     Proxy(Proxy),
+    /// Straight to the server: cannot be cut.
+    Direct,
 }
 
 /// One client with its own session.
@@ -153,6 +209,7 @@ impl Connection {
         match &self.link {
             Link::Memory(store) => store.partition(),
             Link::Proxy(proxy) => proxy.suspend(),
+            Link::Direct => {}
         }
     }
 
