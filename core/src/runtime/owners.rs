@@ -129,7 +129,7 @@ impl OwnerView {
         });
         let mut failed = None;
         let answers: Vec<_> = futures::stream::iter(reads)
-            .buffered(crate::runtime::view::READS_IN_FLIGHT)
+            .buffer_unordered(crate::runtime::view::READS_IN_FLIGHT)
             .collect()
             .await;
         for (task, answer) in answers {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
+use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::ids::{TaskId, WorkerId};
@@ -20,6 +21,9 @@ pub(crate) struct Listing<K, T> {
     pub records: Records<K, T>,
     pub malformed: BTreeMap<K, Error>,
     pub watch: Option<Watch>,
+    /// When the listing's answer came: with its watch still armed, the
+    /// children have been as listed since at least then.
+    pub listed_at: Instant,
 }
 
 impl<K, T> Listing<K, T> {
@@ -80,6 +84,7 @@ where
     } else {
         (store.children(parent).await?, None)
     };
+    let listed_at = Instant::now();
     let paths: Vec<Path> = names
         .iter()
         .map(|name| parent.join(name))
@@ -89,24 +94,32 @@ where
             let gets = paths
                 .iter()
                 .cloned()
-                .map(|path| async move { store.get(&path).await });
-            let answers: Vec<Result<Option<Node>>> = futures::stream::iter(gets)
-                .buffered(READS_IN_FLIGHT)
+                .enumerate()
+                .map(|(i, path)| async move { (i, store.get(&path).await) });
+            // Unordered, so one slow answer holds no other read back.
+            let mut answers: Vec<(usize, Result<Option<Node>>)> = futures::stream::iter(gets)
+                .buffer_unordered(READS_IN_FLIGHT)
                 .collect()
                 .await;
-            answers.into_iter().collect::<Result<_>>()?
+            answers.sort_unstable_by_key(|(i, _)| *i);
+            answers
+                .into_iter()
+                .map(|(_, answer)| answer)
+                .collect::<Result<_>>()?
         }
         Reads::Batched => {
             let gets = paths
                 .chunks(BATCH)
                 .map(<[Path]>::to_vec)
-                .map(|chunk| async move { store.get_many(&chunk).await });
-            let answers: Vec<Result<Vec<Option<Node>>>> = futures::stream::iter(gets)
-                .buffered(READS_IN_FLIGHT / BATCH)
+                .enumerate()
+                .map(|(i, chunk)| async move { (i, store.get_many(&chunk).await) });
+            let mut answers: Vec<(usize, Result<Vec<Option<Node>>>)> = futures::stream::iter(gets)
+                .buffer_unordered(READS_IN_FLIGHT / BATCH)
                 .collect()
                 .await;
+            answers.sort_unstable_by_key(|(i, _)| *i);
             let mut nodes = Vec::with_capacity(paths.len());
-            for chunk in answers {
+            for (_, chunk) in answers {
                 nodes.extend(chunk?);
             }
             nodes
@@ -116,6 +129,7 @@ where
         records: BTreeMap::new(),
         malformed: BTreeMap::new(),
         watch,
+        listed_at,
     };
     for ((name, path), node) in names.into_iter().zip(&paths).zip(nodes) {
         let Some(node) = node else { continue };

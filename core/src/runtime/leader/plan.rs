@@ -212,6 +212,7 @@ impl LeaderState {
             .chain(owners.malformed.keys())
             .cloned()
             .collect();
+        let listed_at = workers.listed_at;
         let workers = &workers.records;
         let tasks = &task_view.records;
         let now = Instant::now();
@@ -234,6 +235,7 @@ impl LeaderState {
         let live_ids: Vec<WorkerId> = workers.keys().cloned().collect();
         if let Some(at) = self.settle.hold(
             &live_ids,
+            listed_at,
             !owners.records.is_empty() || !owners.malformed.is_empty(),
             now,
         ) {

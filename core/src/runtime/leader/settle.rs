@@ -42,11 +42,19 @@ impl JoinSettle {
 
     /// Whether to hold the placement: `None` to place now, `Some(at)` to
     /// look again at `at` (or sooner, when a worker joins or leaves).
-    /// `live` is sorted; `owned` tells whether any task is owned.
-    pub fn hold(&mut self, live: &[WorkerId], owned: bool, now: Instant) -> Option<Instant> {
+    /// `live` is sorted, as listed at `listed_at` (its watch armed since,
+    /// so it has been the same since then, however long the reads after
+    /// it took); `owned` tells whether any task is owned.
+    pub fn hold(
+        &mut self,
+        live: &[WorkerId],
+        listed_at: Instant,
+        owned: bool,
+        now: Instant,
+    ) -> Option<Instant> {
         if self.seen != live {
             self.seen = live.to_vec();
-            self.since = now;
+            self.since = listed_at.min(now);
         }
         if owned {
             self.began = None;
@@ -70,10 +78,13 @@ mod tests {
     async fn holds_until_the_workers_stay_the_same_for_the_quiet_time() {
         let mut s = JoinSettle::new();
         let t0 = Instant::now();
-        assert_eq!(s.hold(&ids(&["A"]), false, t0), Some(t0 + QUIET));
+        assert_eq!(s.hold(&ids(&["A"]), t0, false, t0), Some(t0 + QUIET));
         let t1 = t0 + Duration::from_millis(50);
-        assert_eq!(s.hold(&ids(&["A", "B"]), false, t1), Some(t1 + QUIET));
-        assert_eq!(s.hold(&ids(&["A", "B"]), false, t1 + QUIET), None);
+        assert_eq!(s.hold(&ids(&["A", "B"]), t1, false, t1), Some(t1 + QUIET));
+        assert_eq!(
+            s.hold(&ids(&["A", "B"]), t1 + QUIET, false, t1 + QUIET),
+            None
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -85,20 +96,37 @@ mod tests {
         while now < t0 + BOUND {
             live.push(format!("W{}", live.len()));
             let names: Vec<&str> = live.iter().map(String::as_str).collect();
-            let at = s.hold(&ids(&names), false, now).unwrap();
+            let at = s.hold(&ids(&names), now, false, now).unwrap();
             assert!(at <= t0 + BOUND);
             now += Duration::from_millis(60);
         }
         // Even a worker joining now does not hold the placement any more.
         live.push("late".into());
         let names: Vec<&str> = live.iter().map(String::as_str).collect();
-        assert_eq!(s.hold(&ids(&names), false, now), None);
+        assert_eq!(s.hold(&ids(&names), now, false, now), None);
     }
 
     #[tokio::test(start_paused = true)]
     async fn places_at_once_when_a_task_is_owned() {
         let mut s = JoinSettle::new();
-        assert_eq!(s.hold(&ids(&["A"]), true, Instant::now()), None);
-        assert_eq!(s.hold(&ids(&["A", "B"]), true, Instant::now()), None);
+        let now = Instant::now();
+        assert_eq!(s.hold(&ids(&["A"]), now, true, now), None);
+        assert_eq!(s.hold(&ids(&["A", "B"]), now, true, now), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_quiet_time_counts_from_the_listing_not_from_the_round_s_end() {
+        let mut s = JoinSettle::new();
+        let listed = Instant::now();
+        // The reads after the listing took longer than the quiet time,
+        // and the watch armed with the listing did not fire: place now.
+        let now = listed + QUIET + Duration::from_millis(800);
+        assert_eq!(s.hold(&ids(&["A", "B"]), listed, false, now), None);
+        // A listing newer than the last one that differs starts over.
+        let relisted = now + Duration::from_millis(10);
+        assert_eq!(
+            s.hold(&ids(&["A", "B", "C"]), relisted, false, relisted),
+            Some(relisted + QUIET)
+        );
     }
 }

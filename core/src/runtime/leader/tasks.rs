@@ -141,7 +141,7 @@ impl TaskView {
             Ok::<_, Error>((task, path, node))
         });
         let answers: Vec<_> = futures::stream::iter(reads)
-            .buffered(crate::runtime::view::READS_IN_FLIGHT)
+            .buffer_unordered(crate::runtime::view::READS_IN_FLIGHT)
             .collect()
             .await;
         for item in answers {

@@ -37,7 +37,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
-use futures::stream::FuturesOrdered;
+use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 /// The widest window: requests in flight at most.
@@ -112,32 +112,39 @@ impl Window {
 
     /// Runs `call` on every item, at most [`Window::width`] at once, and
     /// returns the outputs in the items' order; each answer's latency
-    /// moves the window.
+    /// moves the window. A slow answer holds only its own place: the
+    /// answers after it are counted as they come, and new requests take
+    /// their places meanwhile.
     pub async fn run<I, F, Fut, T>(&mut self, items: I, mut call: F) -> Vec<T>
     where
         I: IntoIterator,
         F: FnMut(I::Item) -> Fut,
         Fut: Future<Output = T>,
     {
-        let mut items = items.into_iter();
-        let mut pending = FuturesOrdered::new();
+        let mut items = items.into_iter().enumerate();
+        let mut pending = FuturesUnordered::new();
         let mut out = Vec::new();
         loop {
             while pending.len() < self.width() {
-                let Some(item) = items.next() else { break };
+                let Some((index, item)) = items.next() else {
+                    break;
+                };
                 let answer = call(item);
-                pending.push_back(async move {
+                pending.push(async move {
                     let sent = Instant::now();
                     let out = answer.await;
-                    (sent.elapsed(), out)
+                    (index, sent.elapsed(), out)
                 });
             }
             match pending.next().await {
-                Some((latency, answer)) => {
+                Some((index, latency, answer)) => {
                     self.answered(latency);
-                    out.push(answer);
+                    out.push((index, answer));
                 }
-                None => return out,
+                None => {
+                    out.sort_unstable_by_key(|(index, _)| *index);
+                    return out.into_iter().map(|(_, answer)| answer).collect();
+                }
             }
         }
     }
@@ -276,5 +283,22 @@ mod tests {
         assert_eq!(out, (0..200).collect::<Vec<_>>());
         assert_eq!(most.load(Ordering::SeqCst), WIDEST);
         assert_eq!(w.width(), 1, "200 slow answers shrink the window to one");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_answer_does_not_hold_the_answers_after_it() {
+        let mut w = Window::new(TARGET);
+        let began = Instant::now();
+        // The first request takes a second; the others 10 ms each. The
+        // other places of the window serve all 99 of them meanwhile.
+        let out = w
+            .run(0..100u32, |i| async move {
+                let took = if i == 0 { 1000 } else { 10 };
+                tokio::time::sleep(Duration::from_millis(took)).await;
+                i
+            })
+            .await;
+        assert_eq!(out, (0..100).collect::<Vec<_>>());
+        assert_eq!(began.elapsed(), Duration::from_millis(1000));
     }
 }
