@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -125,6 +126,22 @@ impl LeaderState {
         self.published_open = None;
     }
 
+    /// Whether, before the first placement (no task owned), the
+    /// registrations' watch fired since they were listed. Consumes the
+    /// event: the caller lists them again.
+    fn joined_while_reading(&mut self) -> bool {
+        let cold = self
+            .owners
+            .as_ref()
+            .is_some_and(|o| o.records.is_empty() && o.malformed.is_empty());
+        cold && self.settle.settling(Instant::now())
+            && self
+                .workers
+                .as_mut()
+                .and_then(|l| l.watch.as_mut())
+                .is_some_and(|w| w.now_or_never().is_some())
+    }
+
     /// Resolves when an input changed or a recheck or re-read is due.
     pub fn changed(&mut self) -> impl Future<Output = ()> + '_ {
         let recheck = match (self.recheck_at, self.resync_at) {
@@ -191,6 +208,15 @@ impl LeaderState {
             self.drained.read(store, layout).await?;
         }
         self.load_published(member).await?;
+        if self.joined_while_reading() {
+            // The registrations changed while the other inputs were read:
+            // before the first placement, list them again at once (the
+            // join settle counts from the listing).
+            debug!("workers joined or left while the inputs were read");
+            self.workers = None;
+            self.recheck_at = Some(Instant::now());
+            return Ok(());
+        }
         let (Some(workers), Some(task_view), Some(owners)) =
             (&self.workers, &self.tasks, &self.owners)
         else {

@@ -40,6 +40,12 @@ impl JoinSettle {
         }
     }
 
+    /// Whether the first placement may still wait for the joins to
+    /// settle at `now` (within [`BOUND`] of the first time it was asked).
+    pub fn settling(&mut self, now: Instant) -> bool {
+        now < *self.began.get_or_insert(now) + BOUND
+    }
+
     /// Whether to hold the placement: `None` to place now, `Some(at)` to
     /// look again at `at` (or sooner, when a worker joins or leaves).
     /// `live` is sorted, as listed at `listed_at` (its watch armed since,
@@ -128,5 +134,16 @@ mod tests {
             s.hold(&ids(&["A", "B", "C"]), relisted, false, relisted),
             Some(relisted + QUIET)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn settling_lasts_the_bound_from_the_first_question() {
+        let mut s = JoinSettle::new();
+        let t0 = Instant::now();
+        assert!(s.settling(t0));
+        assert!(s.settling(t0 + BOUND - Duration::from_millis(1)));
+        assert!(!s.settling(t0 + BOUND));
+        // hold() counts its bound from the same start.
+        assert_eq!(s.hold(&ids(&["A"]), t0 + BOUND, false, t0 + BOUND), None);
     }
 }
