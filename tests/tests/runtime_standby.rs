@@ -155,3 +155,47 @@ async fn a_returning_worker_is_not_taken_for_gone() {
     }
     c.stop().await;
 }
+
+/// The version of every target node of `workers` (each write of a target
+/// moves it by one).
+async fn target_versions(c: &Cluster, workers: &[&str]) -> BTreeMap<String, Option<u64>> {
+    let store = c.admin.store();
+    let mut out = BTreeMap::new();
+    for w in workers {
+        let path = c.admin.layout().target(&WorkerId::new(*w).unwrap());
+        let node = store.get(&path).await.unwrap();
+        out.insert((*w).to_owned(), node.map(|n| n.version.0));
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn plans_the_strategy_answers_quickly_go_with_the_placement_in_one_write() {
+    // Sticky's plans take well under the budget: a join changes every
+    // target (the placement moves tasks to the newcomer, and every plan
+    // now counts it) and each target is written once, plans included,
+    // instead of once for the placement and once more for the plans.
+    let mut c = three_workers_with_plans().await;
+    tokio::time::sleep(SESSION).await;
+    let before = target_versions(&c, &WORKERS).await;
+    c.join("W4").await;
+    c.wait_until("W4 runs its share", SESSION * 2, |c| {
+        c.on("W4").len() == TASKS / 4 && c.running().len() == TASKS
+    })
+    .await;
+    tokio::time::sleep(SESSION).await;
+    let after = target_versions(&c, &WORKERS).await;
+    let t = targets(&c).await;
+    let w4 = WorkerId::new("W4").unwrap();
+    let planned_for_w4: usize = t
+        .values()
+        .filter_map(|rec| rec.standby.get(&w4))
+        .map(BTreeMap::len)
+        .sum();
+    assert_eq!(planned_for_w4, TASKS / 4, "W4's tasks are planned: {t:?}");
+    for w in WORKERS {
+        let (b, a) = (before[w].unwrap(), after[w].unwrap());
+        assert_eq!(a - b, 1, "{w}'s target written {} times", a - b);
+    }
+    c.stop().await;
+}

@@ -301,8 +301,6 @@ impl LeaderState {
             .iter()
             .map(|(id, (_, node))| (id.clone(), Revision::of(node)))
             .collect();
-        // The placement first, with the plans still true of it; then the
-        // plans for it, once computed (they delay no move).
         let decision = Decision {
             live: &live_ids,
             target: &target,
@@ -310,21 +308,35 @@ impl LeaderState {
             revisions: &revisions,
             frozen: &frozen,
         };
+        // Plans the strategy answers quickly go with the placement (one
+        // write per target). Slower ones follow it: the placement first,
+        // with the plans still true of it, then the plans for it, once
+        // computed (they delay no move).
+        let stale = self.standby.stale(&target.placements, &live);
+        if stale && self.standby.quick() {
+            self.compute_standby(&live, &task_infos, &target.placements, &revisions);
+        }
         let kept = self.standby.still_true(&target.placements, &revisions);
         self.publish(member, &decision, &kept).await?;
         if self.standby.stale(&target.placements, &live) {
-            let strategy = Arc::clone(&self.strategy);
-            self.standby.compute(
-                &*strategy,
-                &live,
-                &task_infos,
-                &target.placements,
-                &revisions,
-            );
+            self.compute_standby(&live, &task_infos, &target.placements, &revisions);
             let plans = self.standby.plans().clone();
             self.publish(member, &decision, &plans).await?;
         }
         Ok(())
+    }
+
+    /// Computes the standby plans for `placed` with the strategy.
+    fn compute_standby(
+        &mut self,
+        live: &[WorkerInfo],
+        tasks: &[TaskInfo],
+        placed: &Assignment,
+        revisions: &BTreeMap<TaskId, Revision>,
+    ) {
+        let strategy = Arc::clone(&self.strategy);
+        self.standby
+            .compute(&*strategy, live, tasks, placed, revisions);
     }
 }
 
