@@ -119,6 +119,7 @@ mod store;
 #[cfg(feature = "tls")]
 mod tls;
 mod watch;
+mod watch_shared;
 mod write;
 
 pub use config::{Credentials, EtcdConfig};

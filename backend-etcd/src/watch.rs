@@ -15,6 +15,8 @@
 //!   re-reads, as after any event.
 //! - When the session ends or the store closes, every pending watch fires
 //!   [`WatchEvent::Lost`].
+//! - From 64 node watches under one folder on, new ones share one etcd
+//!   watch of the folder's range (see `watch_shared.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -30,6 +32,8 @@ use tenure_core::{Watch, WatchEvent};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
+
+use crate::watch_shared::{Change, Placed, SharedWatches, range_end};
 
 /// Pause after a failed attempt to open the stream, doubling up to
 /// [`MAX_BACKOFF`].
@@ -88,6 +92,7 @@ impl WatchHub {
             open_timeout,
             entries: BTreeMap::new(),
             groups: HashMap::new(),
+            shared: SharedWatches::default(),
             stream: None,
             retry_at: Instant::now(),
             backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF)
@@ -134,11 +139,20 @@ struct Entry {
     next: i64,
 }
 
+/// One watch handed out: its sender, its etcd watches of its own, and the
+/// keys it waits on through shared range watches.
+struct Group {
+    sender: WatchSender,
+    ids: Vec<i64>,
+    shared_keys: Vec<Vec<u8>>,
+}
+
 struct Hub {
     client: WatchClient,
     open_timeout: Duration,
     entries: BTreeMap<i64, Entry>,
-    groups: HashMap<u64, (WatchSender, Vec<i64>)>,
+    groups: HashMap<u64, Group>,
+    shared: SharedWatches,
     stream: Option<(WatchRequestSender, WatchResponseStream)>,
     retry_at: Instant,
     backoff: Backoff,
@@ -151,11 +165,10 @@ impl Hub {
         closed: CancellationToken,
     ) {
         loop {
-            if self.stream.is_none() && !self.entries.is_empty() && Instant::now() >= self.retry_at
-            {
+            if self.stream.is_none() && self.has_watches() && Instant::now() >= self.retry_at {
                 self.open().await;
             }
-            let waiting = self.stream.is_none() && !self.entries.is_empty();
+            let waiting = self.stream.is_none() && self.has_watches();
             tokio::select! {
                 // Closed first: the lease is revoked after the close, and
                 // its deletions must not reach a watch as `Deleted`.
@@ -175,11 +188,43 @@ impl Hub {
         self.lose_all();
     }
 
+    fn has_watches(&self) -> bool {
+        !self.entries.is_empty() || !self.shared.is_empty()
+    }
+
     async fn add(&mut self, group: u64, sender: WatchSender, specs: Vec<(i64, Spec)>, start: i64) {
         self.cancel_abandoned().await;
-        let ids = specs.iter().map(|(id, _)| *id).collect();
-        self.groups.insert(group, (sender, ids));
+        let mut ids = Vec::new();
+        let mut shared_keys = Vec::new();
+        let mut own = Vec::new();
+        let mut opened = Vec::new();
         for (id, spec) in specs {
+            if spec.filter == Filter::Node && spec.range_end.is_none() {
+                match self.shared.place(id, &spec.key, start, group) {
+                    Placed::Joined => {
+                        shared_keys.push(spec.key);
+                        continue;
+                    }
+                    Placed::Opened(shared) => {
+                        shared_keys.push(spec.key);
+                        opened.push(shared);
+                        continue;
+                    }
+                    Placed::Own => {}
+                }
+            }
+            ids.push(id);
+            own.push((id, spec));
+        }
+        self.groups.insert(
+            group,
+            Group {
+                sender,
+                ids,
+                shared_keys,
+            },
+        );
+        for (id, spec) in own {
             let entry = Entry {
                 group,
                 spec,
@@ -190,29 +235,49 @@ impl Hub {
             }
             self.entries.insert(id, entry);
         }
+        if self.stream.is_some() {
+            for id in opened {
+                if let Some((key, options)) = self.shared_create(id) {
+                    self.send(key, options).await;
+                }
+            }
+        }
+    }
+
+    /// The create request of shared range watch `id`.
+    fn shared_create(&self, id: i64) -> Option<(Vec<u8>, WatchOptions)> {
+        let shared = self.shared.all().find(|s| s.id == id)?;
+        Some((
+            shared.prefix.clone(),
+            shared_options(shared.id, shared.prefix.as_slice(), shared.next),
+        ))
     }
 
     /// Opens the stream with the first pending watch and re-creates the
     /// others on it.
     async fn open(&mut self) {
-        let Some((&first, entry)) = self.entries.iter().next() else {
+        let mut creates: Vec<(Vec<u8>, WatchOptions)> = self
+            .entries
+            .iter()
+            .map(|(&id, entry)| (entry.spec.key.clone(), options(id, entry)))
+            .collect();
+        creates.extend(
+            self.shared
+                .all()
+                .map(|s| (s.prefix.clone(), shared_options(s.id, &s.prefix, s.next))),
+        );
+        let mut creates = creates.into_iter();
+        let Some((key, first)) = creates.next() else {
             return;
         };
-        let opening = self
-            .client
-            .watch(entry.spec.key.clone(), Some(options(first, entry)));
+        let opening = self.client.watch(key, Some(first));
         match tokio::time::timeout(self.open_timeout, opening).await {
             Ok(Ok(stream)) => {
                 self.stream = Some(stream.split());
                 self.backoff.reset();
-                let rest: Vec<i64> = self.entries.keys().skip(1).copied().collect();
-                for id in rest {
-                    if let Some(entry) = self.entries.get(&id) {
-                        let options = options(id, entry);
-                        let key = entry.spec.key.clone();
-                        if !self.send(key, options).await {
-                            return;
-                        }
+                for (key, options) in creates {
+                    if !self.send(key, options).await {
+                        return;
                     }
                 }
             }
@@ -259,6 +324,9 @@ impl Hub {
             Err(e) => return self.drop_stream(&e.to_string()),
         };
         let id = response.watch_id();
+        if self.shared.is_shared(id) {
+            return self.on_shared(id, &response).await;
+        }
         let Some(group) = self.entries.get(&id).map(|e| e.group) else {
             return;
         };
@@ -298,23 +366,79 @@ impl Hub {
         }
     }
 
+    /// Applies a message of shared range watch `id`.
+    async fn on_shared(&mut self, id: i64, response: &WatchResponse) {
+        if response.canceled() && response.cancel_reason().contains("no leader") {
+            return self.drop_stream(response.cancel_reason());
+        }
+        if response.compact_revision() > 0 || response.canceled() {
+            // Changes since a waiter's read can no longer be told: each
+            // re-reads (compacted), or its watch is lost (cancelled).
+            let event = match response.compact_revision() > 0 {
+                true => WatchEvent::Changed,
+                false => WatchEvent::Lost,
+            };
+            tracing::debug!(id, ?event, "a shared etcd watch ended");
+            for (group, _) in self.shared.end(id) {
+                self.fire(group, event).await;
+            }
+            return;
+        }
+        let changes: Vec<Change> = response
+            .events()
+            .iter()
+            .filter_map(|event| {
+                let kv = event.kv()?;
+                Some(Change {
+                    key: kv.key().to_vec(),
+                    revision: kv.mod_revision(),
+                    event: classify(Filter::Node, event)?,
+                })
+            })
+            .collect();
+        for (group, _, event) in self.shared.on_changes(id, &changes) {
+            self.fire(group, event).await;
+        }
+    }
+
     /// Fires a group's watch and cancels its etcd watches.
     async fn fire(&mut self, group: u64, event: WatchEvent) {
-        let Some((sender, ids)) = self.groups.remove(&group) else {
+        let Some(group_of) = self.groups.remove(&group) else {
             return;
         };
-        sender.fire(event);
-        self.cancel(&ids).await;
+        group_of.sender.fire(event);
+        self.cancel(&group_of.ids).await;
+        self.leave_shared(group, &group_of.shared_keys).await;
+    }
+
+    /// Takes `group`'s node watches off their shared range watches,
+    /// cancelling a range watch left serving nothing.
+    async fn leave_shared(&mut self, group: u64, keys: &[Vec<u8>]) {
+        for key in keys {
+            if let Some(id) = self.shared.leave(key, group) {
+                self.cancel_on_stream(id).await;
+            }
+        }
     }
 
     async fn cancel(&mut self, ids: &[i64]) {
         for id in ids {
-            self.entries.remove(id);
-            if let Some((sender, _)) = self.stream.as_mut() {
-                let sent = tokio::time::timeout(self.open_timeout, sender.cancel(*id)).await;
-                if !matches!(sent, Ok(Ok(()))) {
-                    self.drop_stream("sending a watch cancel failed");
-                }
+            if let Some(entry) = self.entries.remove(id)
+                && entry.spec.filter == Filter::Node
+                && entry.spec.range_end.is_none()
+            {
+                self.shared.own_ended(&entry.spec.key);
+            }
+            self.cancel_on_stream(*id).await;
+        }
+    }
+
+    /// Sends the cancel of etcd watch `id`, if a stream is open.
+    async fn cancel_on_stream(&mut self, id: i64) {
+        if let Some((sender, _)) = self.stream.as_mut() {
+            let sent = tokio::time::timeout(self.open_timeout, sender.cancel(id)).await;
+            if !matches!(sent, Ok(Ok(()))) {
+                self.drop_stream("sending a watch cancel failed");
             }
         }
     }
@@ -324,12 +448,13 @@ impl Hub {
         let abandoned: Vec<u64> = self
             .groups
             .iter()
-            .filter(|(_, (sender, _))| sender.is_abandoned())
+            .filter(|(_, g)| g.sender.is_abandoned())
             .map(|(g, _)| *g)
             .collect();
         for group in abandoned {
-            if let Some((_, ids)) = self.groups.remove(&group) {
-                self.cancel(&ids).await;
+            if let Some(g) = self.groups.remove(&group) {
+                self.cancel(&g.ids).await;
+                self.leave_shared(group, &g.shared_keys).await;
             }
         }
     }
@@ -337,10 +462,11 @@ impl Hub {
     /// Fires `Lost` on every pending watch and drops the stream (which
     /// cancels every etcd watch on it).
     fn lose_all(&mut self) {
-        for (_, (sender, _)) in self.groups.drain() {
-            sender.fire(WatchEvent::Lost);
+        for (_, group) in self.groups.drain() {
+            group.sender.fire(WatchEvent::Lost);
         }
         self.entries.clear();
+        self.shared.clear();
         self.stream = None;
     }
 }
@@ -356,6 +482,14 @@ fn options(id: i64, entry: &Entry) -> WatchOptions {
         options = options.with_filters([WatchFilterType::NoPut]);
     }
     options
+}
+
+/// The options of a shared range watch over the folder `prefix`.
+fn shared_options(id: i64, prefix: &[u8], next: i64) -> WatchOptions {
+    WatchOptions::new()
+        .with_watch_id(id)
+        .with_start_revision(next)
+        .with_range(range_end(prefix))
 }
 
 /// What an event means for a watch with `filter`, if anything.

@@ -333,3 +333,91 @@ async fn watches_of_one_store_share_one_stream() {
     assert!(fired_gone.is_some(), "fired watches left on the server");
     s.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_node_watches_of_one_folder_share_one_etcd_watch() {
+    let server = tokio::task::spawn_blocking(EtcdServer::start)
+        .await
+        .unwrap();
+    let backend = EtcdBackend::on(server.addr());
+    let (s, proxy) = backend.connect_with(backend.config(LONG)).await.unwrap();
+    let root = unique_root("etcd");
+    s.create_all(&root).await.unwrap();
+    for i in 0..200 {
+        s.create(&at(&root, &format!("n{i}")), b"", CreateMode::Persistent)
+            .await
+            .unwrap();
+    }
+    let watchers = gauge(&server, "etcd_debugging_mvcc_watcher_total");
+    // 200 watches on nodes that exist, 10 on nodes that do not yet.
+    let mut nodes = Vec::new();
+    for i in 0..200 {
+        nodes.push(Some(
+            s.get_and_watch(&at(&root, &format!("n{i}")))
+                .await
+                .unwrap()
+                .1,
+        ));
+    }
+    let mut missing = Vec::new();
+    for i in 0..10 {
+        let (node, watch) = s.get_and_watch(&at(&root, &format!("m{i}"))).await.unwrap();
+        assert!(node.is_none());
+        missing.push(Some(watch));
+    }
+    // 63 watches of their own, then one watch of the folder's range for
+    // the other 147: 64 etcd watchers, not 210.
+    let want = watchers + 64.0;
+    let counted = tenure_tests::server_util::wait_until(Duration::from_secs(5), || {
+        gauge(&server, "etcd_debugging_mvcc_watcher_total") >= want
+    });
+    assert!(counted.is_some(), "watchers not registered");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        gauge(&server, "etcd_debugging_mvcc_watcher_total"),
+        want,
+        "210 node watches on 64 etcd watchers"
+    );
+
+    async fn fires(watch: &mut Option<tenure_core::Watch>) -> WatchEvent {
+        let w = watch.as_mut().unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(5), w)
+            .await
+            .expect("the watch fires");
+        *watch = None;
+        event
+    }
+    async fn quiet(watch: &mut Option<tenure_core::Watch>) -> bool {
+        let w = watch.as_mut().unwrap();
+        tokio::time::timeout(Duration::from_millis(200), w)
+            .await
+            .is_err()
+    }
+    // Each change fires the watch of its node only, shared or not.
+    for i in [5, 150] {
+        s.set(&at(&root, &format!("n{i}")), b"x", None)
+            .await
+            .unwrap();
+        assert_eq!(fires(&mut nodes[i]).await, WatchEvent::Changed, "n{i}");
+    }
+    s.delete(&at(&root, "n170"), None).await.unwrap();
+    assert_eq!(fires(&mut nodes[170]).await, WatchEvent::Deleted);
+    s.create(&at(&root, "m3"), b"", CreateMode::Persistent)
+        .await
+        .unwrap();
+    assert_eq!(fires(&mut missing[3]).await, WatchEvent::Created);
+    for i in [4, 6, 149, 151, 169, 171] {
+        assert!(quiet(&mut nodes[i]).await, "n{i} fired for another node");
+    }
+    assert!(quiet(&mut missing[4]).await, "m4 fired for m3");
+    // Changes while the stream is broken reach the shared watch once it
+    // is created again from where it was.
+    proxy.cut();
+    let mut admin = backend.admin().await.unwrap();
+    let key = s.key_of(&at(&root, "n160"));
+    admin.put(key, "y", None).await.unwrap();
+    assert_eq!(fires(&mut nodes[160]).await, WatchEvent::Changed);
+    assert!(quiet(&mut nodes[161]).await, "n161 fired for n160");
+    s.delete_all(&root).await.unwrap();
+    s.close().await.unwrap();
+}
