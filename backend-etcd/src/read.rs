@@ -6,8 +6,12 @@ use tenure_core::{Error, Incarnation, Name, Node, Path, Result, Version, Watch};
 
 use crate::errors;
 use crate::keys::{Keys, key_after, range_end};
+use crate::limits::MAX_PAYLOAD;
 use crate::shared::{Retry, Shared, session_of};
 use crate::watch::{Filter, Spec};
+
+/// Room for one value's key and metadata in a read transaction's answer.
+const VALUE_OVERHEAD: usize = 64 * 1024;
 
 /// Children listed per range request; longer lists are read in pages at
 /// the revision of the first.
@@ -167,9 +171,20 @@ impl Shared {
 
     /// Sends `txn`, a transaction of reads only (sent again if it did not
     /// get through: reading twice is harmless).
+    ///
+    /// Its answer may hold `--max-txn-ops` values of up to the payload
+    /// limit each, far beyond gRPC's default of 4 MiB for one message
+    /// (which refused three values at the limit): the limit of the answer
+    /// is raised to what the transaction can hold.
     async fn read_txn(&self, what: impl FnOnce() -> String, txn: Txn) -> Result<TxnResponse> {
+        let largest = self
+            .config
+            .max_txn_ops
+            .max(1)
+            .saturating_mul(MAX_PAYLOAD + VALUE_OVERHEAD);
         self.call(what, None, Retry::Idempotent, || {
-            let (mut kv, txn) = (self.client.kv_client(), txn.clone());
+            let mut kv = self.client.kv_client().max_decoding_message_size(largest);
+            let txn = txn.clone();
             async move { kv.txn(txn).await }
         })
         .await

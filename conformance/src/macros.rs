@@ -62,6 +62,7 @@ macro_rules! conformance_suite {
             get_many_answers_each_path_in_order_as_get_does,
             get_many_of_no_paths_answers_nothing,
             get_many_answers_more_paths_than_one_transaction_holds,
+            get_many_answers_nodes_at_the_payload_limit,
         ]);
         $crate::conformance_suite!(@clause $make, session [
             new_client_is_connected_with_a_session,

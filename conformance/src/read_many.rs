@@ -77,3 +77,33 @@ pub async fn get_many_answers_more_paths_than_one_transaction_holds(backend: &dy
     }
     teardown(&c, &root).await;
 }
+
+/// Nodes at the payload limit are answered all at once, however large the
+/// answer (eight at etcd's limit are 12 MiB, three times gRPC's default
+/// limit of one message).
+pub async fn get_many_answers_nodes_at_the_payload_limit(backend: &dyn Backend) {
+    let (c, root) = setup(backend).await;
+    let limit = c.store.info().max_payload;
+    let paths: Vec<Path> = (0..8).map(|i| at(&root, &format!("big{i}"))).collect();
+    for (i, p) in paths.iter().enumerate() {
+        let data = vec![b'a' + i as u8; limit];
+        c.store
+            .create(p, &data, CreateMode::Persistent)
+            .await
+            .unwrap();
+    }
+    let many = c.store.get_many(&paths).await.unwrap();
+    assert_eq!(many.len(), paths.len());
+    for (i, node) in many.iter().enumerate() {
+        let node = node
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} is missing", paths[i]));
+        assert_eq!(node.data.len(), limit, "{}", paths[i]);
+        assert!(
+            node.data.iter().all(|&b| b == b'a' + i as u8),
+            "{}",
+            paths[i]
+        );
+    }
+    teardown(&c, &root).await;
+}
