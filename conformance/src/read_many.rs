@@ -79,12 +79,13 @@ pub async fn get_many_answers_more_paths_than_one_transaction_holds(backend: &dy
 }
 
 /// Nodes at the payload limit are answered all at once, however large the
-/// answer (eight at etcd's limit are 12 MiB, three times gRPC's default
-/// limit of one message).
+/// answer: 16 of them, as many as the runtime reads in one request when
+/// records may be that large (24 MiB at etcd's limit, six times gRPC's
+/// default limit of one message).
 pub async fn get_many_answers_nodes_at_the_payload_limit(backend: &dyn Backend) {
     let (c, root) = setup(backend).await;
     let limit = c.store.info().max_payload;
-    let paths: Vec<Path> = (0..8).map(|i| at(&root, &format!("big{i}"))).collect();
+    let paths: Vec<Path> = (0..16).map(|i| at(&root, &format!("big{i}"))).collect();
     for (i, p) in paths.iter().enumerate() {
         let data = vec![b'a' + i as u8; limit];
         c.store

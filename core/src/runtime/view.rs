@@ -47,22 +47,33 @@ impl<K, T> Listing<K, T> {
 /// tasks, and every worker's session was put at risk at once.
 pub(crate) const READS_IN_FLIGHT: usize = 256;
 
-/// How many small records one batched read asks for (etcd's default
-/// `--max-txn-ops`; ZooKeeper's `multiRead` of 128 ownership records or
-/// registrations is a few tens of kilobytes).
-const BATCH: usize = 128;
-
-/// How the children of a folder are read.
+/// How many children one read asks for ([`get_many`]), by the largest
+/// size their records may have; [`READS_IN_FLIGHT`] records are in flight
+/// at most either way, so the memory a bulk read may hold is the same.
+///
+/// [`get_many`]: CoordinationStore::get_many
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reads {
-    /// One request per child, [`READS_IN_FLIGHT`] at once: for records of
-    /// any size (tasks with their payloads, targets).
-    OneByOne,
-    /// [`BATCH`] children per request
-    /// ([`get_many`](CoordinationStore::get_many)), a few requests at
-    /// once: for records known to be small (ownership records,
-    /// registrations). At 10,000 tasks, 79 requests instead of 10,000.
-    Batched,
+    /// 128 per request (etcd's default `--max-txn-ops`; ZooKeeper's
+    /// `multiRead` of 128 ownership records or registrations is a few tens
+    /// of kilobytes): records known to be small. At 10,000 tasks, 79
+    /// requests instead of 10,000.
+    Small,
+    /// 16 per request: records that may be as large as the backend allows
+    /// (tasks with their payloads, targets with their plans); an answer
+    /// holds 16 MiB at most on ZooKeeper, 24 MiB on etcd. At 10,000 tasks,
+    /// 625 requests instead of 10,000.
+    Large,
+}
+
+impl Reads {
+    /// Children per request.
+    fn per_request(self) -> usize {
+        match self {
+            Reads::Small => 128,
+            Reads::Large => 16,
+        }
+    }
 }
 
 /// Lists `parent`'s children and reads each one as `reads` says; children
@@ -89,42 +100,22 @@ where
         .iter()
         .map(|name| parent.join(name))
         .collect::<Result<_>>()?;
-    let nodes: Vec<Option<Node>> = match reads {
-        Reads::OneByOne => {
-            let gets = paths
-                .iter()
-                .cloned()
-                .enumerate()
-                .map(|(i, path)| async move { (i, store.get(&path).await) });
-            // Unordered, so one slow answer holds no other read back.
-            let mut answers: Vec<(usize, Result<Option<Node>>)> = futures::stream::iter(gets)
-                .buffer_unordered(READS_IN_FLIGHT)
-                .collect()
-                .await;
-            answers.sort_unstable_by_key(|(i, _)| *i);
-            answers
-                .into_iter()
-                .map(|(_, answer)| answer)
-                .collect::<Result<_>>()?
-        }
-        Reads::Batched => {
-            let gets = paths
-                .chunks(BATCH)
-                .map(<[Path]>::to_vec)
-                .enumerate()
-                .map(|(i, chunk)| async move { (i, store.get_many(&chunk).await) });
-            let mut answers: Vec<(usize, Result<Vec<Option<Node>>>)> = futures::stream::iter(gets)
-                .buffer_unordered(READS_IN_FLIGHT / BATCH)
-                .collect()
-                .await;
-            answers.sort_unstable_by_key(|(i, _)| *i);
-            let mut nodes = Vec::with_capacity(paths.len());
-            for (_, chunk) in answers {
-                nodes.extend(chunk?);
-            }
-            nodes
-        }
-    };
+    let per_request = reads.per_request();
+    let gets = paths
+        .chunks(per_request)
+        .map(<[Path]>::to_vec)
+        .enumerate()
+        .map(|(i, chunk)| async move { (i, store.get_many(&chunk).await) });
+    // Unordered, so one slow answer holds no other read back.
+    let mut answers: Vec<(usize, Result<Vec<Option<Node>>>)> = futures::stream::iter(gets)
+        .buffer_unordered((READS_IN_FLIGHT / per_request).max(1))
+        .collect()
+        .await;
+    answers.sort_unstable_by_key(|(i, _)| *i);
+    let mut nodes = Vec::with_capacity(paths.len());
+    for (_, chunk) in answers {
+        nodes.extend(chunk?);
+    }
     let mut listing = Listing {
         records: BTreeMap::new(),
         malformed: BTreeMap::new(),
@@ -151,7 +142,7 @@ pub(crate) async fn workers(
     layout: &Layout,
     watch: bool,
 ) -> Result<Listing<WorkerId, WorkerRecord>> {
-    read_children(store, layout.workers(), watch, Reads::Batched).await
+    read_children(store, layout.workers(), watch, Reads::Small).await
 }
 
 /// Every task.
@@ -159,7 +150,7 @@ pub(crate) async fn tasks(
     store: &dyn CoordinationStore,
     layout: &Layout,
 ) -> Result<Listing<TaskId, TaskRecord>> {
-    read_children(store, layout.tasks(), false, Reads::OneByOne).await
+    read_children(store, layout.tasks(), false, Reads::Large).await
 }
 
 /// Every ownership record.
@@ -167,7 +158,7 @@ pub(crate) async fn owners(
     store: &dyn CoordinationStore,
     layout: &Layout,
 ) -> Result<Listing<TaskId, OwnerRecord>> {
-    read_children(store, layout.owners(), false, Reads::Batched).await
+    read_children(store, layout.owners(), false, Reads::Small).await
 }
 
 /// Every published target.
@@ -175,5 +166,5 @@ pub(crate) async fn targets(
     store: &dyn CoordinationStore,
     layout: &Layout,
 ) -> Result<Listing<WorkerId, TargetRecord>> {
-    read_children(store, layout.targets(), false, Reads::OneByOne).await
+    read_children(store, layout.targets(), false, Reads::Large).await
 }
