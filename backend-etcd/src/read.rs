@@ -43,6 +43,17 @@ impl Shared {
     /// The nodes at `paths`, in order: one transaction of reads per
     /// `--max-txn-ops` paths, each read at one revision.
     pub(crate) async fn read_nodes(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
+        Ok(self
+            .read_nodes_at(paths)
+            .await?
+            .into_iter()
+            .map(|(node, _)| node)
+            .collect())
+    }
+
+    /// As [`Shared::read_nodes`], each node with the revision of the
+    /// transaction that read it.
+    pub(crate) async fn read_nodes_at(&self, paths: &[Path]) -> Result<Vec<(Option<Node>, i64)>> {
         self.usable()?;
         let mut nodes = Vec::with_capacity(paths.len());
         for chunk in paths.chunks(self.config.max_txn_ops.max(1)) {
@@ -58,9 +69,10 @@ impl Shared {
                     txn,
                 )
                 .await?;
+            let revision = answer.header().map_or(0, |h| h.revision());
             let before = nodes.len();
             nodes.extend(answer.op_responses().into_iter().filter_map(|r| match r {
-                TxnOpResponse::Get(g) => Some(g.kvs().first().map(node_of)),
+                TxnOpResponse::Get(g) => Some((g.kvs().first().map(node_of), revision)),
                 _ => None,
             }));
             if nodes.len() - before != chunk.len() {

@@ -238,6 +238,20 @@ impl CoordinationStore for EtcdStore {
         Ok((node, shared.watch_node(path, revision)))
     }
 
+    /// One transaction of reads per `--max-txn-ops` paths; each watch
+    /// starts after its transaction's revision, on the store's watch
+    /// stream (many under one folder share one etcd watch: no request
+    /// each).
+    async fn get_many_and_watch(&self, paths: &[Path]) -> Result<Vec<(Option<Node>, Watch)>> {
+        let shared = self.shared();
+        let nodes = shared.read_nodes_at(paths).await?;
+        Ok(paths
+            .iter()
+            .zip(nodes)
+            .map(|(path, (node, revision))| (node, shared.watch_node(path, revision)))
+            .collect())
+    }
+
     async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
         let op = Op::Set {
             path: path.clone(),

@@ -63,6 +63,7 @@ macro_rules! conformance_suite {
             get_many_of_no_paths_answers_nothing,
             get_many_answers_more_paths_than_one_transaction_holds,
             get_many_answers_nodes_at_the_payload_limit,
+            get_many_and_watch_answers_and_watches_as_get_and_watch_does,
         ]);
         $crate::conformance_suite!(@clause $make, session [
             new_client_is_connected_with_a_session,

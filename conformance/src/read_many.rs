@@ -1,9 +1,9 @@
 //! Clause: several nodes read in one call (`get_many`), each answered as
 //! `get` answers it, in the order asked.
 
-use tenure_core::{CreateMode, Path};
+use tenure_core::{CreateMode, Path, Watch, WatchEvent};
 
-use super::{at, session_of, setup, teardown};
+use super::{PATIENCE, at, session_of, setup, teardown};
 use crate::backend::Backend;
 
 /// Each path is answered as `get` answers it (data, version, incarnation,
@@ -106,5 +106,49 @@ pub async fn get_many_answers_nodes_at_the_payload_limit(backend: &dyn Backend) 
             paths[i]
         );
     }
+    teardown(&c, &root).await;
+}
+
+/// `get_many_and_watch` answers each path as `get_and_watch` does: the
+/// node as read, and a watch that fires at its next creation, change or
+/// deletion (a path asked twice has two watches).
+pub async fn get_many_and_watch_answers_and_watches_as_get_and_watch_does(backend: &dyn Backend) {
+    let (c, root) = setup(backend).await;
+    let (a, b, missing) = (at(&root, "a"), at(&root, "b"), at(&root, "missing"));
+    for p in [&a, &b] {
+        c.store
+            .create(p, p.as_str().as_bytes(), CreateMode::Persistent)
+            .await
+            .unwrap();
+    }
+    let paths = [a.clone(), b.clone(), missing.clone(), a.clone()];
+    let answers = c.store.get_many_and_watch(&paths).await.unwrap();
+    assert_eq!(answers.len(), paths.len());
+    let mut watches = Vec::new();
+    for (p, (node, watch)) in paths.iter().zip(answers) {
+        assert_eq!(node, c.store.get(p).await.unwrap(), "{p}");
+        watches.push(watch);
+    }
+    let [on_a, on_b, on_missing, on_a_again]: [Watch; 4] = watches.try_into().unwrap();
+    c.store.set(&a, b"changed", None).await.unwrap();
+    c.store.delete(&b, None).await.unwrap();
+    c.store
+        .create(&missing, b"", CreateMode::Persistent)
+        .await
+        .unwrap();
+    let fired = tokio::time::timeout(PATIENCE, async {
+        (on_a.await, on_b.await, on_missing.await, on_a_again.await)
+    })
+    .await
+    .expect("every watch fires");
+    assert_eq!(
+        fired,
+        (
+            WatchEvent::Changed,
+            WatchEvent::Deleted,
+            WatchEvent::Created,
+            WatchEvent::Changed
+        )
+    );
     teardown(&c, &root).await;
 }

@@ -57,7 +57,10 @@ impl StoreObserver for Answers {
     fn after(&self, completed: &Completed<'_>) {
         let request = completed.request;
         let kind = match request.operation {
-            Operation::Get | Operation::GetMany | Operation::GetAndWatch => Kind::Get,
+            Operation::Get
+            | Operation::GetMany
+            | Operation::GetAndWatch
+            | Operation::GetManyAndWatch => Kind::Get,
             Operation::Children | Operation::ChildrenAndWatch => Kind::List,
             Operation::Create | Operation::Set | Operation::Delete => Kind::Write,
             Operation::Multi => Kind::Multi,

@@ -11,6 +11,8 @@
 //! the folder fires it lists the names (one request) and reads only the
 //! new ones; when a record's watch fires it reads that record. Each read
 //! re-arms the watch it answers for, with no gap between read and watch.
+//! The records are read 128 per request where the backend can
+//! ([`get_many_and_watch`](CoordinationStore::get_many_and_watch)).
 //! Watches: one per ownership record, held by the leader (and by an
 //! observer following the ownership events), never by the other workers.
 //!
@@ -30,7 +32,10 @@ use crate::ids::TaskId;
 use crate::runtime::layout::Layout;
 use crate::runtime::records::{OwnerRecord, Record};
 use crate::runtime::view::Records;
-use crate::store::{CoordinationStore, Node, Watch};
+use crate::store::{CoordinationStore, Node, Path, Watch};
+
+/// Ownership records read (and watched) per request.
+const PER_REQUEST: usize = 128;
 
 /// The ownership records as last read, and the watches that prove them
 /// current.
@@ -121,26 +126,35 @@ impl OwnerView {
             }
             self.folder = Some(watch);
         }
-        let stale = std::mem::take(&mut self.stale);
+        let stale: Vec<TaskId> = std::mem::take(&mut self.stale).into_iter().collect();
         let n = stale.len();
-        let reads = stale.into_iter().map(|task| async move {
-            let answer = store.get_and_watch(&layout.owner(&task)).await;
-            (task, answer)
-        });
+        // 128 records per request where the backend can (etcd: one
+        // transaction, the watches on its stream; elsewhere one read and
+        // watch each), the same 256 records in flight at most.
+        let reads = stale
+            .chunks(PER_REQUEST)
+            .map(<[TaskId]>::to_vec)
+            .map(|tasks| async move {
+                let paths: Vec<Path> = tasks.iter().map(|t| layout.owner(t)).collect();
+                let answer = store.get_many_and_watch(&paths).await;
+                (tasks, answer)
+            });
         let mut failed = None;
         let answers: Vec<_> = futures::stream::iter(reads)
-            .buffer_unordered(crate::runtime::view::READS_IN_FLIGHT)
+            .buffer_unordered(crate::runtime::view::READS_IN_FLIGHT / PER_REQUEST)
             .collect()
             .await;
-        for (task, answer) in answers {
+        for (tasks, answer) in answers {
             match answer {
-                Ok((node, watch)) => {
-                    self.nodes.insert(task.clone(), watch);
-                    self.update(layout, task, node);
+                Ok(read) => {
+                    for (task, (node, watch)) in tasks.into_iter().zip(read) {
+                        self.nodes.insert(task.clone(), watch);
+                        self.update(layout, task, node);
+                    }
                 }
                 Err(e) => {
                     // Read again next time.
-                    self.stale.insert(task);
+                    self.stale.extend(tasks);
                     failed.get_or_insert(e);
                 }
             }

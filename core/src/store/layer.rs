@@ -56,6 +56,8 @@ pub enum Operation {
     GetMany,
     /// [`CoordinationStore::get_and_watch`].
     GetAndWatch,
+    /// [`CoordinationStore::get_many_and_watch`].
+    GetManyAndWatch,
     /// [`CoordinationStore::set`].
     Set,
     /// [`CoordinationStore::delete`].
@@ -80,6 +82,7 @@ impl Operation {
             Operation::Get => "get",
             Operation::GetMany => "get_many",
             Operation::GetAndWatch => "get_and_watch",
+            Operation::GetManyAndWatch => "get_many_and_watch",
             Operation::Set => "set",
             Operation::Delete => "delete",
             Operation::Children => "children",
@@ -258,6 +261,11 @@ impl<S: CoordinationStore, O: StoreObserver> CoordinationStore for Observed<S, O
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         let call = self.store.get_and_watch(path);
         self.tell(Operation::GetAndWatch, Some(path), call).await
+    }
+    async fn get_many_and_watch(&self, paths: &[Path]) -> Result<Vec<(Option<Node>, Watch)>> {
+        let call = self.store.get_many_and_watch(paths);
+        self.tell(Operation::GetManyAndWatch, paths.first(), call)
+            .await
     }
     async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
         let call = self.store.set(path, data, expected);

@@ -134,6 +134,20 @@ pub trait CoordinationStore: Debug + Display + Send + Sync + 'static {
     /// change or deletion, with no gap between the read and the watch.
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)>;
 
+    /// Reads several nodes and arms a watch on each, as
+    /// [`get_and_watch`](CoordinationStore::get_and_watch) does for one:
+    /// one answer per path, in the order of `paths`. Where the backend can
+    /// it takes fewer requests (etcd: one transaction of reads per 128
+    /// paths, each watch from that transaction's revision on the store's
+    /// watch stream); the default calls `get_and_watch` for each path, all
+    /// at once, so a caller bounds how many paths it passes.
+    ///
+    /// # Errors
+    /// As [`get_and_watch`](CoordinationStore::get_and_watch).
+    async fn get_many_and_watch(&self, paths: &[Path]) -> Result<Vec<(Option<Node>, Watch)>> {
+        futures::future::try_join_all(paths.iter().map(|p| self.get_and_watch(p))).await
+    }
+
     /// Writes a node's data; with `expected`, only if the node still has that
     /// version (compare-and-set). Returns the new version.
     ///
@@ -207,6 +221,9 @@ impl<T: CoordinationStore + ?Sized> CoordinationStore for Arc<T> {
     }
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         (**self).get_and_watch(path).await
+    }
+    async fn get_many_and_watch(&self, paths: &[Path]) -> Result<Vec<(Option<Node>, Watch)>> {
+        (**self).get_many_and_watch(paths).await
     }
     async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
         (**self).set(path, data, expected).await
