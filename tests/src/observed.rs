@@ -12,7 +12,7 @@ use tokio::time::Instant;
 /// What kind of request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
-    /// `get` or `get_and_watch`: one node.
+    /// `get`, `get_and_watch`, or a read of several nodes.
     Get,
     /// `children` or `children_and_watch`: one listing.
     List,
@@ -36,6 +36,10 @@ pub struct Request<'a> {
     pub sent: Instant,
     /// When its answer came.
     pub answered: Instant,
+    /// How many requests the backend sent for it: 1, except a
+    /// `get_many_and_watch` where the backend reads and watches one node
+    /// per request (ZooKeeper, memory: one per path).
+    pub requests: u64,
 }
 
 /// Told about every request a wrapped store's server answered.
@@ -46,12 +50,14 @@ pub trait Observer: Send + Sync + 'static {
 
 /// `store`, with every answered request told to `observer`.
 pub fn observe(store: DynStore, observer: Arc<dyn Observer>) -> DynStore {
-    Arc::new(Observed::new(store, Answers(observer)))
+    let batched = store.info().backend == "etcd";
+    Arc::new(Observed::new(store, Answers(observer, batched)))
 }
 
 /// Adapts an [`Observer`] to core's store layer: the answered requests
-/// of the kinds above, nothing else.
-struct Answers(Arc<dyn Observer>);
+/// of the kinds above, nothing else; with whether the backend reads and
+/// watches many nodes in one request (etcd: up to 128).
+struct Answers(Arc<dyn Observer>, bool);
 
 impl StoreObserver for Answers {
     fn after(&self, completed: &Completed<'_>) {
@@ -66,6 +72,11 @@ impl StoreObserver for Answers {
             Operation::Multi => Kind::Multi,
             _ => return,
         };
+        let requests = match (request.operation, self.1) {
+            (Operation::GetManyAndWatch, false) => request.nodes,
+            (Operation::GetManyAndWatch | Operation::GetMany, true) => request.nodes.div_ceil(128),
+            _ => 1,
+        };
         if completed.answered() {
             self.0.answered(&Request {
                 kind,
@@ -73,6 +84,7 @@ impl StoreObserver for Answers {
                 session: request.session,
                 sent: request.sent,
                 answered: completed.returned,
+                requests: requests.max(1) as u64,
             });
         }
     }

@@ -114,6 +114,12 @@ pub struct Request<'a> {
     pub session: Option<SessionId>,
     /// When it was sent.
     pub sent: Instant,
+    /// How many nodes it reads: the paths of `get_many` and
+    /// `get_many_and_watch`, 1 for every other method. A backend may
+    /// send such a call as several requests (one per 128 paths on etcd;
+    /// `get_many_and_watch` is one per path where the backend has no
+    /// batched form).
+    pub nodes: usize,
 }
 
 /// A request whose call returned.
@@ -199,11 +205,23 @@ impl<S: CoordinationStore, O: StoreObserver> Observed<S, O> {
         path: Option<&Path>,
         call: impl Future<Output = Result<T>>,
     ) -> Result<T> {
+        self.tell_many(operation, path, 1, call).await
+    }
+
+    /// As `tell`, for a call that reads `nodes` nodes.
+    async fn tell_many<T>(
+        &self,
+        operation: Operation,
+        path: Option<&Path>,
+        nodes: usize,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
         let request = Request {
             operation,
             path,
             session: self.store.session_state().session(),
             sent: Instant::now(),
+            nodes,
         };
         self.observer.before(&request);
         let result = call.await;
@@ -256,7 +274,8 @@ impl<S: CoordinationStore, O: StoreObserver> CoordinationStore for Observed<S, O
     }
     async fn get_many(&self, paths: &[Path]) -> Result<Vec<Option<Node>>> {
         let call = self.store.get_many(paths);
-        self.tell(Operation::GetMany, paths.first(), call).await
+        self.tell_many(Operation::GetMany, paths.first(), paths.len(), call)
+            .await
     }
     async fn get_and_watch(&self, path: &Path) -> Result<(Option<Node>, Watch)> {
         let call = self.store.get_and_watch(path);

@@ -126,7 +126,8 @@ impl RequestCounter {
 impl Observer for RequestCounter {
     fn answered(&self, request: &Request<'_>) {
         if let Some(path) = request.path {
-            self.lock().add(request.kind, folder_of(path), 1);
+            self.lock()
+                .add(request.kind, folder_of(path), request.requests);
         }
     }
 }
