@@ -103,3 +103,30 @@ async fn every_request_is_told_before_and_after_with_its_outcome() {
     );
     assert_eq!(Operation::GetAndWatch.as_str(), "get_and_watch");
 }
+
+/// The requests an observer of `tenure_tests::observed` counts.
+#[derive(Default)]
+struct Requests(Mutex<Vec<(tenure_tests::observed::Kind, u64)>>);
+
+impl tenure_tests::observed::Observer for Requests {
+    fn answered(&self, request: &tenure_tests::observed::Request<'_>) {
+        let mut seen = self.0.lock().expect("poisoned");
+        seen.push((request.kind, request.requests));
+    }
+}
+
+#[tokio::test]
+async fn reads_of_several_nodes_count_the_requests_the_backend_sends() {
+    // The memory backend reads and watches one node per request: a
+    // get_many_and_watch of 3 paths is 3 requests, a get_many one.
+    let server = MemoryServer::new();
+    let store: DynStore = Arc::new(server.connect(Duration::from_secs(10)).await.unwrap());
+    let requests = Arc::new(Requests::default());
+    let observed = tenure_tests::observed::observe(store, requests.clone());
+    let paths = [path("/a"), path("/b"), path("/c")];
+    observed.get_many_and_watch(&paths).await.unwrap();
+    observed.get_many(&paths).await.unwrap();
+    let seen = requests.0.lock().expect("poisoned").clone();
+    use tenure_tests::observed::Kind;
+    assert_eq!(seen, [(Kind::Get, 3), (Kind::Get, 1)]);
+}

@@ -283,7 +283,7 @@ impl<S: CoordinationStore, O: StoreObserver> CoordinationStore for Observed<S, O
     }
     async fn get_many_and_watch(&self, paths: &[Path]) -> Result<Vec<(Option<Node>, Watch)>> {
         let call = self.store.get_many_and_watch(paths);
-        self.tell(Operation::GetManyAndWatch, paths.first(), call)
+        self.tell_many(Operation::GetManyAndWatch, paths.first(), paths.len(), call)
             .await
     }
     async fn set(&self, path: &Path, data: &[u8], expected: Option<Version>) -> Result<Version> {
