@@ -71,7 +71,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use options::Options;
+use options::{Options, Setup};
 use report::Measured;
 use servers::Server;
 
@@ -88,70 +88,73 @@ async fn measure(options: &Options) -> Result<Outcome, String> {
     for &kind in &options.backend {
         let server = Server::start(kind).await;
         for &setup in &setups {
-            let mut runs = Vec::new();
-            for run in 1..=options.runs {
-                let cluster = format!(
-                    "scale-{}-{}-{}-{}-{}-{run}",
-                    std::process::id(),
-                    server.name().to_lowercase(),
-                    setup.tasks,
-                    setup.workers,
-                    setup.session.as_millis()
-                );
-                let result = match phases::run_once(&server, setup, &cluster).await {
-                    Ok(result) => result,
-                    Err(e) => {
-                        if !runs.is_empty() {
-                            measured.push(Measured {
-                                backend: server.name(),
-                                setup,
-                                runs,
-                                process: None,
-                            });
-                        }
-                        servers.push(server.describe());
-                        return Ok((measured, servers, Some(format!("{cluster}: {e}"))));
-                    }
-                };
-                eprintln!(
-                    "{} {} tasks × {} workers, {:?} session, run {run} (load {}): cold start {:?}, takeover {:?}, handback {:?} ({} moved)",
-                    server.name(),
-                    setup.tasks,
-                    setup.workers,
-                    setup.session,
-                    load(),
-                    result.cold.took,
-                    result.takeover.took,
-                    result.handback.took,
-                    result.handback.moved,
-                );
-                runs.push(result);
+            let (m, failure) = measure_size(&server, setup, options).await;
+            measured.extend(m);
+            if failure.is_some() {
+                servers.push(server.describe());
+                return Ok((measured, servers, failure));
             }
-            let process = match &options.tenure {
-                None => None,
-                Some(tenure) => {
-                    let cluster = format!(
-                        "scale-{}-{}-{}-{}-process",
-                        std::process::id(),
-                        server.name().to_lowercase(),
-                        setup.tasks,
-                        setup.workers
-                    );
-                    match process::measure(&server, setup, &cluster, tenure).await {
-                        Ok(p) => p,
-                        Err(e) => {
-                            measured.push(Measured {
-                                backend: server.name(),
-                                setup,
-                                runs,
-                                process: None,
-                            });
-                            servers.push(server.describe());
-                            return Ok((measured, servers, Some(format!("{cluster}: {e}"))));
-                        }
-                    }
-                }
-            };
+        }
+        // Asked last: a ZooKeeper server just started may not say yet.
+        servers.push(server.describe());
+    }
+    Ok((measured, servers, None))
+}
+
+/// Measures one backend at one size: its runs, then (with `--tenure`) the
+/// memory of one `tenure worker` process. Returns what was measured (none
+/// if the first run failed) and the failure that ended it early, if one
+/// did.
+async fn measure_size(
+    server: &Server,
+    setup: Setup,
+    options: &Options,
+) -> (Option<Measured>, Option<String>) {
+    let cluster = |suffix: String| {
+        format!(
+            "scale-{}-{}-{}-{}-{suffix}",
+            std::process::id(),
+            server.name().to_lowercase(),
+            setup.tasks,
+            setup.workers
+        )
+    };
+    let measured = |runs: Vec<_>, process| Measured {
+        backend: server.name(),
+        setup,
+        runs,
+        process,
+    };
+    let mut runs = Vec::new();
+    for run in 1..=options.runs {
+        let cluster = cluster(format!("{}-{run}", setup.session.as_millis()));
+        let result = match phases::run_once(server, setup, &cluster).await {
+            Ok(result) => result,
+            Err(e) => {
+                let so_far = (!runs.is_empty()).then(|| measured(runs, None));
+                return (so_far, Some(format!("{cluster}: {e}")));
+            }
+        };
+        eprintln!(
+            "{} {} tasks × {} workers, {:?} session, run {run} (load {}): cold start {:?}, takeover {:?}, handback {:?} ({} moved)",
+            server.name(),
+            setup.tasks,
+            setup.workers,
+            setup.session,
+            load(),
+            result.cold.took,
+            result.takeover.took,
+            result.handback.took,
+            result.handback.moved,
+        );
+        runs.push(result);
+    }
+    let Some(tenure) = &options.tenure else {
+        return (Some(measured(runs, None)), None);
+    };
+    let cluster = cluster("process".to_owned());
+    match process::measure(server, setup, &cluster, tenure).await {
+        Ok(process) => {
             if let Some(p) = &process {
                 eprintln!(
                     "{} {} tasks × {} workers: one tenure worker process ran {} tasks in {} KiB (peak {} KiB)",
@@ -163,17 +166,10 @@ async fn measure(options: &Options) -> Result<Outcome, String> {
                     p.peak_kib
                 );
             }
-            measured.push(Measured {
-                backend: server.name(),
-                setup,
-                runs,
-                process,
-            });
+            (Some(measured(runs, process)), None)
         }
-        // Asked last: a ZooKeeper server just started may not say yet.
-        servers.push(server.describe());
+        Err(e) => (Some(measured(runs, None)), Some(format!("{cluster}: {e}"))),
     }
-    Ok((measured, servers, None))
 }
 
 /// The load averages over 1, 5 and 15 minutes, from `/proc/loadavg`.

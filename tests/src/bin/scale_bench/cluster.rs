@@ -94,11 +94,7 @@ impl BenchCluster {
         session: Duration,
         direct: bool,
     ) -> Result<BenchCluster, String> {
-        let admin_connection = match direct {
-            true => server.connect_direct(session).await,
-            false => server.connect(session).await,
-        }
-        .map_err(text)?;
+        let admin_connection = client(server, session, direct).await?;
         let admin = Admin::new(admin_connection.store.clone(), cluster)
             .await
             .map_err(text)?;
@@ -129,11 +125,7 @@ impl BenchCluster {
     /// # Errors
     /// When its client cannot connect or the worker cannot be built.
     pub async fn connect(&self, server: &Server, id: &str) -> Result<Joining, String> {
-        let connection = match self.direct {
-            true => server.connect_direct(self.session).await,
-            false => server.connect(self.session).await,
-        }
-        .map_err(text)?;
+        let connection = client(server, self.session, self.direct).await?;
         let counter = RequestCounter::new();
         let worker = Worker::builder(counter.wrap(connection.store.clone()), &self.cluster)
             .id(id)
@@ -334,6 +326,16 @@ fn entry_ms(entry: &Entry) -> u64 {
     match entry {
         Entry::Start { at_ms, .. } | Entry::Stop { at_ms, .. } => *at_ms,
     }
+}
+
+/// A client of `server`: as `tenure` connects if `direct`
+/// ([`Server::connect_direct`]), else through a proxy that can be cut.
+async fn client(server: &Server, session: Duration, direct: bool) -> Result<Connection, String> {
+    match direct {
+        true => server.connect_direct(session).await,
+        false => server.connect(session).await,
+    }
+    .map_err(text)
 }
 
 /// An error as text.

@@ -12,10 +12,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tenure_core::WorkerId;
+use tenure_tests::server_util::{send_signal, spawn_dying_with_binary};
 
 use crate::cluster::{BenchCluster, text};
 use crate::options::Setup;
@@ -30,8 +31,24 @@ const POLL: Duration = Duration::from_millis(500);
 /// How long the process may take to exit after SIGTERM.
 const EXIT_LIMIT: Duration = Duration::from_secs(60);
 
+/// How often its exit is looked for after SIGTERM.
+const POLL_EXIT: Duration = Duration::from_millis(20);
+
 /// The name of the `tenure worker` process in the cluster.
 const NAME: &str = "P";
+
+/// The `tenure worker` process; killed (and reaped) when dropped unless
+/// it has exited.
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
 
 /// What one `tenure worker` process used.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -89,19 +106,24 @@ async fn run(
         joining.push(c.connect(server, &format!("W{i}")).await?);
     }
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(tenure)
+    let mut command = Command::new(tenure);
+    command
         .args(&connect)
         .args(["--cluster", cluster])
         .arg("--session-timeout")
         .arg(format!("{}ms", setup.session.as_millis()))
-        .args(["worker", "--id", NAME, "--", "sleep", "100000"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("starting {}: {e}", tenure.display()))?;
-    let pid = child.id().ok_or("the tenure process exited at once")?;
+        .args(["worker", "--id", NAME, "--", "sleep", "100000"]);
+    // Dies with this program, and is killed on every early return.
+    let mut child = Worker(
+        spawn_dying_with_binary(&command, |c| {
+            c.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            Ok(())
+        })
+        .map_err(|e| format!("starting {}: {e}", tenure.display()))?,
+    );
+    let pid = child.0.id();
     for j in joining {
         c.start(j);
     }
@@ -120,11 +142,15 @@ async fn run(
         }
     }
     let term = Instant::now();
-    signal_term(pid)?;
-    tokio::time::timeout(EXIT_LIMIT, child.wait())
-        .await
-        .map_err(|_| format!("the tenure process did not exit within {EXIT_LIMIT:?} of SIGTERM"))?
-        .map_err(text)?;
+    send_signal(pid, "TERM");
+    while child.0.try_wait().map_err(text)?.is_none() {
+        if term.elapsed() > EXIT_LIMIT {
+            return Err(format!(
+                "the tenure process did not exit within {EXIT_LIMIT:?} of SIGTERM"
+            ));
+        }
+        tokio::time::sleep(POLL_EXIT).await;
+    }
     Ok(ProcessMemory {
         ran,
         rss_kib: status.get("VmRSS").copied().unwrap_or(0),
@@ -139,17 +165,13 @@ async fn run(
 
 /// Waits until every task is owned and the process's share has stayed the
 /// same for [`STEADY`]; returns that share.
-async fn settle(
-    c: &BenchCluster,
-    setup: Setup,
-    child: &mut tokio::process::Child,
-) -> Result<usize, String> {
+async fn settle(c: &BenchCluster, setup: Setup, child: &mut Worker) -> Result<usize, String> {
     let name = WorkerId::new(NAME).map_err(text)?;
     let limit = setup.session * 2 + Duration::from_secs(60);
     let began = Instant::now();
     let mut last: Option<(usize, Instant)> = None;
     loop {
-        if let Some(status) = child.try_wait().map_err(text)? {
+        if let Some(status) = child.0.try_wait().map_err(text)? {
             return Err(format!("the tenure process exited early: {status}"));
         }
         let owners = c.admin().owners().await.map_err(text)?;
@@ -215,18 +237,6 @@ fn children_of(pid: u32) -> Vec<u32> {
         (ppid == pid).then_some(child)
     })
     .collect()
-}
-
-/// Sends SIGTERM to `pid`.
-fn signal_term(pid: u32) -> Result<(), String> {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .map_err(|e| format!("running kill: {e}"))?;
-    match status.success() {
-        true => Ok(()),
-        false => Err(format!("kill -TERM {pid} failed: {status}")),
-    }
 }
 
 /// The median of `values`; 0 if there are none.
